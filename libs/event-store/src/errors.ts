@@ -1,0 +1,36 @@
+import type { ExpectedRevision } from './event-store.port';
+
+export abstract class EventStoreError extends Error {
+  override readonly name: string = this.constructor.name;
+}
+
+/** The stream was not in the state the writer expected. Nothing was written. */
+export class WrongExpectedRevisionError extends EventStoreError {
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    /** Current revision, or -1n when the stream does not exist. */
+    readonly actual: bigint,
+  ) {
+    super(`Stream ${streamId}: expected revision ${String(expected)}, actual ${actual}`);
+  }
+}
+
+export class StreamNotFoundError extends EventStoreError {
+  constructor(readonly streamId: string) {
+    super(`Stream ${streamId} not found`);
+  }
+}
+
+/** The store cannot be reached or is shutting down; the HTTP layer answers 503. */
+export class StoreUnavailableError extends EventStoreError {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+export class UnsupportedOperationError extends EventStoreError {}
+
+export function describeExpected(expected: ExpectedRevision): string {
+  return typeof expected === 'bigint' ? expected.toString() : expected;
+}

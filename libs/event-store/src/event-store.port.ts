@@ -1,0 +1,114 @@
+/**
+ * The event store port. Semantics follow EventStoreDB exactly so that both adapters are
+ * interchangeable: 0-based stream revisions, `no_stream` before the first event, sparse but
+ * strictly increasing global positions, inclusive reads, exclusive subscriptions.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** What a caller expects the stream to look like before the append. */
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
+
+export interface EventData<T extends JsonObject = JsonObject> {
+  /** Unique event id (UUID). Re-appending the same ids is idempotent. */
+  readonly id: string;
+  readonly type: string;
+  readonly data: T;
+  readonly metadata?: JsonObject;
+}
+
+export interface RecordedEvent<T extends JsonObject = JsonObject> {
+  readonly id: string;
+  readonly streamId: string;
+  /** 0-based position of the event inside its stream. */
+  readonly revision: bigint;
+  /** Global position in the log (EventStoreDB: the commit position). Sparse; never assume +1. */
+  readonly position: bigint;
+  readonly type: string;
+  readonly data: T;
+  readonly metadata: JsonObject;
+  /** Time the store recorded the event (assigned by the store, not by the writer). */
+  readonly recordedAt: Date;
+}
+
+export interface AppendResult {
+  /** Revision of the last event now in the stream. */
+  readonly nextExpectedRevision: bigint;
+  /** Global position of the last event written (or of the existing event on an idempotent re-append). */
+  readonly position: bigint;
+}
+
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly events: readonly EventData[];
+  readonly expectedRevision: ExpectedRevision;
+}
+
+export interface ReadStreamOptions {
+  /** Inclusive. Default 0 forwards, the last event backwards. */
+  readonly fromRevision?: bigint;
+  readonly direction?: 'forwards' | 'backwards';
+  readonly maxCount?: number;
+}
+
+export interface EventFilter {
+  /** Keep events whose stream id starts with one of these. */
+  readonly streamPrefixes?: readonly string[];
+  /** Keep events whose type is one of these. */
+  readonly eventTypes?: readonly string[];
+}
+
+export interface ReadAllOptions {
+  /** Inclusive. Default: the start of the log. */
+  readonly fromPosition?: bigint;
+  readonly maxCount?: number;
+  readonly direction?: 'forwards' | 'backwards';
+  readonly filter?: EventFilter;
+}
+
+export interface SubscribeOptions {
+  /** Exclusive: deliver events strictly after this position. Omitted: from the start. */
+  readonly fromPosition?: bigint;
+  readonly filter?: EventFilter;
+  /**
+   * With a filter, a `checkpoint` message is delivered at least every this many scanned
+   * events so a consumer can store progress while filtered-out events pass. Default 1000.
+   */
+  readonly checkpointInterval?: number;
+}
+
+export type SubscriptionMessage =
+  | { readonly kind: 'event'; readonly event: RecordedEvent }
+  /** Every event up to and including `position` was scanned (filtered-out ones included). */
+  | { readonly kind: 'checkpoint'; readonly position: bigint }
+  /** The subscription reached the end of the log as it stood; live events follow. */
+  | { readonly kind: 'caught-up'; readonly position: bigint };
+
+export interface Subscription extends AsyncIterable<SubscriptionMessage> {
+  /** Ends the iteration; pending `next()` calls resolve with `done`. */
+  unsubscribe(): Promise<void>;
+}
+
+export interface EventStore {
+  readonly name: 'sqlite' | 'eventstoredb';
+  /** True when `appendMulti` commits several streams atomically. */
+  readonly supportsMultiStreamAppend: boolean;
+
+  append(streamId: string, events: readonly EventData[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  /** Atomic append to several streams. Only when `supportsMultiStreamAppend`. */
+  appendMulti(appends: readonly StreamAppend[]): Promise<AppendResult>;
+
+  /** Throws `StreamNotFoundError` when the stream has no events. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  subscribeToAll(options?: SubscribeOptions): Subscription;
+
+  /** Position of the last event in the log, or -1n when it is empty. */
+  headPosition(): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+export const NO_POSITION = -1n;

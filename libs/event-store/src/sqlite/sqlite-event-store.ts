@@ -1,0 +1,384 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { StoreUnavailableError, StreamNotFoundError, UnsupportedOperationError, WrongExpectedRevisionError } from '../errors';
+import type {
+  AppendResult,
+  EventData,
+  EventFilter,
+  EventStore,
+  ExpectedRevision,
+  JsonObject,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamAppend,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionMessage,
+} from '../event-store.port';
+
+/** PRAGMA user_version of the schema below; each migration bumps it by one. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE events (
+     position    INTEGER PRIMARY KEY,
+     stream_id   TEXT    NOT NULL,
+     revision    INTEGER NOT NULL,
+     event_id    TEXT    NOT NULL,
+     type        TEXT    NOT NULL,
+     data        TEXT    NOT NULL,
+     metadata    TEXT    NOT NULL,
+     recorded_at INTEGER NOT NULL,
+     UNIQUE (stream_id, revision),
+     UNIQUE (event_id)
+   );
+   CREATE INDEX events_type ON events (type, position);`,
+];
+
+interface EventRow {
+  position: number;
+  stream_id: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: number;
+}
+
+const DEFAULT_CHECKPOINT_INTERVAL = 1000;
+const SUBSCRIPTION_PAGE = 1000;
+
+/**
+ * The embedded event store: one SQLite file, `BEGIN IMMEDIATE` transactions, the rowid as
+ * global position. Appends are synchronous inside; the async port keeps the adapters
+ * interchangeable.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly name = 'sqlite' as const;
+  readonly supportsMultiStreamAppend = true;
+
+  private readonly stmt: {
+    currentRevision: Statement<[string], { revision: number }>;
+    byEventId: Statement<[string], { stream_id: string; revision: number; position: number }>;
+    idsInRange: Statement<[string, number, number], { event_id: string; position: number }>;
+    insert: Statement<[number | null, string, number, string, string, string, string, number]>;
+    head: Statement<[], { position: number | null }>;
+    streamForwards: Statement<[string, number, number], EventRow>;
+    streamBackwards: Statement<[string, number, number], EventRow>;
+    allForwards: Statement<[number, number], EventRow>;
+    allBackwards: Statement<[number, number], EventRow>;
+  };
+  private readonly appendTx: (appends: readonly StreamAppend[]) => AppendResult;
+  private readonly waiters = new Set<() => void>();
+  private closed = false;
+
+  constructor(
+    readonly db: Database,
+    private readonly options: { readonly closeDatabase?: boolean } = {},
+  ) {
+    migrate(db);
+    this.stmt = {
+      currentRevision: db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
+      byEventId: db.prepare('SELECT stream_id, revision, position FROM events WHERE event_id = ?'),
+      idsInRange: db.prepare(
+        'SELECT event_id, position FROM events WHERE stream_id = ? AND revision >= ? AND revision <= ? ORDER BY revision',
+      ),
+      insert: db.prepare(
+        'INSERT INTO events (position, stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      head: db.prepare('SELECT MAX(position) AS position FROM events'),
+      streamForwards: db.prepare(
+        'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
+      ),
+      streamBackwards: db.prepare(
+        'SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
+      ),
+      allForwards: db.prepare('SELECT * FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?'),
+      allBackwards: db.prepare('SELECT * FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?'),
+    };
+    // better-sqlite3's .immediate() issues BEGIN IMMEDIATE: the write lock is taken up front.
+    const tx = db.transaction((appends: readonly StreamAppend[]) => {
+      let last: AppendResult | undefined;
+      for (const a of appends) last = this.appendOne(a.streamId, a.events, a.expectedRevision);
+      return last as AppendResult;
+    });
+    this.appendTx = (appends) => tx.immediate(appends);
+  }
+
+  async append(streamId: string, events: readonly EventData[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+    return this.appendMultiSync([{ streamId, events, expectedRevision }]);
+  }
+
+  async appendMulti(appends: readonly StreamAppend[]): Promise<AppendResult> {
+    if (appends.length === 0) throw new UnsupportedOperationError('appendMulti needs at least one stream');
+    return this.appendMultiSync(appends);
+  }
+
+  /** Synchronous append for callers that already run inside a SQLite transaction. */
+  appendMultiSync(appends: readonly StreamAppend[]): AppendResult {
+    this.assertOpen();
+    const result = this.appendTx(appends);
+    this.notify();
+    return result;
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    return this.readStreamSync(streamId, options);
+  }
+
+  readStreamSync(streamId: string, options: ReadStreamOptions = {}): RecordedEvent[] {
+    this.assertOpen();
+    const max = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const rows =
+      options.direction === 'backwards'
+        ? this.stmt.streamBackwards.all(
+            streamId,
+            options.fromRevision === undefined ? Number.MAX_SAFE_INTEGER : Number(options.fromRevision),
+            max,
+          )
+        : this.stmt.streamForwards.all(streamId, Number(options.fromRevision ?? 0n), max);
+    if (rows.length === 0 && this.stmt.currentRevision.get(streamId) === undefined) {
+      throw new StreamNotFoundError(streamId);
+    }
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const max = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    if (!options.filter) {
+      const rows =
+        options.direction === 'backwards'
+          ? this.stmt.allBackwards.all(
+              options.fromPosition === undefined ? Number.MAX_SAFE_INTEGER : Number(options.fromPosition),
+              max,
+            )
+          : this.stmt.allForwards.all(Number(options.fromPosition ?? 0n), max);
+      return rows.map(toRecorded);
+    }
+    const { sql, params } = filterSql(options.filter);
+    const backwards = options.direction === 'backwards';
+    const from = options.fromPosition ?? (backwards ? BigInt(Number.MAX_SAFE_INTEGER) : 0n);
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM events WHERE position ${backwards ? '<=' : '>='} ? AND ${sql} ORDER BY position ${backwards ? 'DESC' : 'ASC'} LIMIT ?`,
+      )
+      .all(Number(from), ...params, max) as EventRow[];
+    return rows.map(toRecorded);
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    return new SqliteSubscription(this, options);
+  }
+
+  async headPosition(): Promise<bigint> {
+    return this.headSync();
+  }
+
+  headSync(): bigint {
+    this.assertOpen();
+    const row = this.stmt.head.get();
+    return row?.position == null ? -1n : BigInt(row.position);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.notify();
+    if (this.options.closeDatabase !== false) this.db.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Resolves on the next append (or close), or after `timeoutMs`. */
+  waitForAppend(timeoutMs: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+    });
+  }
+
+  /** Events with position in (after, upTo], optionally filtered. */
+  readRangeSync(after: bigint, upTo: bigint, filter: EventFilter | undefined): RecordedEvent[] {
+    this.assertOpen();
+    if (!filter) {
+      return this.stmt.allForwards.all(Number(after) + 1, Number(upTo - after)).map(toRecorded);
+    }
+    const { sql, params } = filterSql(filter);
+    const rows = this.db
+      .prepare(`SELECT * FROM events WHERE position > ? AND position <= ? AND ${sql} ORDER BY position ASC`)
+      .all(Number(after), Number(upTo), ...params) as EventRow[];
+    return rows.map(toRecorded);
+  }
+
+  private appendOne(streamId: string, events: readonly EventData[], expected: ExpectedRevision): AppendResult {
+    const current = this.stmt.currentRevision.get(streamId)?.revision ?? -1;
+
+    if (events.length > 0) {
+      const existing = this.stmt.byEventId.get(events[0].id);
+      if (existing) return this.idempotentResult(streamId, events, expected, current, existing);
+    }
+    if (!revisionMatches(expected, current)) {
+      throw new WrongExpectedRevisionError(streamId, expected, BigInt(current));
+    }
+    if (events.length === 0) {
+      return { nextExpectedRevision: BigInt(current), position: this.headSync() };
+    }
+    const recordedAt = Date.now();
+    let revision = current;
+    let position = 0;
+    for (const e of events) {
+      revision += 1;
+      try {
+        const info = this.stmt.insert.run(
+          null,
+          streamId,
+          revision,
+          e.id,
+          e.type,
+          JSON.stringify(e.data),
+          JSON.stringify(e.metadata ?? {}),
+          recordedAt,
+        );
+        position = Number(info.lastInsertRowid);
+      } catch (err) {
+        // A later event id of the batch is already stored: a partial overlap is a conflict.
+        if (isUniqueViolation(err)) throw new WrongExpectedRevisionError(streamId, expected, BigInt(current));
+        throw err;
+      }
+    }
+    return { nextExpectedRevision: BigInt(revision), position: BigInt(position) };
+  }
+
+  /**
+   * EventStoreDB's idempotency: a batch whose ids are exactly the events already stored at
+   * the expected place succeeds again without writing; any partial overlap is a conflict.
+   */
+  private idempotentResult(
+    streamId: string,
+    events: readonly EventData[],
+    expected: ExpectedRevision,
+    current: number,
+    first: { stream_id: string; revision: number; position: number },
+  ): AppendResult {
+    const conflict = () => new WrongExpectedRevisionError(streamId, expected, BigInt(current));
+    if (first.stream_id !== streamId) throw conflict();
+    const expectedFirst =
+      expected === 'any' || expected === 'stream_exists'
+        ? first.revision
+        : expected === 'no_stream'
+          ? 0
+          : Number(expected) + 1;
+    if (first.revision !== expectedFirst) throw conflict();
+    const stored = this.stmt.idsInRange.all(streamId, first.revision, first.revision + events.length - 1);
+    if (stored.length !== events.length || stored.some((row, i) => row.event_id !== events[i].id)) throw conflict();
+    return {
+      nextExpectedRevision: BigInt(first.revision + events.length - 1),
+      position: BigInt(stored[stored.length - 1].position),
+    };
+  }
+
+  private notify(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError('The event store is closed');
+  }
+}
+
+class SqliteSubscription implements Subscription {
+  private stopped = false;
+
+  constructor(
+    private readonly store: SqliteEventStore,
+    private readonly options: SubscribeOptions,
+  ) {}
+
+  async unsubscribe(): Promise<void> {
+    this.stopped = true;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {
+    const { filter } = this.options;
+    const window = BigInt(filter ? (this.options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL) : SUBSCRIPTION_PAGE);
+    let position = this.options.fromPosition ?? -1n;
+    let caughtUp = false;
+    while (!this.stopped && !this.store.isClosed) {
+      const head = this.store.headSync();
+      if (position < head) {
+        const upTo = position + window < head ? position + window : head;
+        const events = this.store.readRangeSync(position, upTo, filter);
+        for (const event of events) {
+          if (this.stopped) return;
+          yield { kind: 'event', event };
+        }
+        position = upTo;
+        if (filter && events.length < Number(window)) yield { kind: 'checkpoint', position };
+        continue;
+      }
+      if (!caughtUp) {
+        caughtUp = true;
+        yield { kind: 'caught-up', position };
+        continue;
+      }
+      await this.store.waitForAppend(1000);
+    }
+  }
+}
+
+function revisionMatches(expected: ExpectedRevision, current: number): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return current === -1;
+  if (expected === 'stream_exists') return current >= 0;
+  return BigInt(current) === expected;
+}
+
+function filterSql(filter: EventFilter): { sql: string; params: (string | number)[] } {
+  const clauses: string[] = [];
+  const params: (string | number)[] = [];
+  if (filter.streamPrefixes && filter.streamPrefixes.length > 0) {
+    // substr() instead of LIKE: stream ids may contain '%' or '_'.
+    clauses.push(`(${filter.streamPrefixes.map(() => 'substr(stream_id, 1, ?) = ?').join(' OR ')})`);
+    for (const p of filter.streamPrefixes) params.push(p.length, p);
+  }
+  if (filter.eventTypes && filter.eventTypes.length > 0) {
+    clauses.push(`type IN (${filter.eventTypes.map(() => '?').join(', ')})`);
+    params.push(...filter.eventTypes);
+  }
+  return { sql: clauses.length ? clauses.join(' AND ') : '1', params };
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    streamId: row.stream_id,
+    revision: BigInt(row.revision),
+    position: BigInt(row.position),
+    type: row.type,
+    data: JSON.parse(row.data) as JsonObject,
+    metadata: JSON.parse(row.metadata) as JsonObject,
+    recordedAt: new Date(row.recorded_at),
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+function migrate(db: Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
