@@ -1,0 +1,63 @@
+import { type EventStore, type RecordedEvent, StreamNotFoundError } from '@app/event-store';
+import { type AccountState, evolve, initialState } from './account.decider';
+import type { AccountEvent } from './events';
+import { accountStream } from './events';
+
+export interface LoadedAccount {
+  readonly state: AccountState;
+  /** Stream revision the state was folded up to; -1n when the stream does not exist. */
+  readonly revision: bigint;
+}
+
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Loads accounts by folding their stream with the decider's `evolve`. Folded states are
+ * cached, and a load only reads the events after the cached revision, so another
+ * instance's writes are always seen while a hot account costs one small read.
+ */
+export class AccountRepository {
+  private readonly cache = new Map<string, LoadedAccount>();
+
+  constructor(private readonly store: EventStore) {}
+
+  async load(accountId: string): Promise<LoadedAccount> {
+    const cached = this.cache.get(accountId);
+    let loaded = cached ?? { state: initialState(), revision: -1n };
+    let events: RecordedEvent[];
+    try {
+      events = await this.store.readStream(accountStream(accountId), { fromRevision: loaded.revision + 1n });
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return loaded;
+      throw err;
+    }
+    if (events.length > 0) {
+      loaded = { state: foldAccount(events, loaded.state), revision: events[events.length - 1].revision };
+    }
+    this.remember(accountId, loaded);
+    return loaded;
+  }
+
+  remember(accountId: string, loaded: LoadedAccount): void {
+    this.cache.delete(accountId);
+    this.cache.set(accountId, loaded);
+    if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  forget(accountId: string): void {
+    this.cache.delete(accountId);
+  }
+}
+
+export function foldAccount(events: readonly RecordedEvent[], from: AccountState = initialState()): AccountState {
+  let state = from;
+  for (const e of events) {
+    state = evolve(state, { type: e.type, data: e.data } as unknown as AccountEvent, occurredAtOf(e));
+  }
+  return state;
+}
+
+export function occurredAtOf(e: RecordedEvent): string {
+  const at = e.metadata.occurredAt;
+  return typeof at === 'string' ? at : e.recordedAt.toISOString();
+}

@@ -1,0 +1,337 @@
+import type { EventStore, RecordedEvent, Subscription, SubscriptionMessage } from '@app/event-store';
+import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { type Projection, type ProjectionHandle, tableNamer } from './projection';
+
+interface LiveProjection {
+  readonly projection: Projection;
+  generation: number;
+  handle: ProjectionHandle;
+  /** Last position applied (-1n: nothing yet). */
+  position: bigint;
+  readonly types?: ReadonlySet<string>;
+}
+
+export interface RebuildProgress {
+  readonly projection: string;
+  readonly position: bigint;
+  readonly head: bigint;
+  readonly events: number;
+  readonly eventsPerSecond: number;
+  readonly done: boolean;
+}
+
+export interface ProjectionStatus {
+  readonly name: string;
+  readonly version: number;
+  readonly generation: number;
+  readonly position: string;
+  readonly lag: string;
+  readonly rebuilding?: { position: string; head: string; eventsPerSecond: number };
+}
+
+const BATCH = 1000;
+const REBUILD_PAGE = 5000;
+
+/**
+ * Runs projections from the store's global log. Each batch of events is applied to every
+ * projection and the projections' checkpoints are written in the same SQLite transaction,
+ * so a crash at any point leaves rows and checkpoint consistent (exactly-once on the
+ * embedded store). One subscription feeds all projections; each keeps its own position so
+ * projections added later, or rebuilt, catch up without disturbing the others.
+ */
+export class ProjectionRunner {
+  private readonly live = new Map<string, LiveProjection>();
+  private subscription?: Subscription;
+  private loop?: Promise<void>;
+  private stopping = false;
+  private caughtUp = false;
+  private readonly progressListeners = new Set<() => void>();
+  private readonly rebuilding = new Map<string, RebuildProgress>();
+  private failure?: unknown;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: SqliteDb,
+    private readonly projections: readonly Projection[],
+    private readonly log: (message: string) => void = () => undefined,
+  ) {
+    db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
+      name TEXT PRIMARY KEY, version INTEGER NOT NULL, generation INTEGER NOT NULL,
+      position INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+  }
+
+  /** Opens each projection's current generation, rebuilding those whose version changed. */
+  async start(onRebuild?: (p: RebuildProgress) => void): Promise<void> {
+    const saved = this.db.prepare('SELECT * FROM projection_checkpoints WHERE name = ?');
+    for (const projection of this.projections) {
+      const row = saved.get(projection.name) as
+        | { version: number; generation: number; position: number }
+        | undefined;
+      if (row && row.version === projection.version) {
+        this.attach(projection, row.generation, BigInt(row.position));
+      } else {
+        // A new projection, or a new version whose code cannot read the old tables: build
+        // it from the start before the server reports ready.
+        const generation = (row?.generation ?? 0) + 1;
+        const position = await this.buildGeneration(projection, generation, onRebuild);
+        this.switchTo(projection, generation, position, row?.generation);
+      }
+    }
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.subscription?.unsubscribe();
+    await this.loop;
+  }
+
+  /** The query side of a projection's current generation. */
+  handle<H extends ProjectionHandle>(name: string): H {
+    const p = this.live.get(name);
+    if (!p) throw new Error(`Projection ${name} is not running`);
+    return p.handle as H;
+  }
+
+  /** Lowest position every projection has applied. */
+  get position(): bigint {
+    let min: bigint | undefined;
+    for (const p of this.live.values()) if (min === undefined || p.position < min) min = p.position;
+    return min ?? -1n;
+  }
+
+  get isCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+
+  get error(): unknown {
+    return this.failure;
+  }
+
+  /** Resolves once every projection has applied `position`, or rejects after `timeoutMs`. */
+  waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
+    if (this.position >= position) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.position >= position) finish(true);
+      };
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        this.progressListeners.delete(check);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.progressListeners.add(check);
+    });
+  }
+
+  async status(): Promise<ProjectionStatus[]> {
+    const head = await this.store.headPosition();
+    return [...this.live.values()].map((p) => {
+      const r = this.rebuilding.get(p.projection.name);
+      return {
+        name: p.projection.name,
+        version: p.projection.version,
+        generation: p.generation,
+        position: p.position.toString(),
+        lag: (head > p.position ? head - p.position : 0n).toString(),
+        ...(r
+          ? { rebuilding: { position: r.position.toString(), head: r.head.toString(), eventsPerSecond: r.eventsPerSecond } }
+          : {}),
+      };
+    });
+  }
+
+  /**
+   * Rebuilds one projection (or all) from position 0 into a fresh generation while the
+   * current one keeps serving, then switches in one transaction.
+   */
+  async rebuild(name: string | 'all', onProgress?: (p: RebuildProgress) => void): Promise<RebuildProgress[]> {
+    const targets = name === 'all' ? [...this.live.values()] : [this.live.get(name)].filter((p) => p !== undefined);
+    if (targets.length === 0) throw new Error(`Unknown projection ${name}`);
+    const results: RebuildProgress[] = [];
+    for (const current of targets) {
+      const { projection } = current;
+      if (this.rebuilding.has(projection.name)) throw new Error(`${projection.name} is already rebuilding`);
+      const generation = current.generation + 1;
+      const started = Date.now();
+      let last: RebuildProgress | undefined;
+      let position = await this.buildGeneration(projection, generation, (p) => {
+        last = p;
+        onProgress?.(p);
+      });
+      // Close the gap to the live subscription, then switch while nothing else can run.
+      while (position < current.position) {
+        position = await this.applyPage(projection, generation, position);
+      }
+      this.switchTo(projection, generation, position, current.generation);
+      const seconds = Math.max((Date.now() - started) / 1000, 1e-3);
+      const events = last?.events ?? 0;
+      results.push({
+        projection: projection.name,
+        position,
+        head: position,
+        events,
+        eventsPerSecond: Math.round(events / seconds),
+        done: true,
+      });
+    }
+    return results;
+  }
+
+  private attach(projection: Projection, generation: number, position: bigint): void {
+    const t = tableNamer(projection, generation);
+    projection.create(this.db, t);
+    this.live.set(projection.name, {
+      projection,
+      generation,
+      position,
+      handle: projection.open(this.db, t),
+      types: projection.eventTypes ? new Set(projection.eventTypes) : undefined,
+    });
+  }
+
+  private async buildGeneration(
+    projection: Projection,
+    generation: number,
+    onProgress?: (p: RebuildProgress) => void,
+  ): Promise<bigint> {
+    const t = tableNamer(projection, generation);
+    this.db.transaction(() => {
+      for (const table of projection.tables) this.db.exec(`DROP TABLE IF EXISTS "${t(table)}"`);
+      projection.create(this.db, t);
+    })();
+    const handle = projection.open(this.db, t);
+    const types = projection.eventTypes ? new Set(projection.eventTypes) : undefined;
+    const started = Date.now();
+    let position = -1n;
+    let events = 0;
+    let head = await this.store.headPosition();
+    const report = (done: boolean) => {
+      const seconds = Math.max((Date.now() - started) / 1000, 1e-3);
+      const p = { projection: projection.name, position, head, events, eventsPerSecond: Math.round(events / seconds), done };
+      this.rebuilding.set(projection.name, p);
+      onProgress?.(p);
+    };
+    try {
+      while (position < head) {
+        const page = await this.store.readAll({ fromPosition: position + 1n, maxCount: REBUILD_PAGE });
+        if (page.length === 0) break;
+        this.db.transaction(() => {
+          for (const e of page) if (!types || types.has(e.type)) handle.apply(e);
+        })();
+        events += page.length;
+        position = page[page.length - 1].position;
+        report(false);
+        if (position >= head) head = await this.store.headPosition();
+      }
+      report(true);
+      return position;
+    } finally {
+      this.rebuilding.delete(projection.name);
+    }
+  }
+
+  private async applyPage(projection: Projection, generation: number, from: bigint): Promise<bigint> {
+    const handle = projection.open(this.db, tableNamer(projection, generation));
+    const page = await this.store.readAll({ fromPosition: from + 1n, maxCount: REBUILD_PAGE });
+    if (page.length === 0) return from;
+    this.db.transaction(() => {
+      for (const e of page) if (!projection.eventTypes || projection.eventTypes.includes(e.type)) handle.apply(e);
+    })();
+    return page[page.length - 1].position;
+  }
+
+  private switchTo(projection: Projection, generation: number, position: bigint, oldGeneration?: number): void {
+    this.db.transaction(() => {
+      this.saveCheckpoint(projection, generation, position);
+      if (oldGeneration !== undefined && oldGeneration !== generation) {
+        const old = tableNamer(projection, oldGeneration);
+        for (const table of projection.tables) this.db.exec(`DROP TABLE IF EXISTS "${old(table)}"`);
+      }
+    })();
+    this.attach(projection, generation, position);
+    this.log(`projection ${projection.name} v${projection.version} generation ${generation} at ${position}`);
+  }
+
+  private saveCheckpoint(projection: Projection, generation: number, position: bigint): void {
+    this.db
+      .prepare(
+        `INSERT INTO projection_checkpoints (name, version, generation, position, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET version = excluded.version, generation = excluded.generation,
+           position = excluded.position, updated_at = excluded.updated_at`,
+      )
+      .run(projection.name, projection.version, generation, Number(position), Date.now());
+  }
+
+  private async run(): Promise<void> {
+    const checkpoint = this.db.prepare(
+      'UPDATE projection_checkpoints SET position = ?, updated_at = ? WHERE name = ? AND generation = ?',
+    );
+    const flush = (batch: RecordedEvent[]) => {
+      if (batch.length === 0) return;
+      const last = batch[batch.length - 1].position;
+      this.db.transaction(() => {
+        for (const p of this.live.values()) {
+          if (p.position >= last) continue;
+          for (const e of batch) {
+            if (e.position > p.position && (!p.types || p.types.has(e.type))) p.handle.apply(e);
+          }
+          checkpoint.run(Number(last), Date.now(), p.projection.name, p.generation);
+        }
+      })();
+      for (const p of this.live.values()) if (p.position < last) p.position = last;
+      batch.length = 0;
+      for (const l of [...this.progressListeners]) l();
+    };
+    let backoff = 100;
+    while (!this.stopping) {
+      const batch: RecordedEvent[] = [];
+      try {
+        await this.follow(batch, flush);
+        backoff = 100;
+      } catch (err) {
+        // A store outage or a failing projection: keep what was committed, resume from the
+        // checkpoints after a pause. Events of the failed batch are delivered again.
+        this.failure = err;
+        this.caughtUp = false;
+        this.log(`projection runner paused: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+
+  private async follow(batch: RecordedEvent[], flush: (b: RecordedEvent[]) => void): Promise<void> {
+    const from = this.position;
+    this.subscription = this.store.subscribeToAll({ fromPosition: from < 0n ? undefined : from });
+    const it = this.subscription[Symbol.asyncIterator]();
+    while (!this.stopping) {
+      const next = it.next();
+      // Flush what we have as soon as the log has nothing more ready, so readers wait for
+      // one small transaction, not for a full batch.
+      let r = batch.length === 0 ? await next : await Promise.race([next, idle()]);
+      if (r === IDLE) {
+        flush(batch);
+        r = await next;
+      }
+      const result = r as IteratorResult<SubscriptionMessage>;
+      if (result.done) break;
+      const msg = result.value;
+      if (msg.kind === 'event') {
+        batch.push(msg.event);
+        if (batch.length >= BATCH) flush(batch);
+      } else if (msg.kind === 'caught-up') {
+        flush(batch);
+        this.caughtUp = true;
+        this.failure = undefined;
+      }
+    }
+    flush(batch);
+  }
+}
+
+const IDLE = Symbol('idle');
+function idle(): Promise<typeof IDLE> {
+  return new Promise((resolve) => setImmediate(() => resolve(IDLE)));
+}
