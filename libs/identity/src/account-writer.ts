@@ -30,7 +30,6 @@ export class AccountWriter {
   constructor(
     readonly store: EventStore,
     private readonly clock: Clock,
-    private readonly onWrite: (position: bigint) => void = () => undefined,
   ) {
     this.uow = new UnitOfWork(store, () => clock.now());
     this.repository = new AccountRepository(store);
@@ -79,7 +78,6 @@ export class AccountWriter {
     }
     const revision = loaded.revision + BigInt(events.length);
     this.repository.remember(accountId, { state: after, revision });
-    this.onWrite(result.position);
     return { accountId, state: after, revision, position: result.position, events };
   }
 }

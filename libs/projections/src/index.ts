@@ -1,3 +1,4 @@
 export * from './projection';
 export * from './projection-runner';
 export * from './read-your-writes';
+export * from './tracking-event-store';

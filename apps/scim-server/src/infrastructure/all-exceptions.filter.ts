@@ -1,0 +1,52 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { SCIM_ERROR_SCHEMA } from '@app/scim/scim-error';
+import { mapError } from './error-mapping';
+import { type AppRequest, requestState } from './request-context';
+
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+
+export function isScimPath(url: string | undefined): boolean {
+  return (url ?? '').startsWith('/api/scim/');
+}
+
+/** Renders every error: SCIM error bodies on SCIM routes, a JSON problem elsewhere. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<AppRequest>();
+    const reply = ctx.getResponse<FastifyReply>();
+    sendError(exception, req, reply, this.logger);
+  }
+}
+
+export function sendError(exception: unknown, req: AppRequest, reply: FastifyReply, logger: Logger): void {
+  const mapped = mapError(exception);
+  const requestId = requestState(req).requestId;
+  if (mapped.unexpected) {
+    logger.error(`request ${requestId} failed: ${(exception as Error)?.stack ?? String(exception)}`);
+  }
+  for (const [k, v] of Object.entries(mapped.headers ?? {})) void reply.header(k, v);
+  void reply.header('X-Request-Id', requestId);
+  if (isScimPath(req.url)) {
+    void reply
+      .status(mapped.status)
+      .header('Content-Type', SCIM_CONTENT_TYPE)
+      .send(
+        JSON.stringify({
+          schemas: [SCIM_ERROR_SCHEMA],
+          status: String(mapped.status),
+          ...(mapped.scimType ? { scimType: mapped.scimType } : {}),
+          detail: mapped.detail,
+        }),
+      );
+    return;
+  }
+  void reply
+    .status(mapped.status)
+    .header('Content-Type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ status: mapped.status, error: mapped.reason, detail: mapped.detail, requestId }));
+}

@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { Logger, type Provider } from '@nestjs/common';
+import { AuthService, tokensProjection, type TokensHandle } from '@app/auth';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { EVENT_STORE, type EventStore, SqliteEventStore } from '@app/event-store';
+import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { AccountWriter, CLOCK, type Clock, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
+import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
+import { accountsProjection, groupsProjection, ReadModelDirectory, scimUsersProjection } from '@app/read-models';
+import { AUTH_SERVICE, RAW_EVENT_STORE, SQLITE_DB } from './tokens';
+
+export const PROJECTIONS = [scimUsersProjection, groupsProjection, accountsProjection, tokensProjection];
+
+/** Registers `scim_fold`, the case folding the filter compiler and the read models share. */
+function registerSqlFunctions(db: SqliteDb): void {
+  db.function('scim_fold', { deterministic: true }, (s: unknown) =>
+    typeof s === 'string' ? s.normalize('NFC').toLowerCase() : s,
+  );
+}
+
+export function coreProviders(config: AppConfig): Provider[] {
+  return [
+    { provide: APP_CONFIG, useValue: config },
+    { provide: CLOCK, useValue: systemClock },
+    {
+      provide: SQLITE_DB,
+      useFactory: () => {
+        // On the embedded store the read models live in the log's own file, so a projection
+        // commits its rows and its checkpoint with the events it read (exactly-once).
+        const file = config.eventStore === 'sqlite' ? 'scim.db' : 'read-models.db';
+        const db = openSqliteDatabase({ filename: join(config.dataDir, file), synchronous: config.sqliteSynchronous });
+        registerSqlFunctions(db);
+        return db;
+      },
+    },
+    {
+      provide: RAW_EVENT_STORE,
+      inject: [SQLITE_DB],
+      useFactory: async (db: SqliteDb): Promise<EventStore> => {
+        if (config.eventStore === 'sqlite') return new SqliteEventStore(db, { closeDatabase: false });
+        const { EventStoreDbEventStore } = await import('@app/event-store/eventstoredb/eventstoredb-event-store');
+        return new EventStoreDbEventStore(config.eventStoreConnectionString as string);
+      },
+    },
+    {
+      provide: ProjectionRunner,
+      inject: [RAW_EVENT_STORE, SQLITE_DB],
+      useFactory: (store: EventStore, db: SqliteDb) => {
+        const logger = new Logger('projections');
+        return new ProjectionRunner(store, db, PROJECTIONS, (m) => logger.log(m));
+      },
+    },
+    {
+      provide: ReadYourWrites,
+      inject: [ProjectionRunner],
+      useFactory: (runner: ProjectionRunner) => new ReadYourWrites(runner, config.readYourWritesTimeoutMs),
+    },
+    {
+      provide: EVENT_STORE,
+      inject: [RAW_EVENT_STORE, ReadYourWrites],
+      useFactory: (store: EventStore, ryw: ReadYourWrites) => trackWrites(store, (p) => ryw.wrote(p)),
+    },
+    {
+      provide: IDENTITY_DIRECTORY,
+      inject: [RAW_EVENT_STORE, ProjectionRunner, ReadYourWrites],
+      useFactory: (store: EventStore, runner: ProjectionRunner, ryw: ReadYourWrites) => new ReadModelDirectory(store, runner, ryw),
+    },
+    {
+      provide: AccountWriter,
+      inject: [EVENT_STORE, CLOCK],
+      useFactory: (store: EventStore, clock: Clock) => new AccountWriter(store, clock),
+    },
+    {
+      provide: AUTH_SERVICE,
+      inject: [ProjectionRunner, ReadYourWrites],
+      useFactory: (runner: ProjectionRunner, ryw: ReadYourWrites) =>
+        new AuthService(() => runner.handle<TokensHandle>('tokens'), ryw, config.adminToken),
+    },
+  ];
+}

@@ -1,0 +1,100 @@
+import { HttpException } from '@nestjs/common';
+import { StoreUnavailableError, WrongExpectedRevisionError } from '@app/event-store';
+import {
+  Conflict,
+  DomainError,
+  Forbidden,
+  InvalidCommand,
+  LastOwnerViolation,
+  PreconditionFailed,
+  ResourceNotFound,
+  UniquenessViolation,
+} from '@app/identity';
+import { ScimError, type ScimType } from '@app/scim/scim-error';
+import { AuthenticationRequired, RoleForbidden } from './auth-errors';
+
+export interface MappedError {
+  readonly status: number;
+  readonly scimType?: ScimType;
+  readonly detail: string;
+  /** Machine-readable reason for logs and ProvisioningRejected. */
+  readonly reason: string;
+  readonly attribute?: string;
+  readonly headers?: Record<string, string>;
+  /** Unexpected: log with stack, answer without it. */
+  readonly unexpected?: boolean;
+}
+
+/**
+ * The one place that turns errors into HTTP answers. Domain errors and protocol errors
+ * keep their own vocabulary; this maps them to RFC 7644 statuses and scimTypes. Details
+ * never carry request values, so no personal data leaks into responses or logs.
+ */
+export function mapError(error: unknown): MappedError {
+  if (error instanceof ScimError) {
+    return { status: error.status, scimType: error.scimType, detail: error.detail, reason: error.scimType ?? 'invalid', attribute: error.attribute };
+  }
+  if (error instanceof AuthenticationRequired) {
+    return { status: 401, detail: error.detail, reason: 'unauthenticated', headers: { 'WWW-Authenticate': 'Bearer' } };
+  }
+  if (error instanceof RoleForbidden) return { status: 403, detail: error.detail, reason: 'forbidden' };
+  if (error instanceof DomainError) return mapDomainError(error);
+  if (error instanceof StoreUnavailableError) {
+    return { status: 503, detail: 'The event store is unavailable; retry later', reason: 'store_unavailable', headers: { 'Retry-After': '1' } };
+  }
+  if (error instanceof WrongExpectedRevisionError) {
+    return { status: 409, detail: 'Concurrent modification; retry the request', reason: 'conflict' };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const detail =
+      status === 404
+        ? 'Not found'
+        : status === 405
+          ? 'Method not allowed'
+          : status === 429
+            ? 'Too many requests'
+            : status === 413
+              ? 'Request body too large'
+              : status < 500
+                ? 'Bad request'
+                : 'Internal error';
+    return { status, detail, reason: `http_${status}`, ...(status === 400 ? { scimType: 'invalidSyntax' as const } : {}) };
+  }
+  const fastify = error as { statusCode?: number; code?: string };
+  if (typeof fastify.statusCode === 'number' && typeof fastify.code === 'string' && fastify.code.startsWith('FST_')) {
+    return mapFastifyError(fastify.statusCode, fastify.code);
+  }
+  return { status: 500, detail: 'Internal server error', reason: 'internal', unexpected: true };
+}
+
+function mapDomainError(error: DomainError): MappedError {
+  if (error instanceof UniquenessViolation) {
+    return { status: 409, scimType: 'uniqueness', detail: error.message, reason: `uniqueness_${error.kind}`, attribute: error.kind };
+  }
+  if (error instanceof ResourceNotFound) return { status: 404, detail: `${error.resource} not found`, reason: 'not_found' };
+  if (error instanceof PreconditionFailed) return { status: 412, detail: error.message, reason: 'precondition_failed' };
+  if (error instanceof LastOwnerViolation) return { status: 409, detail: error.message, reason: 'last_owner' };
+  if (error instanceof InvalidCommand) {
+    return { status: 400, scimType: 'invalidValue', detail: error.message, reason: 'invalid_value', attribute: error.attribute };
+  }
+  if (error instanceof Conflict) return { status: 409, detail: error.message, reason: 'conflict' };
+  if (error instanceof Forbidden) return { status: 403, detail: error.message, reason: 'forbidden' };
+  return { status: 400, detail: error.message, reason: error.reason };
+}
+
+function mapFastifyError(statusCode: number, code: string): MappedError {
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, detail: 'Request body exceeds the maximum payload size', reason: 'payload_too_large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, detail: 'Content-Type must be application/scim+json or application/json', reason: 'unsupported_media_type' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, scimType: 'invalidSyntax', detail: 'Request body is empty or malformed', reason: 'invalid_syntax' };
+    default:
+      return statusCode >= 500
+        ? { status: 500, detail: 'Internal server error', reason: 'internal', unexpected: true }
+        : { status: statusCode, scimType: statusCode === 400 ? 'invalidSyntax' : undefined, detail: 'Malformed request', reason: code.toLowerCase() };
+  }
+}

@@ -1,0 +1,55 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { IssueManagementTokenCommand, type TokensHandle } from '@app/auth';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import type { EventStore } from '@app/event-store';
+import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { systemContext } from '@app/identity';
+import { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import { randomUUID } from 'node:crypto';
+import { RAW_EVENT_STORE, SQLITE_DB } from './tokens';
+
+/**
+ * Starts the projections before the server takes requests, creates the first admin token
+ * when none is configured, and on shutdown stops the projections at a checkpoint before
+ * the store closes.
+ */
+@Injectable()
+export class LifecycleService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('lifecycle');
+  /** Set once, on the first start without ADMIN_TOKEN. */
+  generatedAdminToken?: string;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(RAW_EVENT_STORE) private readonly store: EventStore,
+    @Inject(SQLITE_DB) private readonly db: SqliteDb,
+    private readonly runner: ProjectionRunner,
+    private readonly ryw: ReadYourWrites,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.start((p) => {
+      if (p.done || p.events % 50_000 === 0) {
+        this.logger.log(`building ${p.projection}: ${p.position}/${p.head} (${p.eventsPerSecond} events/s)`);
+      }
+    });
+    await this.runner.waitFor(await this.store.headPosition(), 30_000);
+    if (!this.config.adminToken) {
+      await this.ryw.settle();
+      if (!this.runner.handle<TokensHandle>('tokens').hasBootstrapAdmin()) {
+        const issued = await this.commands.execute(
+          new IssueManagementTokenCommand('admin', systemContext(randomUUID(), randomUUID()), { name: 'bootstrap', bootstrap: true }),
+        );
+        this.generatedAdminToken = issued.secret;
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+    await this.store.close();
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { Principal } from '@app/auth';
+import type { CommandContext, ScopeId } from '@app/identity';
+import type { FastifyRequest } from 'fastify';
+
+/** What the guards learn about a request, carried on it for controllers and the error filter. */
+export interface RequestState {
+  requestId: string;
+  principal?: Principal;
+  /** SCIM routes: the scope the URL names and the token may act in. */
+  scope?: ScopeId;
+  /** SCIM routes: absolute base URL of the scope, for meta.location. */
+  scimBaseUrl?: string;
+}
+
+export type AppRequest = FastifyRequest & { state?: RequestState };
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestState(req: AppRequest): RequestState {
+  if (!req.state) {
+    const header = req.headers['x-request-id'];
+    const given = typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
+    req.state = { requestId: given ?? randomUUID() };
+  }
+  return req.state;
+}
+
+export function commandContext(req: AppRequest, status?: number, reason?: string): CommandContext {
+  const state = requestState(req);
+  const p = state.principal;
+  const actor: CommandContext['actor'] = !p
+    ? { kind: 'system', id: 'system' }
+    : p.kind === 'scim'
+      ? { kind: 'scim_token', id: p.tokenId, tokenId: p.tokenId, tokenSha256Prefix: p.sha256Prefix }
+      : { kind: p.role, id: p.tokenId, tokenId: p.tokenId, tokenSha256Prefix: p.sha256Prefix };
+  const userAgent = req.headers['user-agent'];
+  return {
+    correlationId: state.requestId,
+    commandId: randomUUID(),
+    actor,
+    request: {
+      method: req.method,
+      path: (req.url ?? '').split('?')[0].slice(0, 512),
+      ...(status !== undefined ? { status } : {}),
+      ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 256) } : {}),
+      ...(req.ip ? { ip: req.ip } : {}),
+    },
+    ...(reason ? { reason } : {}),
+  };
+}
+
+/** The SCIM scope and base URL the guard resolved. */
+export const Scim = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  const req = ctx.switchToHttp().getRequest<AppRequest>();
+  const state = requestState(req);
+  if (!state.scope || !state.scimBaseUrl) throw new Error('SCIM route without the SCIM guard');
+  return { scope: state.scope, baseUrl: state.scimBaseUrl, req };
+});
+
+export interface ScimRequest {
+  readonly scope: ScopeId;
+  readonly baseUrl: string;
+  readonly req: AppRequest;
+}

@@ -1,0 +1,122 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import {
+  ACCESS_LEVELS,
+  AccountWriter,
+  CreateGroupCommand,
+  IDENTITY_DIRECTORY,
+  type IdentityDirectory,
+  ResourceNotFound,
+  retryOnConflict,
+} from '@app/identity';
+import { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import type { AccountsHandle, GroupRow, GroupsHandle } from '@app/read-models';
+import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
+import { type AppRequest, commandContext } from '../infrastructure/request-context';
+import { CreateGroupDto, SetMembershipDto } from './management.dto';
+
+@Controller('api/v1/groups')
+@UseGuards(ManagementAuthGuard)
+export class GroupsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly runner: ProjectionRunner,
+    private readonly ryw: ReadYourWrites,
+    private readonly writer: AccountWriter,
+    @Inject(IDENTITY_DIRECTORY) private readonly directory: IdentityDirectory,
+  ) {}
+
+  @Post()
+  async create(@Body() body: CreateGroupDto, @Req() req: AppRequest) {
+    const created = await this.commands.execute(
+      new CreateGroupCommand(body.path, body.name, commandContext(req, 201), {
+        ...(body.parentPath !== undefined ? { parentPath: body.parentPath } : {}),
+        ...(body.defaultMembershipRole ? { defaultMembershipRole: body.defaultMembershipRole } : {}),
+        ...(body.verifiedDomains ? { verifiedDomains: body.verifiedDomains } : {}),
+      }),
+    );
+    await this.ryw.settle(created.position);
+    return renderGroup(this.groups.byId(created.id) as GroupRow);
+  }
+
+  @Get()
+  @Roles('admin', 'support', 'auditor')
+  async list() {
+    await this.ryw.settle();
+    return this.groups.all().map(renderGroup);
+  }
+
+  @Get(':fullPath')
+  @Roles('admin', 'support', 'auditor')
+  async get(@Param('fullPath') fullPath: string) {
+    return renderGroup(await this.group(fullPath));
+  }
+
+  /** Direct memberships of one group, highest level across sources. */
+  @Get(':fullPath/members')
+  @Roles('admin', 'support', 'auditor')
+  async members(@Param('fullPath') fullPath: string) {
+    const group = await this.group(fullPath);
+    return this.accounts.members(group.id);
+  }
+
+  @Put(':fullPath/members/:accountId')
+  async setMember(
+    @Param('fullPath') fullPath: string,
+    @Param('accountId') accountId: string,
+    @Body() body: SetMembershipDto,
+    @Req() req: AppRequest,
+  ) {
+    const group = await this.group(fullPath);
+    await this.setMembership(group, accountId, ACCESS_LEVELS[body.accessLevel], req, 200);
+    await this.ryw.settle();
+    return this.accounts.members(group.id).find((m) => m.accountId === accountId);
+  }
+
+  @Delete(':fullPath/members/:accountId')
+  @HttpCode(204)
+  async removeMember(@Param('fullPath') fullPath: string, @Param('accountId') accountId: string, @Req() req: AppRequest) {
+    const group = await this.group(fullPath);
+    await this.setMembership(group, accountId, null, req, 204);
+  }
+
+  private async setMembership(group: GroupRow, accountId: string, level: (typeof ACCESS_LEVELS)[keyof typeof ACCESS_LEVELS] | null, req: AppRequest, status: number) {
+    await retryOnConflict(async () => {
+      const loaded = await this.writer.repository.load(accountId);
+      if (!loaded.state.exists) throw new ResourceNotFound('Account', accountId);
+      await this.writer.execute(
+        accountId,
+        loaded,
+        { type: 'SetMembership', groupId: group.id, source: 'admin', level, cause: 'set by an administrator' },
+        commandContext(req, status),
+        'instance',
+      );
+    });
+  }
+
+  private async group(fullPath: string): Promise<GroupRow> {
+    const group = await this.directory.groupByPath(fullPath);
+    if (!group) throw new ResourceNotFound('Group', fullPath);
+    return group as GroupRow;
+  }
+
+  private get groups() {
+    return this.runner.handle<GroupsHandle>('groups');
+  }
+  private get accounts() {
+    return this.runner.handle<AccountsHandle>('accounts');
+  }
+}
+
+export function renderGroup(g: GroupRow) {
+  return {
+    id: g.id,
+    path: g.path,
+    name: g.name,
+    fullPath: g.fullPath,
+    parentId: g.parentId ?? null,
+    defaultMembershipRole: g.defaultMembershipRole,
+    verifiedDomains: g.verifiedDomains,
+    createdAt: g.created,
+  };
+}

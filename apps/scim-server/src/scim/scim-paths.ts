@@ -1,0 +1,19 @@
+/** Every SCIM route exists under both bases: the instance scope and a top-level group's scope. */
+export function scimPaths(resource: string): string[] {
+  const suffix = resource ? `/${resource}` : '';
+  return [`application${suffix}`, `groups/:groupPath${suffix}`];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** Query parameters arrive as string | string[]; SCIM takes the first of each. */
+export function queryParam(query: Record<string, unknown>, name: string): string | undefined {
+  const key = Object.keys(query).find((k) => k.toLowerCase() === name.toLowerCase());
+  const v = key === undefined ? undefined : query[key];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first : undefined;
+}

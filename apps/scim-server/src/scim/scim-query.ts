@@ -1,0 +1,56 @@
+import { ScimError } from '@app/scim/scim-error';
+import type { ListParameters } from '@app/read-models/queries/scim-user.queries';
+import { queryParam } from './scim-paths';
+
+export interface Selection {
+  readonly attributes?: string;
+  readonly excludedAttributes?: string;
+}
+
+/** RFC 7644 §3.4.2.4 paging: startIndex 1-based (< 1 means 1), count capped, 0 = totals only. */
+export function listParameters(source: Record<string, unknown>, maxResults: number, fromBody = false): ListParameters & Selection {
+  const get = (name: string): unknown => {
+    if (!fromBody) return queryParam(source, name);
+    const key = Object.keys(source).find((k) => k.toLowerCase() === name.toLowerCase());
+    return key === undefined ? undefined : source[key];
+  };
+  const integer = (name: string, fallback: number): number => {
+    const raw = get(name);
+    if (raw === undefined || raw === null || raw === '') return fallback;
+    const n = typeof raw === 'number' ? raw : Number(raw);
+    if (!Number.isFinite(n)) throw ScimError.invalidValue(`${name} must be an integer`, name);
+    return Math.trunc(n);
+  };
+  const text = (name: string): string | undefined => {
+    const raw = get(name);
+    if (raw === undefined || raw === null) return undefined;
+    if (Array.isArray(raw) && fromBody) return raw.map(String).join(',');
+    if (typeof raw !== 'string') throw ScimError.invalidValue(`${name} must be a string`, name);
+    return raw;
+  };
+  const startIndex = Math.max(1, integer('startIndex', 1));
+  const count = Math.min(Math.max(0, integer('count', 100)), maxResults);
+  const filter = text('filter');
+  const sortBy = text('sortBy');
+  const sortOrder = text('sortOrder');
+  const attributes = text('attributes');
+  const excludedAttributes = text('excludedAttributes');
+  return {
+    startIndex,
+    count,
+    ...(filter !== undefined ? { filter } : {}),
+    ...(sortBy !== undefined ? { sortBy } : {}),
+    ...(sortOrder !== undefined ? { sortOrder } : {}),
+    ...(attributes !== undefined ? { attributes } : {}),
+    ...(excludedAttributes !== undefined ? { excludedAttributes } : {}),
+  };
+}
+
+export function selection(query: Record<string, unknown>): Selection {
+  const attributes = queryParam(query, 'attributes');
+  const excludedAttributes = queryParam(query, 'excludedAttributes');
+  return {
+    ...(attributes !== undefined ? { attributes } : {}),
+    ...(excludedAttributes !== undefined ? { excludedAttributes } : {}),
+  };
+}

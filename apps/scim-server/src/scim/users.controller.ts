@@ -1,0 +1,210 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Res, UseGuards } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { FastifyReply } from 'fastify';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import {
+  type AttributeDocument,
+  CreateScimUserCommand,
+  DeleteScimUserCommand,
+  type IdentityState,
+  PreconditionFailed,
+  ResourceNotFound,
+  type ScimUserWriteResult,
+  UpdateScimUserCommand,
+} from '@app/identity';
+import { GetScimUserQuery, ListScimUsersQuery } from '@app/read-models/queries/scim-user.queries';
+import type { ScimUserRow } from '@app/read-models';
+import { applyUserPatch } from '@app/scim/patch';
+import { listResponse, parseEtag, renderUser, weakEtag } from '@app/scim/resources/user.resource';
+import { applyAttributeSelection } from '@app/scim/schema/select-attributes';
+import { normalizeUserDocument, normalizeUserInput } from '@app/scim/schema/normalize';
+import { resolveAttribute } from '@app/scim/schema/resolve';
+import { ScimError } from '@app/scim/scim-error';
+import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
+import { commandContext, Scim, type ScimRequest } from '../infrastructure/request-context';
+import { isUuid, scimPaths } from './scim-paths';
+import { listParameters, type Selection, selection } from './scim-query';
+
+const resolveUser = (path: string) => resolveAttribute('User', path);
+
+/** SCIM Users: translate HTTP to commands and queries, render resources. No rules here. */
+@Controller('api/scim/v2')
+@UseGuards(ScimAuthGuard)
+export class UsersController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post(scimPaths('Users'))
+  @HttpCode(201)
+  async create(@Scim() scim: ScimRequest, @Body() body: unknown, @Query() query: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { active, ...attributes } = normalizeUserInput(body) as AttributeDocument & { active: boolean };
+    const result = await this.commands.execute(
+      new CreateScimUserCommand(scim.scope, attributes, active, commandContext(scim.req, 201)),
+    );
+    const resource = renderUser(fromWrite(result), scim.baseUrl);
+    void reply.header('Location', (resource.meta as { location: string }).location);
+    void reply.header('ETag', weakEtag(result.revision.toString()));
+    return applyAttributeSelection(resource, 'User', selection(query));
+  }
+
+  @Get(scimPaths('Users'))
+  async list(@Scim() scim: ScimRequest, @Query() query: Record<string, unknown>) {
+    return this.search(scim, listParameters(query, this.config.maxResults));
+  }
+
+  @Post(scimPaths('Users/.search'))
+  @HttpCode(200)
+  async searchUsers(@Scim() scim: ScimRequest, @Body() body: unknown) {
+    return this.search(scim, listParameters(searchBody(body), this.config.maxResults, true));
+  }
+
+  @Get(scimPaths('Users/:id'))
+  async get(
+    @Scim() scim: ScimRequest,
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const row = await this.find(scim, id);
+    void reply.header('ETag', weakEtag(row.version));
+    const inm = parseEtag(headerOf(scim, 'if-none-match'));
+    if (inm === '*' || (typeof inm === 'bigint' && inm.toString() === row.version)) {
+      void reply.status(304);
+      return undefined;
+    }
+    return applyAttributeSelection(renderUser(fromRow(row), scim.baseUrl), 'User', selection(query));
+  }
+
+  @Put(scimPaths('Users/:id'))
+  async replace(
+    @Scim() scim: ScimRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    this.assertId(id);
+    const { active, ...attributes } = normalizeUserInput(body) as AttributeDocument & { active: boolean };
+    // A PUT that leaves out `active` never deprovisions by omission.
+    const sentActive = hasKey(body, 'active');
+    const result = await this.commands.execute(
+      new UpdateScimUserCommand(
+        scim.scope,
+        id,
+        () => ({ attributes, ...(sentActive ? { active } : {}) }),
+        commandContext(scim.req, 200),
+        ifMatch(scim),
+      ),
+    );
+    return this.written(scim, result, query, reply);
+  }
+
+  @Patch(scimPaths('Users/:id'))
+  async patch(
+    @Scim() scim: ScimRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    this.assertId(id);
+    const result = await this.commands.execute(
+      new UpdateScimUserCommand(
+        scim.scope,
+        id,
+        (current) => {
+          const patched = applyUserPatch({ ...current.attributes, active: current.active }, body, resolveUser).doc;
+          const { active, ...attributes } = normalizeUserDocument(patched) as AttributeDocument & { active: boolean };
+          return { attributes, active };
+        },
+        commandContext(scim.req, 200),
+        ifMatch(scim),
+      ),
+    );
+    return this.written(scim, result, query, reply);
+  }
+
+  @Delete(scimPaths('Users/:id'))
+  @HttpCode(204)
+  async remove(@Scim() scim: ScimRequest, @Param('id') id: string) {
+    this.assertId(id);
+    await this.commands.execute(new DeleteScimUserCommand(scim.scope, id, commandContext(scim.req, 204), ifMatch(scim)));
+  }
+
+  private async search(scim: ScimRequest, params: ReturnType<typeof listParameters>) {
+    const { total, rows } = await this.queries.execute(new ListScimUsersQuery(scim.scope, params));
+    const sel: Selection = params;
+    return listResponse(
+      rows.map((row) => applyAttributeSelection(renderUser(fromRow(row), scim.baseUrl), 'User', sel)),
+      total,
+      params.startIndex,
+    );
+  }
+
+  private written(scim: ScimRequest, result: ScimUserWriteResult, query: Record<string, unknown>, reply: FastifyReply) {
+    void reply.header('ETag', weakEtag(result.revision.toString()));
+    return applyAttributeSelection(renderUser(fromWrite(result), scim.baseUrl), 'User', selection(query));
+  }
+
+  private async find(scim: ScimRequest, id: string): Promise<ScimUserRow> {
+    this.assertId(id);
+    const row = await this.queries.execute(new GetScimUserQuery(scim.scope, id));
+    if (!row) throw new ResourceNotFound('User', id);
+    return row;
+  }
+
+  private assertId(id: string): void {
+    // Ids are UUIDs; anything else (`../x`, `%00`) is simply not found.
+    if (!isUuid(id)) throw new ResourceNotFound('User', id);
+  }
+}
+
+function fromWrite(result: ScimUserWriteResult) {
+  const i: IdentityState = result.identity;
+  return {
+    id: i.id,
+    attributes: i.attributes,
+    active: i.active,
+    created: i.created,
+    lastModified: i.lastModified,
+    version: result.revision.toString(),
+  };
+}
+
+function fromRow(row: ScimUserRow) {
+  return {
+    id: row.id,
+    attributes: row.attributes,
+    active: row.active,
+    created: row.created,
+    lastModified: row.lastModified,
+    version: row.version,
+  };
+}
+
+function headerOf(scim: ScimRequest, name: string): string | undefined {
+  const v = scim.req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function ifMatch(scim: ScimRequest): bigint | undefined {
+  const parsed = parseEtag(headerOf(scim, 'if-match'));
+  if (parsed === 'invalid') throw new PreconditionFailed('If-Match does not name a version of this resource');
+  return parsed === '*' ? undefined : parsed;
+}
+
+function hasKey(body: unknown, name: string): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const key = Object.keys(body).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key !== undefined && (body as Record<string, unknown>)[key] !== null;
+}
+
+function searchBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw ScimError.invalidSyntax('The search request must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}

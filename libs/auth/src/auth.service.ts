@@ -1,0 +1,45 @@
+import { ReadYourWrites } from '@app/projections';
+import type { Principal } from './principal';
+import { digestsEqual, sha256Hex } from './token-secret';
+import type { TokensHandle } from './tokens.projection';
+
+/**
+ * Resolves a bearer secret to a principal. The secret is hashed first, so the look-up is by
+ * digest (nothing secret-dependent is compared byte by byte); the environment admin token
+ * is compared in constant time.
+ */
+export class AuthService {
+  private readonly envAdminSha256?: string;
+
+  constructor(
+    private readonly tokens: () => TokensHandle,
+    private readonly ryw: ReadYourWrites,
+    envAdminToken: string | undefined,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.envAdminSha256 = envAdminToken ? sha256Hex(envAdminToken) : undefined;
+  }
+
+  async authenticate(authorization: string | undefined): Promise<Principal | undefined> {
+    const secret = bearer(authorization);
+    if (!secret) return undefined;
+    const sha = sha256Hex(secret);
+    if (this.envAdminSha256 && digestsEqual(sha, this.envAdminSha256)) {
+      return { kind: 'management', tokenId: 'env:ADMIN_TOKEN', role: 'admin', pii: true, sha256Prefix: sha.slice(0, 8) };
+    }
+    await this.ryw.settle();
+    const row = this.tokens().bySha256(sha);
+    if (!row || !digestsEqual(row.sha256, sha) || row.revokedAt) return undefined;
+    if (row.expiresAt && Date.parse(row.expiresAt) <= this.now().getTime()) return undefined;
+    if (row.kind === 'scim') {
+      return { kind: 'scim', tokenId: row.id, scope: row.scope ?? '', sha256Prefix: sha.slice(0, 8) };
+    }
+    return { kind: 'management', tokenId: row.id, role: row.role ?? 'auditor', pii: row.pii || row.role !== 'auditor', sha256Prefix: sha.slice(0, 8) };
+  }
+}
+
+function bearer(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1] : undefined;
+}

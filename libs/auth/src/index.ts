@@ -1,0 +1,7 @@
+export * from './token.events';
+export * from './token-secret';
+export * from './principal';
+export * from './tokens.projection';
+export * from './token.commands';
+export * from './token.handlers';
+export * from './auth.service';

@@ -1,0 +1,41 @@
+import { Command } from '@nestjs/cqrs';
+import type { CommandContext } from '@app/identity';
+import type { ManagementRole } from './token.events';
+
+export interface IssuedToken {
+  readonly id: string;
+  /** Shown once; only its hash is stored. */
+  readonly secret: string;
+  readonly position: bigint;
+}
+
+export class IssueScimTokenCommand extends Command<IssuedToken> {
+  constructor(
+    readonly scope: string,
+    readonly ctx: CommandContext,
+    readonly name?: string,
+    readonly expiresAt?: string,
+  ) {
+    super();
+  }
+}
+
+export class IssueManagementTokenCommand extends Command<IssuedToken> {
+  constructor(
+    readonly role: ManagementRole,
+    readonly ctx: CommandContext,
+    readonly options: { name?: string; expiresAt?: string; pii?: boolean; bootstrap?: boolean; secret?: string } = {},
+  ) {
+    super();
+  }
+}
+
+export class RevokeTokenCommand extends Command<void> {
+  constructor(
+    readonly tokenId: string,
+    readonly kind: 'scim' | 'management',
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}

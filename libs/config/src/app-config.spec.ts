@@ -1,0 +1,38 @@
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      eventStore: 'sqlite',
+      rateLimitPerMinute: 6000,
+      maxPayloadBytes: 1048576,
+      publicUrl: 'http://127.0.0.1:3000',
+    });
+    expect(c.dataDir.endsWith('/data')).toBe(true);
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', EVENT_STORE: 'postgres', RATE_LIMIT_PER_MINUTE: '-1', ADMIN_TOKEN: 'short' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/PORT/);
+    expect(problems).toMatch(/EVENT_STORE/);
+    expect(problems).toMatch(/RATE_LIMIT_PER_MINUTE/);
+    expect(problems).toMatch(/ADMIN_TOKEN/);
+  });
+
+  it('requires a connection string for EventStoreDB', () => {
+    expect(() => loadConfig({ EVENT_STORE: 'eventstoredb' })).toThrow(/EVENTSTORE_CONNECTION_STRING/);
+    expect(loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' }).eventStore).toBe(
+      'eventstoredb',
+    );
+  });
+});

@@ -1,0 +1,92 @@
+import { resolve } from 'node:path';
+
+export interface AppConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Base of the URLs the server prints and returns (scim_api_url, meta.location). */
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly eventStore: 'sqlite' | 'eventstoredb';
+  readonly eventStoreConnectionString?: string;
+  readonly sqliteSynchronous: 'NORMAL' | 'FULL';
+  readonly adminToken?: string;
+  readonly rateLimitPerMinute: number;
+  readonly maxPayloadBytes: number;
+  /** SCIM `filter.maxResults`: the largest page a list returns. */
+  readonly maxResults: number;
+  readonly bulkMaxOperations: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How long a query waits for projections to include this process's writes. */
+  readonly readYourWritesTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the environment once at start. Every bad variable gets its own
+ * message, and the server refuses to start rather than run half-configured.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T): T => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const v = (values as readonly string[]).find((x) => x.toLowerCase() === raw.toLowerCase());
+    if (!v) {
+      problems.push(`${name} must be one of ${values.join(', ')} (got "${raw}")`);
+      return fallback;
+    }
+    return v as T;
+  };
+
+  const host = env.HOST || '127.0.0.1';
+  const port = int('PORT', 3000, 0, 65535);
+  const eventStore = oneOf('EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite');
+  const connectionString = env.EVENTSTORE_CONNECTION_STRING || undefined;
+  if (eventStore === 'eventstoredb' && !connectionString) {
+    problems.push('EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=eventstoredb (e.g. esdb://localhost:2113?tls=false)');
+  }
+  if (connectionString && !/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//.test(connectionString)) {
+    problems.push('EVENTSTORE_CONNECTION_STRING must start with esdb:// or esdb+discover://');
+  }
+  const adminToken = env.ADMIN_TOKEN || undefined;
+  if (adminToken !== undefined && adminToken.length < 16) problems.push('ADMIN_TOKEN must be at least 16 characters');
+  const publicUrl = (env.PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(publicUrl)) problems.push(`PUBLIC_URL must be an http(s) URL (got "${env.PUBLIC_URL}")`);
+
+  const config: AppConfig = {
+    host,
+    port,
+    publicUrl,
+    dataDir: resolve(env.DATA_DIR || './data'),
+    eventStore,
+    ...(connectionString ? { eventStoreConnectionString: connectionString } : {}),
+    sqliteSynchronous: oneOf('SQLITE_SYNCHRONOUS', ['NORMAL', 'FULL'] as const, 'NORMAL'),
+    ...(adminToken ? { adminToken } : {}),
+    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000_000),
+    maxPayloadBytes: int('MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    maxResults: int('SCIM_MAX_RESULTS', 1000, 1, 10_000),
+    bulkMaxOperations: int('SCIM_BULK_MAX_OPERATIONS', 1000, 1, 10_000),
+    logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    readYourWritesTimeoutMs: int('READ_YOUR_WRITES_TIMEOUT_MS', 2000, 0, 60_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

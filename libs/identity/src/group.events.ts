@@ -1,0 +1,28 @@
+import type { AccessLevelName } from './access-level';
+
+/** Events of the `group-{groupId}` stream (GitLab namespaces, created by administrators). */
+export interface GroupEventMap {
+  GroupCreated: {
+    groupId: string;
+    path: string;
+    name: string;
+    fullPath: string;
+    parentId?: string;
+    topLevelId: string;
+    defaultMembershipRole: AccessLevelName;
+    verifiedDomains: string[];
+  };
+  GroupSettingsChanged: {
+    groupId: string;
+    defaultMembershipRole?: { from: AccessLevelName; to: AccessLevelName };
+    verifiedDomains?: { from: string[]; to: string[] };
+  };
+}
+
+export type GroupEventType = keyof GroupEventMap;
+export type GroupEvent = { [K in GroupEventType]: { type: K; data: GroupEventMap[K] } }[GroupEventType];
+export const GROUP_EVENT_TYPES = ['GroupCreated', 'GroupSettingsChanged'] as const satisfies readonly GroupEventType[];
+
+export function groupStream(groupId: string): string {
+  return `group-${groupId}`;
+}

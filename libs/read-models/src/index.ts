@@ -1,0 +1,4 @@
+export * from './scim-users.projection';
+export * from './groups.projection';
+export * from './accounts.projection';
+export * from './read-model-directory';

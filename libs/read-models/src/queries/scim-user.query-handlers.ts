@@ -1,0 +1,66 @@
+import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/scim/filter';
+import { compileSort } from '@app/scim/filter/sort';
+import { resolveAttribute } from '@app/scim/schema/resolve';
+import { type ScimUsersHandle, USERS_JSON_COLUMN } from '../scim-users.projection';
+import { GetScimUserQuery, ListScimUsersQuery } from './scim-user.queries';
+
+/** Indexed columns that stand in for JSON look-ups of the hottest attributes. */
+export const USER_COLUMNS: FilterSqlMapping = {
+  jsonColumn: USERS_JSON_COLUMN,
+  column(path: string) {
+    switch (path) {
+      case 'userName':
+        return { expr: 'user_name_folded', folded: true };
+      case 'externalId':
+        return { expr: 'external_id' };
+      case 'id':
+        return { expr: 'id' };
+      case 'meta.created':
+        return { expr: 'created' };
+      case 'meta.lastModified':
+        return { expr: 'last_modified' };
+      case 'active':
+        return { expr: 'active', type: 'boolean' };
+      default:
+        return undefined;
+    }
+  },
+};
+
+const resolveUser = (path: string) => resolveAttribute('User', path);
+
+@QueryHandler(GetScimUserQuery)
+export class GetScimUserHandler implements IQueryHandler<GetScimUserQuery> {
+  constructor(
+    private readonly runner: ProjectionRunner,
+    private readonly ryw: ReadYourWrites,
+  ) {}
+
+  async execute(q: GetScimUserQuery) {
+    await this.ryw.settle();
+    return this.runner.handle<ScimUsersHandle>('scim-users').get(q.scope, q.id);
+  }
+}
+
+@QueryHandler(ListScimUsersQuery)
+export class ListScimUsersHandler implements IQueryHandler<ListScimUsersQuery> {
+  constructor(
+    private readonly runner: ProjectionRunner,
+    private readonly ryw: ReadYourWrites,
+  ) {}
+
+  async execute(q: ListScimUsersQuery) {
+    // Parse and compile before waiting: a bad filter is refused at once.
+    const where = q.params.filter !== undefined ? compileFilterToSql(parseFilter(q.params.filter, resolveUser), USER_COLUMNS) : undefined;
+    const orderBy = compileSort(q.params.sortBy, q.params.sortOrder, USER_COLUMNS, resolveUser, 'seq');
+    await this.ryw.settle();
+    return this.runner.handle<ScimUsersHandle>('scim-users').list(q.scope, {
+      ...(where ? { where } : {}),
+      ...(orderBy ? { orderBy } : {}),
+      offset: q.params.startIndex - 1,
+      limit: q.params.count,
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import type { EventStore } from '@app/event-store';
+import type { GroupInfo, IdentityDirectory, ScopeId } from '@app/identity';
+import type { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import type { AccountsHandle } from './accounts.projection';
+import type { GroupsHandle } from './groups.projection';
+import type { ScimUsersHandle } from './scim-users.projection';
+
+/**
+ * The write side's look-ups, answered from the read models after read-your-writes has
+ * settled. A miss is answered only after the projections have also caught up with the
+ * store's head, so an identity another instance created a moment ago is still found.
+ */
+export class ReadModelDirectory implements IdentityDirectory {
+  constructor(
+    private readonly store: EventStore,
+    private readonly runner: ProjectionRunner,
+    private readonly ryw: ReadYourWrites,
+  ) {}
+
+  private get users() {
+    return this.runner.handle<ScimUsersHandle>('scim-users');
+  }
+  private get groups() {
+    return this.runner.handle<GroupsHandle>('groups');
+  }
+  private get accounts() {
+    return this.runner.handle<AccountsHandle>('accounts');
+  }
+
+  async findIdentity(scope: ScopeId, identityId: string): Promise<{ accountId: string } | undefined> {
+    const hit = await this.lookUp(() => {
+      const row = this.users.findIdentity(identityId);
+      return row && row.scope === scope ? row : undefined;
+    });
+    return hit ? { accountId: hit.accountId } : undefined;
+  }
+
+  async group(groupId: string): Promise<GroupInfo | undefined> {
+    return this.lookUp(() => this.groups.byId(groupId));
+  }
+
+  async groupByPath(fullPath: string): Promise<GroupInfo | undefined> {
+    return this.lookUp(() => this.groups.byPath(fullPath));
+  }
+
+  async hierarchy(topLevelGroupId: string): Promise<string[]> {
+    await this.ryw.settle();
+    return this.groups.hierarchy(topLevelGroupId);
+  }
+
+  async soleOwnerGroups(accountId: string, groupIds: readonly string[]): Promise<string[]> {
+    await this.ryw.settle();
+    return this.accounts.soleOwnerGroups(accountId, groupIds);
+  }
+
+  private async lookUp<T>(find: () => T | undefined): Promise<T | undefined> {
+    await this.ryw.settle();
+    const first = find();
+    if (first !== undefined) return first;
+    const head = await this.store.headPosition();
+    if (this.runner.position >= head) return undefined;
+    await this.runner.waitFor(head, 2000);
+    return find();
+  }
+}

@@ -1,0 +1,257 @@
+import type { RecordedEvent } from '@app/event-store';
+import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { type AccountEvent, type AttributeDocument, applyChanges, foldValue } from '@app/identity';
+import { occurredAtOf } from '@app/identity/account.repository';
+import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+
+/** One SCIM identity as the read side serves it. */
+export interface ScimUserRow {
+  readonly id: string;
+  readonly scope: string;
+  readonly accountId: string;
+  readonly seq: number;
+  readonly userName: string;
+  readonly externalId: string | null;
+  readonly attributes: AttributeDocument;
+  readonly active: boolean;
+  readonly deleted: boolean;
+  readonly created: string;
+  readonly lastModified: string;
+  readonly version: string;
+}
+
+interface RawRow {
+  id: string;
+  scope: string;
+  account_id: string;
+  seq: number;
+  user_name: string;
+  external_id: string | null;
+  attributes: string;
+  active: number;
+  deleted: number;
+  created: string;
+  last_modified: string;
+  version: number;
+}
+
+export interface ListQuery {
+  readonly where?: { sql: string; params: readonly (string | number)[] };
+  readonly orderBy?: string;
+  readonly offset: number;
+  readonly limit: number;
+}
+
+export interface ScimUsersHandle extends ProjectionHandle {
+  get(scope: string, id: string): ScimUserRow | undefined;
+  /** Includes deleted identities (for the write side's look-ups and support). */
+  findIdentity(id: string): { accountId: string; scope: string; deleted: boolean } | undefined;
+  list(scope: string, query: ListQuery): { total: number; rows: ScimUserRow[] };
+  count(scope: string, query: Pick<ListQuery, 'where'>): number;
+  /** Physical table name, for SQL compiled from SCIM filters. */
+  readonly table: string;
+}
+
+/** JSON column the filter compiler reads: the attribute document plus `active`. */
+export const USERS_JSON_COLUMN = 'doc';
+
+/**
+ * SCIM Users per scope. Hot attributes (userName folded, externalId, creation order,
+ * timestamps, active) are columns with indexes; everything else is filtered through
+ * SQLite's JSON functions on the stored document.
+ */
+export const scimUsersProjection: Projection<ScimUsersHandle> = {
+  name: 'scim-users',
+  version: 1,
+  tables: ['scim_users'],
+  eventTypes: [
+    'UserProvisioned',
+    'IdentityLinked',
+    'UserProfileUpdated',
+    'UserNameChanged',
+    'ExternIdChanged',
+    'EmailChanged',
+    'IdentityDeactivated',
+    'IdentityReactivated',
+    'IdentityDeleted',
+    'IdentityUnlinked',
+    'UserBlocked',
+    'UserUnblocked',
+    'GroupMembershipChanged',
+  ],
+  create(db: SqliteDb, t: TableNamer) {
+    const users = t('scim_users');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS ${users} (
+        id TEXT PRIMARY KEY,
+        scope TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        user_name TEXT NOT NULL,
+        user_name_folded TEXT NOT NULL,
+        external_id TEXT,
+        display_name TEXT,
+        ${USERS_JSON_COLUMN} TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        deleted INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        last_modified TEXT NOT NULL,
+        version INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS ${users}_scope_seq ON ${users} (scope, deleted, seq);
+      CREATE INDEX IF NOT EXISTS ${users}_scope_user_name ON ${users} (scope, user_name_folded);
+      CREATE INDEX IF NOT EXISTS ${users}_scope_external_id ON ${users} (scope, external_id);
+      CREATE INDEX IF NOT EXISTS ${users}_account ON ${users} (account_id);
+    `);
+  },
+  open(db: SqliteDb, t: TableNamer): ScimUsersHandle {
+    const users = t('scim_users');
+    const insert = db.prepare(
+      `INSERT INTO ${users} (id, scope, account_id, seq, user_name, user_name_folded, external_id, display_name, ${USERS_JSON_COLUMN}, attributes, active, deleted, created, last_modified, version)
+       VALUES (@id, @scope, @account_id, @seq, @user_name, @user_name_folded, @external_id, @display_name, @doc, @attributes, @active, 0, @at, @at, @version)`,
+    );
+    const byId = db.prepare(`SELECT * FROM ${users} WHERE id = ?`);
+    const liveById = db.prepare(`SELECT * FROM ${users} WHERE id = ? AND scope = ? AND deleted = 0`);
+    const save = db.prepare(
+      `UPDATE ${users} SET user_name = @user_name, user_name_folded = @user_name_folded, external_id = @external_id,
+         display_name = @display_name, ${USERS_JSON_COLUMN} = @doc, attributes = @attributes, active = @active, deleted = @deleted,
+         last_modified = @at WHERE id = @id`,
+    );
+    const bumpVersion = db.prepare(`UPDATE ${users} SET version = ? WHERE account_id = ?`);
+    const remove = db.prepare(`DELETE FROM ${users} WHERE id = ?`);
+    const listStatements = new Map<string, ReturnType<SqliteDb['prepare']>>();
+    const prepared = (sql: string) => {
+      let s = listStatements.get(sql);
+      if (!s) {
+        s = db.prepare(sql);
+        // Filters are user input compiled to SQL; cap the cache so odd filters cannot grow it.
+        if (listStatements.size > 500) listStatements.clear();
+        listStatements.set(sql, s);
+      }
+      return s;
+    };
+
+    const update = (id: string, at: string, change: (row: RawRow) => Partial<{ attributes: AttributeDocument; active: boolean; deleted: boolean }>) => {
+      const row = byId.get(id) as RawRow | undefined;
+      if (!row) return;
+      const current = { attributes: JSON.parse(row.attributes) as AttributeDocument, active: row.active === 1, deleted: row.deleted === 1 };
+      const next = { ...current, ...change(row) };
+      save.run({ id, at, ...columns(next.attributes, next.active), deleted: next.deleted ? 1 : 0 });
+    };
+
+    return {
+      table: users,
+      apply(e: RecordedEvent) {
+        const event = { type: e.type, data: e.data } as unknown as AccountEvent;
+        const at = occurredAtOf(e);
+        switch (event.type) {
+          case 'UserProvisioned':
+          case 'IdentityLinked': {
+            const d = event.data;
+            insert.run({
+              id: d.identityId,
+              scope: d.scope,
+              account_id: d.accountId,
+              seq: Number(e.position),
+              at,
+              version: Number(e.revision),
+              ...columns(d.attributes, d.active),
+            });
+            break;
+          }
+          case 'UserProfileUpdated':
+            update(event.data.identityId, at, (row) => ({
+              attributes: applyChanges(JSON.parse(row.attributes) as AttributeDocument, event.data.changes),
+            }));
+            break;
+          case 'UserNameChanged':
+            update(event.data.identityId, at, (row) => ({
+              attributes: { ...(JSON.parse(row.attributes) as AttributeDocument), userName: event.data.to },
+            }));
+            break;
+          case 'ExternIdChanged':
+            update(event.data.identityId, at, (row) => {
+              const attributes = { ...(JSON.parse(row.attributes) as Record<string, unknown>) };
+              if (event.data.to === undefined) delete attributes.externalId;
+              else attributes.externalId = event.data.to;
+              return { attributes };
+            });
+            break;
+          case 'IdentityDeactivated':
+            update(event.data.identityId, at, () => ({ active: false }));
+            break;
+          case 'IdentityReactivated':
+            update(event.data.identityId, at, () => ({ active: true, deleted: false }));
+            break;
+          case 'IdentityDeleted':
+            update(event.data.identityId, at, () => ({ active: false, deleted: true }));
+            break;
+          case 'IdentityUnlinked':
+            remove.run(event.data.identityId);
+            break;
+          default:
+            break;
+        }
+        // The resource version is the account stream's revision: every account event moves it.
+        bumpVersion.run(Number(e.revision), (event.data as { accountId: string }).accountId);
+      },
+      get(scope, id) {
+        const row = liveById.get(id, scope) as RawRow | undefined;
+        return row ? toRow(row) : undefined;
+      },
+      findIdentity(id) {
+        const row = byId.get(id) as RawRow | undefined;
+        return row ? { accountId: row.account_id, scope: row.scope, deleted: row.deleted === 1 } : undefined;
+      },
+      count(scope, query) {
+        const where = query.where ? ` AND (${query.where.sql})` : '';
+        const r = prepared(`SELECT COUNT(*) AS n FROM ${users} WHERE scope = ? AND deleted = 0${where}`).get(
+          scope,
+          ...(query.where?.params ?? []),
+        ) as { n: number };
+        return r.n;
+      },
+      list(scope, query) {
+        const where = query.where ? ` AND (${query.where.sql})` : '';
+        const params = [scope, ...(query.where?.params ?? [])];
+        const total = this.count(scope, query);
+        if (query.limit <= 0 || query.offset >= total) return { total, rows: [] };
+        const rows = prepared(
+          `SELECT * FROM ${users} WHERE scope = ? AND deleted = 0${where} ORDER BY ${query.orderBy ?? 'seq ASC'} LIMIT ? OFFSET ?`,
+        ).all(...params, query.limit, query.offset) as RawRow[];
+        return { total, rows: rows.map(toRow) };
+      },
+    };
+  },
+};
+
+function columns(attributes: AttributeDocument, active: boolean) {
+  const userName = String(attributes.userName ?? '');
+  return {
+    user_name: userName,
+    user_name_folded: foldValue(userName),
+    external_id: typeof attributes.externalId === 'string' ? attributes.externalId : null,
+    display_name: typeof attributes.displayName === 'string' ? attributes.displayName : null,
+    doc: JSON.stringify({ ...attributes, active }),
+    attributes: JSON.stringify(attributes),
+    active: active ? 1 : 0,
+  };
+}
+
+function toRow(r: RawRow): ScimUserRow {
+  return {
+    id: r.id,
+    scope: r.scope,
+    accountId: r.account_id,
+    seq: r.seq,
+    userName: r.user_name,
+    externalId: r.external_id,
+    attributes: JSON.parse(r.attributes) as AttributeDocument,
+    active: r.active === 1,
+    deleted: r.deleted === 1,
+    created: r.created,
+    lastModified: r.last_modified,
+    version: String(r.version),
+  };
+}

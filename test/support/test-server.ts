@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AppConfig, loadConfig } from '@app/config';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { startServer } from '../../apps/scim-server/src/bootstrap';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface ScimClient {
+  readonly base: string;
+  readonly token: string;
+  request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
+}
+
+/**
+ * The real server on a real port, on a fresh embedded store: end-to-end tests speak HTTP
+ * to it exactly as an IdP or an administrator would.
+ */
+export class TestServer {
+  private constructor(
+    readonly app: NestFastifyApplication,
+    readonly url: string,
+    readonly dataDir: string,
+    readonly config: AppConfig,
+  ) {}
+
+  static async start(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+    const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'scim-e2e-'));
+    const config = loadConfig({ DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'error', ...env });
+    const { app, url } = await startServer(config);
+    // The port is only known once listening; URLs the server returns must use it.
+    (config as { publicUrl: string }).publicUrl = url;
+    return new TestServer(app, url, dir, config);
+  }
+
+  async stop(removeData = true): Promise<void> {
+    await this.app.close();
+    if (removeData) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  async http<T = any>(method: string, path: string, options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<HttpResult<T>> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let payload: string | undefined = options.raw;
+    if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/scim+json';
+    } else if (payload !== undefined) {
+      headers['content-type'] ??= 'application/scim+json';
+    }
+    const res = await fetch(path.startsWith('http') ? path : `${this.url}${path}`, { method, headers, body: payload });
+    const text = await res.text();
+    let body: any = undefined;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    return { status: res.status, headers: res.headers, body, text };
+  }
+
+  admin<T = any>(method: string, path: string, body?: unknown): Promise<HttpResult<T>> {
+    return this.http<T>(method, path, { token: ADMIN_TOKEN, body, headers: { 'content-type': 'application/json' } });
+  }
+
+  async createGroup(path: string, options: Record<string, unknown> = {}): Promise<any> {
+    const r = await this.admin('POST', '/api/v1/groups', { path, name: path.toUpperCase(), ...options });
+    if (r.status !== 201) throw new Error(`group ${path}: ${r.status} ${r.text}`);
+    return r.body;
+  }
+
+  /** A SCIM client for the instance scope, or for a top-level group's scope. */
+  async scim(groupPath?: string): Promise<ScimClient> {
+    const r = await this.admin('POST', '/api/v1/scim/tokens', groupPath ? { scope: 'group', groupPath } : { scope: 'application' });
+    if (r.status !== 201) throw new Error(`token: ${r.status} ${r.text}`);
+    const { scim_api_url: base, scim_token: token } = r.body as { scim_api_url: string; scim_token: string };
+    return {
+      base,
+      token,
+      request: (method, path, body, headers) => this.http(method, `${base}${path}`, { token, body, headers }),
+    };
+  }
+}
+
+export function userBody(userName: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName,
+    name: { givenName: 'Test', familyName: 'User' },
+    emails: [{ primary: true, value: userName.includes('@') ? userName : `${userName}@example.com`, type: 'work' }],
+    active: true,
+    ...extra,
+  };
+}
