@@ -3,7 +3,20 @@ import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { IssueManagementTokenHandler, IssueScimTokenHandler, RevokeTokenHandler } from '@app/auth';
 import type { AppConfig } from '@app/config';
-import { CreateGroupHandler, CreateScimUserHandler, DeleteScimUserHandler, UpdateScimUserHandler } from '@app/identity';
+import {
+  AddSamlGroupLinkHandler,
+  CreateGroupHandler,
+  CreateScimGroupHandler,
+  CreateScimUserHandler,
+  DeleteScimGroupHandler,
+  DeleteScimUserHandler,
+  RemoveSamlGroupLinkHandler,
+  ScimGroupWriter,
+  UpdateScimGroupHandler,
+  UpdateScimUserHandler,
+} from '@app/identity';
+import { GetScimGroupHandler, GroupsOfUserHandler, ListScimGroupsHandler } from '@app/read-models/queries/scim-group.query-handlers';
+import { GetScimUserHandler, ListScimUsersHandler } from '@app/read-models/queries/scim-user.query-handlers';
 import { HealthController } from './health/health.controller';
 import { AllExceptionsFilter } from './infrastructure/all-exceptions.filter';
 import { coreProviders } from './infrastructure/core.providers';
@@ -14,6 +27,10 @@ import { GroupsController } from './management/groups.controller';
 import { IdentitiesController } from './management/identities.controller';
 import { TokensController } from './management/tokens.controller';
 import { DiscoveryController } from './scim/discovery.controller';
+import { BaseController } from './scim/base.controller';
+import { GroupsController as ScimGroupsController } from './scim/groups.controller';
+import { SamlGroupLinksController } from './management/saml-group-links.controller';
+import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
 
 const COMMAND_HANDLERS = [
@@ -24,7 +41,14 @@ const COMMAND_HANDLERS = [
   IssueScimTokenHandler,
   IssueManagementTokenHandler,
   RevokeTokenHandler,
+  CreateScimGroupHandler,
+  UpdateScimGroupHandler,
+  DeleteScimGroupHandler,
+  AddSamlGroupLinkHandler,
+  RemoveSamlGroupLinkHandler,
 ];
+
+const QUERY_HANDLERS = [GetScimUserHandler, ListScimUsersHandler, GetScimGroupHandler, ListScimGroupsHandler, GroupsOfUserHandler];
 
 @Module({})
 export class AppModule {
@@ -32,10 +56,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController],
+      controllers: [HealthController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController],
       providers: [
         ...coreProviders(config),
         ...COMMAND_HANDLERS,
+        ...QUERY_HANDLERS,
+        ScimGroupWriter,
         LifecycleService,
         ScimAuthGuard,
         ManagementAuthGuard,

@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { AppConfig } from '@app/config';
 import { InvalidCommand } from '@app/identity';
 import { AppModule } from './app.module';
-import { sendError } from './infrastructure/all-exceptions.filter';
+import { isScimPath, SCIM_CONTENT_TYPE, sendError } from './infrastructure/all-exceptions.filter';
 import { LifecycleService } from './infrastructure/lifecycle.service';
 import { requestState, type AppRequest } from './infrastructure/request-context';
 
@@ -50,6 +50,13 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     void reply.header('Cache-Control', 'no-store');
     void reply.header('Referrer-Policy', 'no-referrer');
     void reply.header('X-Frame-Options', 'DENY');
+  });
+  fastify.addHook('onSend', async (req, reply, payload) => {
+    // SCIM responses are application/scim+json (RFC 7644 §8.1), whatever the handler returned.
+    if (isScimPath(req.url) && String(reply.getHeader('content-type') ?? '').startsWith('application/json')) {
+      void reply.header('Content-Type', SCIM_CONTENT_TYPE);
+    }
+    return payload;
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: LEVELS[config.logLevel],

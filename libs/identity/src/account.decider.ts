@@ -2,6 +2,7 @@ import type { AccessLevel } from './access-level';
 import { applyChanges, diffDocuments, displayNameOf, primaryEmail } from './document';
 import { InvalidCommand, LastOwnerViolation, ResourceNotFound, UniquenessViolation } from './errors';
 import type { AccountEvent, AccountEventMap, AttributeDocument, MembershipSource } from './events';
+import { type SyncContext, syncMemberships } from './membership-sync';
 import { type ScopeId, scopeGroupId } from './scope';
 
 /**
@@ -29,6 +30,8 @@ export interface IdentityState {
   readonly unlinked: boolean;
   readonly created: string;
   readonly lastModified: string;
+  /** SCIM groups (ids) this identity is a member of. */
+  readonly scimGroups: readonly string[];
 }
 
 export type MembershipSources = Partial<Record<MembershipSource, AccessLevel>>;
@@ -109,6 +112,19 @@ export function evolve(state: AccountState, event: AccountEvent, occurredAt: str
       return withIdentity(state, event.data.identityId, occurredAt, () => ({ active: false, deleted: true }));
     case 'IdentityUnlinked':
       return withIdentity(state, event.data.identityId, occurredAt, () => ({ active: false, unlinked: true }));
+    case 'ScimGroupMembersAdded':
+      return event.data.members.reduce(
+        (s, id) =>
+          withIdentity(s, id, occurredAt, (i) => ({
+            scimGroups: i.scimGroups.includes(event.data.groupId) ? i.scimGroups : [...i.scimGroups, event.data.groupId],
+          }), false),
+        state,
+      );
+    case 'ScimGroupMembersRemoved':
+      return event.data.members.reduce(
+        (s, id) => withIdentity(s, id, occurredAt, (i) => ({ scimGroups: i.scimGroups.filter((g) => g !== event.data.groupId) }), false),
+        state,
+      );
     case 'UserBlocked':
       return { ...state, blocked: true };
     case 'UserUnblocked':
@@ -142,6 +158,7 @@ function newIdentity(
     unlinked: false,
     created: at,
     lastModified: at,
+    scimGroups: [],
   };
 }
 
@@ -150,12 +167,14 @@ function withIdentity(
   identityId: string,
   at: string,
   update: (i: IdentityState) => Partial<IdentityState>,
+  touch = true,
 ): AccountState {
   const current = state.identities[identityId];
   if (!current) return state;
+  const next = { ...current, ...update(current) };
   return {
     ...state,
-    identities: { ...state.identities, [identityId]: { ...current, ...update(current), lastModified: at } },
+    identities: { ...state.identities, [identityId]: touch ? { ...next, lastModified: at } : next },
   };
 }
 
@@ -206,16 +225,35 @@ export type AccountCommand =
       readonly revive?: boolean;
       readonly deprovision: DeprovisionContext;
       readonly reprovision: ReprovisionContext;
+      /** When given, SCIM-group-derived access follows an activation change. */
+      readonly sync?: SyncContext;
     }
   | {
       readonly type: 'DeleteIdentity';
       readonly identityId: string;
       readonly deprovision: DeprovisionContext;
+      readonly sync?: SyncContext;
     }
   | {
       readonly type: 'UnlinkIdentity';
       readonly identityId: string;
       readonly deprovision: DeprovisionContext;
+    }
+  | {
+      /** Identities of this account join or leave one SCIM group; access follows. */
+      readonly type: 'ChangeScimGroupMembers';
+      readonly groupId: string;
+      readonly scope: ScopeId;
+      readonly add: readonly string[];
+      readonly remove: readonly string[];
+      readonly sync: SyncContext;
+      readonly cause: string;
+    }
+  | {
+      /** Links or SCIM groups changed: recompute this account's sync-sourced access. */
+      readonly type: 'ResyncMemberships';
+      readonly sync: SyncContext;
+      readonly cause: string;
     }
   | {
       readonly type: 'SetMembership';
@@ -239,7 +277,34 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
       return remove(command, state, 'IdentityUnlinked');
     case 'SetMembership':
       return setMembership(state, command.groupId, command.source, command.level, command.cause);
+    case 'ChangeScimGroupMembers':
+      return changeScimGroupMembers(command, state);
+    case 'ResyncMemberships':
+      return syncMemberships(state, command.sync, command.cause);
   }
+}
+
+function changeScimGroupMembers(c: Extract<AccountCommand, { type: 'ChangeScimGroupMembers' }>, state: AccountState): AccountEvent[] {
+  const live = (id: string) => {
+    const i = state.identities[id];
+    if (!i || i.unlinked || i.deleted || i.scope !== c.scope) throw new ResourceNotFound('User', id);
+    return i;
+  };
+  const add = c.add.filter((id) => !live(id).scimGroups.includes(c.groupId));
+  const remove = c.remove.filter((id) => live(id).scimGroups.includes(c.groupId));
+  const events: AccountEvent[] = [];
+  if (add.length > 0) {
+    events.push({ type: 'ScimGroupMembersAdded', data: { accountId: state.id, groupId: c.groupId, scope: c.scope, members: add } });
+  }
+  if (remove.length > 0) {
+    events.push({
+      type: 'ScimGroupMembersRemoved',
+      data: { accountId: state.id, groupId: c.groupId, scope: c.scope, members: remove, cause: c.cause },
+    });
+  }
+  if (events.length === 0) return [];
+  const after = events.reduce((s, e) => evolve(s, e, ''), state);
+  return [...events, ...syncMemberships(after, c.sync, c.cause)];
 }
 
 function provision(c: Extract<AccountCommand, { type: 'ProvisionUser' }>, state: AccountState): AccountEvent[] {
@@ -337,11 +402,15 @@ function update(c: Extract<AccountCommand, { type: 'UpdateIdentity' }>, state: A
     events.push({ type: 'IdentityDeactivated', data: base });
     events.push(...deprovision(state, identity, c.deprovision, 'deactivated'));
   }
+  if (c.sync && active !== wasActive) {
+    const after = events.reduce((s, e) => evolve(s, e, ''), state);
+    events.push(...syncMemberships(after, c.sync, active ? 'scim identity reactivated' : 'scim identity deactivated'));
+  }
   return events;
 }
 
 function remove(
-  c: { identityId: string; deprovision: DeprovisionContext },
+  c: { identityId: string; deprovision: DeprovisionContext; sync?: SyncContext },
   state: AccountState,
   type: 'IdentityDeleted' | 'IdentityUnlinked',
 ): AccountEvent[] {
@@ -350,6 +419,19 @@ function remove(
   const events: AccountEvent[] = [];
   if (identity.active) events.push(...deprovision(state, identity, c.deprovision, type === 'IdentityDeleted' ? 'deleted' : 'unlinked'));
   events.push({ type, data: base });
+  if (identity.scimGroups.length > 0) {
+    // A deleted or unlinked identity leaves its SCIM groups; access they granted is recomputed.
+    for (const groupId of identity.scimGroups) {
+      events.push({
+        type: 'ScimGroupMembersRemoved',
+        data: { accountId: state.id, groupId, scope: identity.scope, members: [identity.id], cause: `identity ${type === 'IdentityDeleted' ? 'deleted' : 'unlinked'}` },
+      });
+    }
+  }
+  if (c.sync) {
+    const after = events.reduce((s, e) => evolve(s, e, ''), state);
+    events.push(...syncMemberships(after, c.sync, `scim identity ${type === 'IdentityDeleted' ? 'deleted' : 'unlinked'}`));
+  }
   return events;
 }
 

@@ -62,6 +62,10 @@ export interface AccountEventMap {
   IdentityUnlinked: { accountId: string; identityId: string; scope: ScopeId };
   UserBlocked: { accountId: string; reason: 'scim_deprovisioned'; scope: ScopeId };
   UserUnblocked: { accountId: string; reason: 'scim_reprovisioned'; scope: ScopeId };
+  /** Identities of this account joined a SCIM group (recorded on the member's stream, so a
+   * membership change costs the same in a 10- and a 50,000-member group). */
+  ScimGroupMembersAdded: { accountId: string; groupId: string; scope: ScopeId; members: string[] };
+  ScimGroupMembersRemoved: { accountId: string; groupId: string; scope: ScopeId; members: string[]; cause: string };
   GroupMembershipChanged: {
     accountId: string;
     groupId: string;
@@ -92,6 +96,8 @@ export const ACCOUNT_EVENT_TYPES = [
   'IdentityUnlinked',
   'UserBlocked',
   'UserUnblocked',
+  'ScimGroupMembersAdded',
+  'ScimGroupMembersRemoved',
   'GroupMembershipChanged',
 ] as const satisfies readonly AccountEventType[];
 

@@ -26,3 +26,16 @@ export const GROUP_EVENT_TYPES = ['GroupCreated', 'GroupSettingsChanged'] as con
 export function groupStream(groupId: string): string {
   return `group-${groupId}`;
 }
+
+/** Events of `samlGroupLink-{id}` streams: admin configuration samlGroupName → (group, level). */
+export interface SamlGroupLinkEventMap {
+  SamlGroupLinkAdded: { linkId: string; samlGroupName: string; groupId: string; accessLevel: AccessLevelName };
+  SamlGroupLinkRemoved: { linkId: string; samlGroupName: string; groupId: string };
+}
+export type SamlGroupLinkEvent = {
+  [K in keyof SamlGroupLinkEventMap]: { type: K; data: SamlGroupLinkEventMap[K] };
+}[keyof SamlGroupLinkEventMap];
+
+export function samlGroupLinkStream(linkId: string): string {
+  return `samlGroupLink-${linkId}`;
+}

@@ -1,4 +1,5 @@
 import type { AccessLevel } from './access-level';
+import type { LinkRule } from './membership-sync';
 import type { ScopeId } from './scope';
 
 /** A group (GitLab namespace) as the domain needs it. */
@@ -25,6 +26,18 @@ export interface IdentityDirectory {
   hierarchy(topLevelGroupId: string): Promise<string[]>;
   /** Groups among `groupIds` where `accountId` is the only member with the owner level. */
   soleOwnerGroups(accountId: string, groupIds: readonly string[]): Promise<string[]>;
+  /** Identity ids that are members of a SCIM group (only for whole-list operations). */
+  scimGroupMembers(scimGroupId: string): Promise<string[]>;
+  /** Of `identityIds`, those that are live (not deleted) identities of `scope`, with their account. */
+  liveIdentities(scope: ScopeId, identityIds: readonly string[]): Promise<Map<string, string>>;
+  /** Identity → account for any identity ids (deleted ones included). */
+  accountsOfIdentities(identityIds: readonly string[]): Promise<Map<string, string>>;
+  /** Name and scope of SCIM groups by id (deleted ones omitted). */
+  scimGroupInfo(scimGroupIds: readonly string[]): Promise<Record<string, { displayName: string; scope: ScopeId }>>;
+  /** Every SAML group link. */
+  links(): Promise<LinkRule[]>;
+  /** Accounts with an identity in a SCIM group whose displayName (trimmed) is `name`, in any scope. */
+  accountsInScimGroupsNamed(name: string): Promise<string[]>;
 }
 
 export const IDENTITY_DIRECTORY = Symbol('IDENTITY_DIRECTORY');

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import { ACCESS_LEVELS, type AccessLevelName, type GroupEvent, type GroupInfo } from '@app/identity';
+import { ACCESS_LEVELS, type AccessLevelName, type GroupEvent, type GroupInfo, type LinkRule, type SamlGroupLinkEvent } from '@app/identity';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
 
 export interface GroupRow extends GroupInfo {
@@ -30,21 +30,24 @@ export interface GroupsHandle extends ProjectionHandle {
   hierarchy(topLevelId: string): string[];
   all(): GroupRow[];
   domainOwner(domain: string): GroupRow | undefined;
+  links(): (LinkRule & { id: string; accessLevel: AccessLevelName; groupPath: string })[];
 }
 
 /** GitLab namespaces: path, parent, default membership role, verified domains. */
 export const groupsProjection: Projection<GroupsHandle> = {
   name: 'groups',
   version: 1,
-  tables: ['groups'],
-  eventTypes: ['GroupCreated', 'GroupSettingsChanged'],
+  tables: ['groups', 'saml_group_links'],
+  eventTypes: ['GroupCreated', 'GroupSettingsChanged', 'SamlGroupLinkAdded', 'SamlGroupLinkRemoved'],
   create(db: SqliteDb, t: TableNamer) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS ${t('groups')} (
         id TEXT PRIMARY KEY, path TEXT NOT NULL, name TEXT NOT NULL, full_path TEXT NOT NULL,
         full_path_folded TEXT NOT NULL UNIQUE, parent_id TEXT, top_level_id TEXT NOT NULL,
         default_role TEXT NOT NULL, verified_domains TEXT NOT NULL, created TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS ${t('groups')}_top ON ${t('groups')} (top_level_id);`);
+      CREATE INDEX IF NOT EXISTS ${t('groups')}_top ON ${t('groups')} (top_level_id);
+      CREATE TABLE IF NOT EXISTS ${t('saml_group_links')} (
+        id TEXT PRIMARY KEY, saml_group_name TEXT NOT NULL, group_id TEXT NOT NULL, access_level TEXT NOT NULL, created TEXT NOT NULL);`);
   },
   open(db: SqliteDb, t: TableNamer): GroupsHandle {
     const table = t('groups');
@@ -57,10 +60,22 @@ export const groupsProjection: Projection<GroupsHandle> = {
     const all = db.prepare(`SELECT * FROM ${table} ORDER BY full_path`);
     const setRole = db.prepare(`UPDATE ${table} SET default_role = ? WHERE id = ?`);
     const setDomains = db.prepare(`UPDATE ${table} SET verified_domains = ? WHERE id = ?`);
+    const linksTable = t('saml_group_links');
+    const addLink = db.prepare(`INSERT OR IGNORE INTO ${linksTable} VALUES (?, ?, ?, ?, ?)`);
+    const removeLink = db.prepare(`DELETE FROM ${linksTable} WHERE id = ?`);
+    const links = db.prepare(
+      `SELECT l.id, l.saml_group_name, l.group_id, l.access_level, g.top_level_id, g.full_path FROM ${linksTable} l
+       JOIN ${table} g ON g.id = l.group_id ORDER BY l.created, l.id`,
+    );
     return {
       apply(e: RecordedEvent) {
-        const event = { type: e.type, data: e.data } as unknown as GroupEvent;
-        if (event.type === 'GroupCreated') {
+        const event = { type: e.type, data: e.data } as unknown as GroupEvent | SamlGroupLinkEvent;
+        if (event.type === 'SamlGroupLinkAdded') {
+          const d = event.data;
+          addLink.run(d.linkId, d.samlGroupName, d.groupId, d.accessLevel, String(e.metadata.occurredAt ?? ''));
+        } else if (event.type === 'SamlGroupLinkRemoved') {
+          removeLink.run(event.data.linkId);
+        } else if (event.type === 'GroupCreated') {
           const d = event.data;
           insert.run({
             id: d.groupId,
@@ -83,6 +98,18 @@ export const groupsProjection: Projection<GroupsHandle> = {
       byPath: (fullPath) => toGroup(byPath.get(fullPath.toLowerCase()) as RawGroup | undefined),
       hierarchy: (top) => (hierarchy.all(top) as { id: string }[]).map((r) => r.id),
       all: () => (all.all() as RawGroup[]).map((r) => toGroup(r) as GroupRow),
+      links: () =>
+        (
+          links.all() as { id: string; saml_group_name: string; group_id: string; access_level: AccessLevelName; top_level_id: string; full_path: string }[]
+        ).map((r) => ({
+          id: r.id,
+          samlGroupName: r.saml_group_name,
+          groupId: r.group_id,
+          topLevelId: r.top_level_id,
+          groupPath: r.full_path,
+          accessLevel: r.access_level,
+          level: ACCESS_LEVELS[r.access_level],
+        })),
       domainOwner(domain) {
         const d = domain.toLowerCase();
         return (all.all() as RawGroup[])

@@ -1,8 +1,9 @@
 import type { EventStore } from '@app/event-store';
-import type { GroupInfo, IdentityDirectory, ScopeId } from '@app/identity';
+import type { GroupInfo, IdentityDirectory, LinkRule, ScopeId } from '@app/identity';
 import type { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import type { AccountsHandle } from './accounts.projection';
 import type { GroupsHandle } from './groups.projection';
+import type { ScimGroupsHandle } from './scim-groups.projection';
 import type { ScimUsersHandle } from './scim-users.projection';
 
 /**
@@ -22,6 +23,9 @@ export class ReadModelDirectory implements IdentityDirectory {
   }
   private get groups() {
     return this.runner.handle<GroupsHandle>('groups');
+  }
+  private get scimGroups() {
+    return this.runner.handle<ScimGroupsHandle>('scim-groups');
   }
   private get accounts() {
     return this.runner.handle<AccountsHandle>('accounts');
@@ -51,6 +55,60 @@ export class ReadModelDirectory implements IdentityDirectory {
   async soleOwnerGroups(accountId: string, groupIds: readonly string[]): Promise<string[]> {
     await this.ryw.settle();
     return this.accounts.soleOwnerGroups(accountId, groupIds);
+  }
+
+  async scimGroupMembers(scimGroupId: string): Promise<string[]> {
+    await this.ryw.settle();
+    return this.scimGroups.members(scimGroupId).map((m) => m.identityId);
+  }
+
+  async liveIdentities(scope: ScopeId, identityIds: readonly string[]): Promise<Map<string, string>> {
+    await this.ryw.settle();
+    const found = new Map<string, string>();
+    for (const id of identityIds) {
+      const row = this.users.findIdentity(id);
+      if (row && row.scope === scope && !row.deleted) found.set(id, row.accountId);
+    }
+    if (found.size < identityIds.length) {
+      // Catch up with the head once before calling an id unknown (another instance's write).
+      const head = await this.store.headPosition();
+      if (this.runner.position < head && (await this.runner.waitFor(head, 2000))) {
+        for (const id of identityIds) {
+          const row = this.users.findIdentity(id);
+          if (row && row.scope === scope && !row.deleted) found.set(id, row.accountId);
+        }
+      }
+    }
+    return found;
+  }
+
+  async accountsOfIdentities(identityIds: readonly string[]): Promise<Map<string, string>> {
+    await this.ryw.settle();
+    const found = new Map<string, string>();
+    for (const id of identityIds) {
+      const row = this.users.findIdentity(id);
+      if (row) found.set(id, row.accountId);
+    }
+    return found;
+  }
+
+  async scimGroupInfo(scimGroupIds: readonly string[]): Promise<Record<string, { displayName: string; scope: ScopeId }>> {
+    await this.ryw.settle();
+    const out: Record<string, { displayName: string; scope: ScopeId }> = {};
+    for (const g of this.scimGroups.byIds(scimGroupIds)) out[g.id] = { displayName: g.displayName, scope: g.scope as ScopeId };
+    return out;
+  }
+
+  async links(): Promise<LinkRule[]> {
+    await this.ryw.settle();
+    return this.groups.links();
+  }
+
+  async accountsInScimGroupsNamed(name: string): Promise<string[]> {
+    await this.ryw.settle();
+    const accounts = new Set<string>();
+    for (const g of this.scimGroups.byDisplayName(name)) for (const m of this.scimGroups.members(g.id)) accounts.add(m.accountId);
+    return [...accounts].sort();
   }
 
   private async lookUp<T>(find: () => T | undefined): Promise<T | undefined> {

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { type AccountEvent, type AttributeDocument, applyChanges, foldValue } from '@app/identity';
 import { occurredAtOf } from '@app/identity/account.repository';
@@ -120,11 +121,11 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
     );
     const bumpVersion = db.prepare(`UPDATE ${users} SET version = ? WHERE account_id = ?`);
     const remove = db.prepare(`DELETE FROM ${users} WHERE id = ?`);
-    const listStatements = new Map<string, ReturnType<SqliteDb['prepare']>>();
+    const listStatements = new Map<string, Statement<unknown[]>>();
     const prepared = (sql: string) => {
       let s = listStatements.get(sql);
       if (!s) {
-        s = db.prepare(sql);
+        s = db.prepare<unknown[]>(sql);
         // Filters are user input compiled to SQL; cap the cache so odd filters cannot grow it.
         if (listStatements.size > 500) listStatements.clear();
         listStatements.set(sql, s);

@@ -6,10 +6,10 @@ import { EVENT_STORE, type EventStore, SqliteEventStore } from '@app/event-store
 import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { AccountWriter, CLOCK, type Clock, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
-import { accountsProjection, groupsProjection, ReadModelDirectory, scimUsersProjection } from '@app/read-models';
+import { accountsProjection, groupsProjection, ReadModelDirectory, scimGroupsProjection, scimUsersProjection } from '@app/read-models';
 import { AUTH_SERVICE, RAW_EVENT_STORE, SQLITE_DB } from './tokens';
 
-export const PROJECTIONS = [scimUsersProjection, groupsProjection, accountsProjection, tokensProjection];
+export const PROJECTIONS = [scimUsersProjection, scimGroupsProjection, groupsProjection, accountsProjection, tokensProjection];
 
 /** Registers `scim_fold`, the case folding the filter compiler and the read models share. */
 function registerSqlFunctions(db: SqliteDb): void {

@@ -162,7 +162,7 @@ export class UsersController {
   }
 }
 
-function fromWrite(result: ScimUserWriteResult) {
+export function fromWrite(result: ScimUserWriteResult) {
   const i: IdentityState = result.identity;
   return {
     id: i.id,
@@ -174,7 +174,7 @@ function fromWrite(result: ScimUserWriteResult) {
   };
 }
 
-function fromRow(row: ScimUserRow) {
+export function fromRow(row: ScimUserRow) {
   return {
     id: row.id,
     attributes: row.attributes,
@@ -202,7 +202,7 @@ function hasKey(body: unknown, name: string): boolean {
   return key !== undefined && (body as Record<string, unknown>)[key] !== null;
 }
 
-function searchBody(body: unknown): Record<string, unknown> {
+export function searchBody(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw ScimError.invalidSyntax('The search request must be a JSON object');
   }

@@ -12,7 +12,7 @@ import { scopeGroupId } from '../scope';
 import { retryOnConflict, uniquenessDetail } from '../unit-of-work';
 import { CreateScimUserCommand } from './create-scim-user.command';
 import type { ScimUserWriteResult } from './scim-user.result';
-import { deprovisionContext, reprovisionContext } from './scope-context';
+import { deprovisionContext, reprovisionContext, syncContext } from './scope-context';
 import { deriveUsername } from './username';
 
 /**
@@ -154,6 +154,7 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
         revive: true,
         deprovision: await deprovisionContext(this.directory, command.scope, accountId),
         reprovision: await reprovisionContext(this.directory, command.scope),
+        sync: await syncContext(this.directory, loaded.state),
       },
       command.ctx,
       command.scope,

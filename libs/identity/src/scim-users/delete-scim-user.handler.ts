@@ -6,7 +6,7 @@ import { accountStream } from '../events';
 import { IDENTITY_DIRECTORY, type IdentityDirectory } from '../ports';
 import { retryOnConflict } from '../unit-of-work';
 import { DeleteScimUserCommand } from './delete-scim-user.command';
-import { deprovisionContext } from './scope-context';
+import { deprovisionContext, syncContext } from './scope-context';
 
 @CommandHandler(DeleteScimUserCommand)
 export class DeleteScimUserHandler implements ICommandHandler<DeleteScimUserCommand> {
@@ -33,6 +33,7 @@ export class DeleteScimUserHandler implements ICommandHandler<DeleteScimUserComm
             type: 'DeleteIdentity',
             identityId: identity.id,
             deprovision: await deprovisionContext(this.directory, command.scope, accountId),
+            sync: await syncContext(this.directory, loaded.state),
           },
           command.ctx,
           command.scope,

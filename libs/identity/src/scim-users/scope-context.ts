@@ -1,5 +1,6 @@
 import { ACCESS_LEVELS } from '../access-level';
-import type { DeprovisionContext, ReprovisionContext } from '../account.decider';
+import type { AccountState, DeprovisionContext, ReprovisionContext } from '../account.decider';
+import type { SyncContext } from '../membership-sync';
 import type { IdentityDirectory } from '../ports';
 import { type ScopeId, scopeGroupId } from '../scope';
 
@@ -21,4 +22,12 @@ export async function deprovisionContext(
   const hierarchyGroupIds = await directory.hierarchy(groupId);
   const soleOwnerGroupIds = await directory.soleOwnerGroups(accountId, hierarchyGroupIds);
   return { hierarchyGroupIds, soleOwnerGroupIds };
+}
+
+/** SCIM group sync facts for one account: its identities' SCIM groups and every link. */
+export async function syncContext(directory: IdentityDirectory, state: AccountState): Promise<SyncContext> {
+  const ids = new Set<string>();
+  for (const identity of Object.values(state.identities)) for (const g of identity.scimGroups) ids.add(g);
+  if (ids.size === 0) return { scimGroups: {}, links: [] };
+  return { scimGroups: await directory.scimGroupInfo([...ids]), links: await directory.links() };
 }

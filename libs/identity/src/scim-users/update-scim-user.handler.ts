@@ -6,7 +6,7 @@ import { accountStream } from '../events';
 import { IDENTITY_DIRECTORY, type IdentityDirectory } from '../ports';
 import { retryOnConflict } from '../unit-of-work';
 import type { ScimUserWriteResult } from './scim-user.result';
-import { deprovisionContext, reprovisionContext } from './scope-context';
+import { deprovisionContext, reprovisionContext, syncContext } from './scope-context';
 import { UpdateScimUserCommand } from './update-scim-user.command';
 
 @CommandHandler(UpdateScimUserCommand)
@@ -38,6 +38,7 @@ export class UpdateScimUserHandler implements ICommandHandler<UpdateScimUserComm
             ...(change.active !== undefined ? { active: change.active } : {}),
             deprovision: await deprovisionContext(this.directory, command.scope, accountId),
             reprovision: await reprovisionContext(this.directory, command.scope),
+            sync: await syncContext(this.directory, loaded.state),
           },
           command.ctx,
           command.scope,

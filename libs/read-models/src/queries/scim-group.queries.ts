@@ -1,0 +1,42 @@
+import { Query } from '@nestjs/cqrs';
+import type { ScopeId } from '@app/identity';
+import type { ScimGroupRow } from '../scim-groups.projection';
+import type { ListParameters } from './scim-user.queries';
+
+export interface GroupMember {
+  readonly value: string;
+  readonly display?: string;
+}
+
+export interface GroupWithMembers {
+  readonly group: ScimGroupRow;
+  /** Undefined when members were not asked for (excludedAttributes=members keeps it cheap). */
+  readonly members?: GroupMember[];
+}
+
+export class GetScimGroupQuery extends Query<GroupWithMembers | undefined> {
+  constructor(
+    readonly scope: ScopeId,
+    readonly id: string,
+    readonly withMembers: boolean,
+  ) {
+    super();
+  }
+}
+
+export class ListScimGroupsQuery extends Query<{ total: number; items: GroupWithMembers[] }> {
+  constructor(
+    readonly scope: ScopeId,
+    readonly params: ListParameters,
+    readonly withMembers: boolean,
+  ) {
+    super();
+  }
+}
+
+/** The SCIM groups an identity belongs to, for the User resource's `groups` attribute. */
+export class GroupsOfUserQuery extends Query<GroupMember[]> {
+  constructor(readonly identityId: string) {
+    super();
+  }
+}

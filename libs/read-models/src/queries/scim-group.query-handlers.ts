@@ -1,0 +1,92 @@
+import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/scim/filter';
+import { compileSort } from '@app/scim/filter/sort';
+import { memberDisplay } from '@app/scim/resources/group.resource';
+import { resolveAttribute } from '@app/scim/schema/resolve';
+import { GROUPS_JSON_COLUMN, type ScimGroupRow, type ScimGroupsHandle } from '../scim-groups.projection';
+import type { ScimUsersHandle } from '../scim-users.projection';
+import { GetScimGroupQuery, type GroupMember, GroupsOfUserQuery, ListScimGroupsQuery } from './scim-group.queries';
+
+export const GROUP_COLUMNS: FilterSqlMapping = {
+  jsonColumn: GROUPS_JSON_COLUMN,
+  column(path: string) {
+    switch (path) {
+      case 'displayName':
+        return { expr: 'display_name_folded', folded: true };
+      case 'externalId':
+        return { expr: 'external_id' };
+      case 'id':
+        return { expr: 'id' };
+      case 'meta.created':
+        return { expr: 'created' };
+      case 'meta.lastModified':
+        return { expr: 'last_modified' };
+      default:
+        return undefined;
+    }
+  },
+};
+
+const resolveGroup = (path: string) => {
+  const resolved = resolveAttribute('Group', path);
+  // Filtering on members would need the whole member list per group; refuse it clearly.
+  return resolved && resolved.attribute.name === 'members' ? undefined : resolved;
+};
+
+abstract class GroupReader {
+  constructor(
+    protected readonly runner: ProjectionRunner,
+    protected readonly ryw: ReadYourWrites,
+  ) {}
+
+  protected get groups() {
+    return this.runner.handle<ScimGroupsHandle>('scim-groups');
+  }
+
+  protected members(group: ScimGroupRow): GroupMember[] {
+    const users = this.runner.handle<ScimUsersHandle>('scim-users');
+    const out: GroupMember[] = [];
+    for (const m of this.groups.members(group.id)) {
+      const user = users.get(group.scope, m.identityId);
+      if (!user) continue;
+      const display = memberDisplay(user.attributes as Record<string, unknown>);
+      out.push({ value: m.identityId, ...(display !== undefined ? { display } : {}) });
+    }
+    return out;
+  }
+}
+
+@QueryHandler(GetScimGroupQuery)
+export class GetScimGroupHandler extends GroupReader implements IQueryHandler<GetScimGroupQuery> {
+  async execute(q: GetScimGroupQuery) {
+    await this.ryw.settle();
+    const group = this.groups.get(q.scope, q.id);
+    if (!group) return undefined;
+    return { group, ...(q.withMembers ? { members: this.members(group) } : {}) };
+  }
+}
+
+@QueryHandler(ListScimGroupsQuery)
+export class ListScimGroupsHandler extends GroupReader implements IQueryHandler<ListScimGroupsQuery> {
+  async execute(q: ListScimGroupsQuery) {
+    const where = q.params.filter !== undefined ? compileFilterToSql(parseFilter(q.params.filter, resolveGroup), GROUP_COLUMNS) : undefined;
+    const orderBy = compileSort(q.params.sortBy, q.params.sortOrder, GROUP_COLUMNS, resolveGroup, 'seq');
+    await this.ryw.settle();
+    const { total, rows } = this.groups.list(q.scope, {
+      ...(where ? { where } : {}),
+      ...(orderBy ? { orderBy } : {}),
+      offset: q.params.startIndex - 1,
+      limit: q.params.count,
+    });
+    return { total, items: rows.map((group) => ({ group, ...(q.withMembers ? { members: this.members(group) } : {}) })) };
+  }
+}
+
+@QueryHandler(GroupsOfUserQuery)
+export class GroupsOfUserHandler extends GroupReader implements IQueryHandler<GroupsOfUserQuery> {
+  async execute(q: GroupsOfUserQuery) {
+    await this.ryw.settle();
+    return this.groups.byIds(this.groups.groupsOf(q.identityId)).map((g) => ({ value: g.id, display: g.displayName }));
+  }
+}

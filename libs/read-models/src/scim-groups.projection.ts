@@ -1,0 +1,192 @@
+import type { Statement } from 'better-sqlite3';
+import type { RecordedEvent } from '@app/event-store';
+import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { type AccountEvent, foldValue, type ScimGroupEvent } from '@app/identity';
+import { occurredAtOf } from '@app/identity/account.repository';
+import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+import type { ListQuery } from './scim-users.projection';
+
+export interface ScimGroupRow {
+  readonly id: string;
+  readonly scope: string;
+  readonly displayName: string;
+  readonly externalId: string | null;
+  readonly created: string;
+  readonly lastModified: string;
+  readonly version: string;
+}
+
+interface RawGroup {
+  id: string;
+  scope: string;
+  display_name: string;
+  external_id: string | null;
+  created: string;
+  last_modified: string;
+  version: number;
+}
+
+export interface ScimGroupsHandle extends ProjectionHandle {
+  readonly table: string;
+  get(scope: string, id: string): ScimGroupRow | undefined;
+  byIds(ids: readonly string[]): ScimGroupRow[];
+  list(scope: string, query: ListQuery): { total: number; rows: ScimGroupRow[] };
+  members(groupId: string): { identityId: string; accountId: string }[];
+  memberCount(groupId: string): number;
+  groupsOf(identityId: string): string[];
+  /** Groups (live) whose displayName, trimmed, equals `name`. */
+  byDisplayName(name: string): ScimGroupRow[];
+}
+
+export const GROUPS_JSON_COLUMN = 'doc';
+
+/** SCIM groups per scope, and their members (from the members' account streams). */
+export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
+  name: 'scim-groups',
+  version: 1,
+  tables: ['scim_groups', 'scim_group_members'],
+  eventTypes: ['ScimGroupCreated', 'ScimGroupRenamed', 'ScimGroupExternalIdChanged', 'ScimGroupDeleted', 'ScimGroupMembersAdded', 'ScimGroupMembersRemoved'],
+  create(db: SqliteDb, t: TableNamer) {
+    const g = t('scim_groups');
+    const m = t('scim_group_members');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS ${g} (
+        id TEXT PRIMARY KEY, scope TEXT NOT NULL, seq INTEGER NOT NULL, display_name TEXT NOT NULL,
+        display_name_folded TEXT NOT NULL, display_name_trimmed TEXT NOT NULL, external_id TEXT, ${GROUPS_JSON_COLUMN} TEXT NOT NULL,
+        deleted INTEGER NOT NULL, created TEXT NOT NULL, last_modified TEXT NOT NULL, version INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS ${g}_scope_seq ON ${g} (scope, deleted, seq);
+      CREATE INDEX IF NOT EXISTS ${g}_scope_name ON ${g} (scope, display_name_folded);
+      CREATE INDEX IF NOT EXISTS ${g}_trimmed ON ${g} (display_name_trimmed);
+      CREATE TABLE IF NOT EXISTS ${m} (
+        group_id TEXT NOT NULL, identity_id TEXT NOT NULL, account_id TEXT NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (group_id, identity_id));
+      CREATE INDEX IF NOT EXISTS ${m}_identity ON ${m} (identity_id);`);
+  },
+  open(db: SqliteDb, t: TableNamer): ScimGroupsHandle {
+    const g = t('scim_groups');
+    const m = t('scim_group_members');
+    const insert = db.prepare(
+      `INSERT OR IGNORE INTO ${g} VALUES (@id, @scope, @seq, @name, @folded, @trimmed, @external_id, @doc, 0, @at, @at, @version)`,
+    );
+    const byIdRaw = db.prepare(`SELECT * FROM ${g} WHERE id = ?`);
+    const rename = db.prepare(
+      `UPDATE ${g} SET display_name = @name, display_name_folded = @folded, display_name_trimmed = @trimmed, ${GROUPS_JSON_COLUMN} = @doc, last_modified = @at, version = @version WHERE id = @id`,
+    );
+    const setExternal = db.prepare(`UPDATE ${g} SET external_id = @external_id, ${GROUPS_JSON_COLUMN} = @doc, last_modified = @at, version = @version WHERE id = @id`);
+    const markDeleted = db.prepare(`UPDATE ${g} SET deleted = 1, last_modified = ?, version = ? WHERE id = ?`);
+    const touch = db.prepare(`UPDATE ${g} SET last_modified = ? WHERE id = ?`);
+    const addMember = db.prepare(`INSERT OR IGNORE INTO ${m} VALUES (?, ?, ?, ?)`);
+    const removeMember = db.prepare(`DELETE FROM ${m} WHERE group_id = ? AND identity_id = ?`);
+    const live = db.prepare(`SELECT * FROM ${g} WHERE id = ? AND scope = ? AND deleted = 0`);
+    const members = db.prepare(`SELECT identity_id, account_id FROM ${m} WHERE group_id = ? ORDER BY seq, identity_id`);
+    const memberCount = db.prepare(`SELECT COUNT(*) AS n FROM ${m} WHERE group_id = ?`);
+    const groupsOf = db.prepare(`SELECT group_id FROM ${m} WHERE identity_id = ?`);
+    const byName = db.prepare(`SELECT * FROM ${g} WHERE display_name_trimmed = ? AND deleted = 0`);
+    const statements = new Map<string, Statement<unknown[]>>();
+    const prepared = (sql: string) => {
+      let s = statements.get(sql);
+      if (!s) {
+        s = db.prepare<unknown[]>(sql);
+        if (statements.size > 500) statements.clear();
+        statements.set(sql, s);
+      }
+      return s;
+    };
+    const doc = (name: string, externalId: string | null) => JSON.stringify({ displayName: name, ...(externalId ? { externalId } : {}) });
+    return {
+      table: g,
+      apply(e: RecordedEvent) {
+        const at = occurredAtOf(e);
+        const event = { type: e.type, data: e.data } as unknown as ScimGroupEvent | AccountEvent;
+        switch (event.type) {
+          case 'ScimGroupCreated': {
+            const d = event.data;
+            insert.run({
+              id: d.groupId,
+              scope: d.scope,
+              seq: Number(e.position),
+              name: d.displayName,
+              folded: foldValue(d.displayName),
+              trimmed: d.displayName.trim(),
+              external_id: d.externalId ?? null,
+              doc: doc(d.displayName, d.externalId ?? null),
+              at,
+              version: Number(e.revision),
+            });
+            break;
+          }
+          case 'ScimGroupRenamed': {
+            const row = byIdRaw.get(event.data.groupId) as RawGroup | undefined;
+            rename.run({
+              id: event.data.groupId,
+              name: event.data.to,
+              folded: foldValue(event.data.to),
+              trimmed: event.data.to.trim(),
+              doc: doc(event.data.to, row?.external_id ?? null),
+              at,
+              version: Number(e.revision),
+            });
+            break;
+          }
+          case 'ScimGroupExternalIdChanged': {
+            const row = byIdRaw.get(event.data.groupId) as RawGroup | undefined;
+            setExternal.run({
+              id: event.data.groupId,
+              external_id: event.data.to ?? null,
+              doc: doc(row?.display_name ?? '', event.data.to ?? null),
+              at,
+              version: Number(e.revision),
+            });
+            break;
+          }
+          case 'ScimGroupDeleted':
+            markDeleted.run(at, Number(e.revision), event.data.groupId);
+            break;
+          case 'ScimGroupMembersAdded':
+            for (const id of event.data.members) addMember.run(event.data.groupId, id, event.data.accountId, Number(e.position));
+            touch.run(at, event.data.groupId);
+            break;
+          case 'ScimGroupMembersRemoved':
+            for (const id of event.data.members) removeMember.run(event.data.groupId, id);
+            touch.run(at, event.data.groupId);
+            break;
+          default:
+            break;
+        }
+      },
+      get(scope, id) {
+        const r = live.get(id, scope) as RawGroup | undefined;
+        return r ? toRow(r) : undefined;
+      },
+      byIds(ids) {
+        return ids.map((id) => byIdRaw.get(id) as (RawGroup & { deleted: number }) | undefined).filter((r) => r && r.deleted === 0).map((r) => toRow(r as RawGroup));
+      },
+      list(scope, query) {
+        const where = query.where ? ` AND (${query.where.sql})` : '';
+        const params = [scope, ...(query.where?.params ?? [])];
+        const total = (prepared(`SELECT COUNT(*) AS n FROM ${g} WHERE scope = ? AND deleted = 0${where}`).get(...params) as { n: number }).n;
+        if (query.limit <= 0 || query.offset >= total) return { total, rows: [] };
+        const rows = prepared(
+          `SELECT * FROM ${g} WHERE scope = ? AND deleted = 0${where} ORDER BY ${query.orderBy ?? 'seq ASC'} LIMIT ? OFFSET ?`,
+        ).all(...params, query.limit, query.offset) as RawGroup[];
+        return { total, rows: rows.map(toRow) };
+      },
+      members: (groupId) => (members.all(groupId) as { identity_id: string; account_id: string }[]).map((r) => ({ identityId: r.identity_id, accountId: r.account_id })),
+      memberCount: (groupId) => (memberCount.get(groupId) as { n: number }).n,
+      groupsOf: (identityId) => (groupsOf.all(identityId) as { group_id: string }[]).map((r) => r.group_id),
+      byDisplayName: (name) => (byName.all(name.trim()) as RawGroup[]).map(toRow),
+    };
+  },
+};
+
+function toRow(r: RawGroup): ScimGroupRow {
+  return {
+    id: r.id,
+    scope: r.scope,
+    displayName: r.display_name,
+    externalId: r.external_id,
+    created: r.created,
+    lastModified: r.last_modified,
+    version: String(r.version),
+  };
+}
