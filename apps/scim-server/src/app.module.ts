@@ -23,6 +23,7 @@ import { coreProviders } from './infrastructure/core.providers';
 import { LifecycleService } from './infrastructure/lifecycle.service';
 import { ManagementAuthGuard } from './infrastructure/management-auth.guard';
 import { ScimAuthGuard } from './infrastructure/scim-auth.guard';
+import { RejectionRecorder } from './infrastructure/rejection-recorder';
 import { GroupsController } from './management/groups.controller';
 import { IdentitiesController } from './management/identities.controller';
 import { TokensController } from './management/tokens.controller';
@@ -62,6 +63,7 @@ export class AppModule {
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
         ScimGroupWriter,
+        RejectionRecorder,
         LifecycleService,
         ScimAuthGuard,
         ManagementAuthGuard,

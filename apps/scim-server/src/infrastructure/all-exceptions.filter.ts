@@ -1,4 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import { RejectionRecorder } from './rejection-recorder';
 import type { FastifyReply } from 'fastify';
 import { SCIM_ERROR_SCHEMA } from '@app/scim/scim-error';
 import { mapError } from './error-mapping';
@@ -15,10 +16,13 @@ export function isScimPath(url: string | undefined): boolean {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  constructor(private readonly rejections: RejectionRecorder) {}
+
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<AppRequest>();
     const reply = ctx.getResponse<FastifyReply>();
+    if (isScimPath(req.url)) await this.rejections.record(req, mapError(exception));
     sendError(exception, req, reply, this.logger);
   }
 }

@@ -13,10 +13,11 @@ import {
   UpdateScimUserCommand,
 } from '@app/identity';
 import { GetScimUserQuery, ListScimUsersQuery } from '@app/read-models/queries/scim-user.queries';
+import { GroupsOfUserQuery } from '@app/read-models/queries/scim-group.queries';
 import type { ScimUserRow } from '@app/read-models';
 import { applyUserPatch } from '@app/scim/patch';
 import { listResponse, parseEtag, renderUser, weakEtag } from '@app/scim/resources/user.resource';
-import { applyAttributeSelection } from '@app/scim/schema/select-attributes';
+import { applyAttributeSelection, wantsAttribute } from '@app/scim/schema/select-attributes';
 import { normalizeUserDocument, normalizeUserInput } from '@app/scim/schema/normalize';
 import { resolveAttribute } from '@app/scim/schema/resolve';
 import { ScimError } from '@app/scim/scim-error';
@@ -44,10 +45,11 @@ export class UsersController {
     const result = await this.commands.execute(
       new CreateScimUserCommand(scim.scope, attributes, active, commandContext(scim.req, 201)),
     );
-    const resource = renderUser(fromWrite(result), scim.baseUrl);
+    const sel = selection(query);
+    const resource = renderUser(await this.withGroups(fromWrite(result), sel), scim.baseUrl);
     void reply.header('Location', (resource.meta as { location: string }).location);
     void reply.header('ETag', weakEtag(result.revision.toString()));
-    return applyAttributeSelection(resource, 'User', selection(query));
+    return applyAttributeSelection(resource, 'User', sel);
   }
 
   @Get(scimPaths('Users'))
@@ -75,7 +77,8 @@ export class UsersController {
       void reply.status(304);
       return undefined;
     }
-    return applyAttributeSelection(renderUser(fromRow(row), scim.baseUrl), 'User', selection(query));
+    const sel = selection(query);
+    return applyAttributeSelection(renderUser(await this.withGroups(fromRow(row), sel), scim.baseUrl), 'User', sel);
   }
 
   @Put(scimPaths('Users/:id'))
@@ -137,16 +140,24 @@ export class UsersController {
   private async search(scim: ScimRequest, params: ReturnType<typeof listParameters>) {
     const { total, rows } = await this.queries.execute(new ListScimUsersQuery(scim.scope, params));
     const sel: Selection = params;
-    return listResponse(
-      rows.map((row) => applyAttributeSelection(renderUser(fromRow(row), scim.baseUrl), 'User', sel)),
-      total,
-      params.startIndex,
-    );
+    const resources = [];
+    for (const row of rows) {
+      resources.push(applyAttributeSelection(renderUser(await this.withGroups(fromRow(row), sel), scim.baseUrl), 'User', sel));
+    }
+    return listResponse(resources, total, params.startIndex);
   }
 
-  private written(scim: ScimRequest, result: ScimUserWriteResult, query: Record<string, unknown>, reply: FastifyReply) {
+  private async written(scim: ScimRequest, result: ScimUserWriteResult, query: Record<string, unknown>, reply: FastifyReply) {
     void reply.header('ETag', weakEtag(result.revision.toString()));
-    return applyAttributeSelection(renderUser(fromWrite(result), scim.baseUrl), 'User', selection(query));
+    const sel = selection(query);
+    return applyAttributeSelection(renderUser(await this.withGroups(fromWrite(result), sel), scim.baseUrl), 'User', sel);
+  }
+
+  /** The read-only `groups` attribute, looked up only when the response includes it. */
+  private async withGroups<T extends { id: string }>(view: T, sel: Selection): Promise<T & { groups?: { value: string; display?: string }[] }> {
+    if (!wantsAttribute('User', sel, 'groups')) return view;
+    const groups = await this.queries.execute(new GroupsOfUserQuery(view.id));
+    return groups.length > 0 ? { ...view, groups } : view;
   }
 
   private async find(scim: ScimRequest, id: string): Promise<ScimUserRow> {

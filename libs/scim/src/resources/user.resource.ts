@@ -44,12 +44,16 @@ export function renderUser(view: UserView, baseUrl: string): Record<string, unkn
     userName,
     ...rest,
     active: view.active,
-    groups: (view.groups ?? []).map((g) => ({
-      value: g.value,
-      ...(g.display !== undefined ? { display: g.display } : {}),
-      $ref: `${baseUrl}/Groups/${g.value}`,
-      type: 'direct',
-    })),
+    ...(view.groups && view.groups.length > 0
+      ? {
+          groups: view.groups.map((g) => ({
+            value: g.value,
+            ...(g.display !== undefined ? { display: g.display } : {}),
+            $ref: `${baseUrl}/Groups/${g.value}`,
+            type: 'direct',
+          })),
+        }
+      : {}),
     meta: {
       resourceType: 'User',
       created: view.created,
