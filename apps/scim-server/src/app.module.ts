@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
+import { LoggerModule } from 'nestjs-pino';
 import { IssueManagementTokenHandler, IssueScimTokenHandler, RevokeTokenHandler } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import {
@@ -18,6 +19,7 @@ import {
 import { GetScimGroupHandler, GroupsOfUserHandler, ListScimGroupsHandler } from '@app/read-models/queries/scim-group.query-handlers';
 import { GetScimUserHandler, ListScimUsersHandler } from '@app/read-models/queries/scim-user.query-handlers';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
 import { AllExceptionsFilter } from './infrastructure/all-exceptions.filter';
 import { coreProviders } from './infrastructure/core.providers';
 import { LifecycleService } from './infrastructure/lifecycle.service';
@@ -56,8 +58,8 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController],
+      imports: [CqrsModule.forRoot(), LoggerModule.forRoot({ useExisting: true })],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController],
       providers: [
         ...coreProviders(config),
         ...COMMAND_HANDLERS,

@@ -1,10 +1,14 @@
 import 'reflect-metadata';
+import { createHash, randomUUID } from 'node:crypto';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import rateLimit from '@fastify/rate-limit';
 import { Logger, type LogLevel, ValidationPipe, BadRequestException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@app/config';
 import { InvalidCommand } from '@app/identity';
 import { AppModule } from './app.module';
+import { Metrics } from './metrics/metrics';
 import { isScimPath, SCIM_CONTENT_TYPE, sendError } from './infrastructure/all-exceptions.filter';
 import { LifecycleService } from './infrastructure/lifecycle.service';
 import { requestState, type AppRequest } from './infrastructure/request-context';
@@ -28,6 +32,21 @@ export interface StartedServer {
 
 export async function createServer(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
+    // Fastify's own pino writes the JSON request logs; nestjs-pino routes Nest's logs through
+    // the same logger (useExisting), so every line carries the request id.
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            level: config.logLevel,
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+            serializers: {
+              // Paths only: query strings carry filters with personal data (userName eq "…").
+              req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: req.url.split('?')[0], id: req.id }),
+            },
+          },
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     bodyLimit: config.maxPayloadBytes,
     ignoreTrailingSlash: true,
     // Every body is JSON; prototype-poisoning keys are refused, not silently dropped.
@@ -60,7 +79,31 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: LEVELS[config.logLevel],
+    bufferLogs: config.logLevel !== 'silent',
     bodyParser: true,
+  });
+  if (config.logLevel !== 'silent') app.useLogger(app.get(PinoNestLogger));
+  const metrics = app.get(Metrics);
+  fastify.addHook('onResponse', async (req, reply) => {
+    // The route pattern, not the URL: ids would explode the label space.
+    const route = req.routeOptions?.url ?? 'unmatched';
+    metrics.requests.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  // Per token (a hash of the bearer secret, never the secret), else per client address.
+  // Runs before the body is read, so a flood costs as little as possible.
+  await app.register(rateLimit, {
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    hook: 'onRequest',
+    keyGenerator: (req) => {
+      const auth = req.headers.authorization;
+      return typeof auth === 'string' && auth.length > 7
+        ? `t:${createHash('sha256').update(auth).digest('base64url').slice(0, 22)}`
+        : `ip:${req.ip}`;
+    },
+    allowList: (req) => (req.url ?? '').startsWith('/health/'),
+    errorResponseBuilder: (_req, context) =>
+      Object.assign(new Error('Too many requests'), { statusCode: 429, code: 'FST_ERR_RATE_LIMITED', retryAfter: context.after }),
   });
   // Errors raised before Nest's pipeline (malformed JSON, body too large, bad media type).
   const logger = new Logger('http');

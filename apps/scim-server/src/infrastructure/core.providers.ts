@@ -7,6 +7,7 @@ import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlit
 import { AccountWriter, CLOCK, type Clock, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
 import { accountsProjection, groupsProjection, ReadModelDirectory, scimGroupsProjection, scimUsersProjection } from '@app/read-models';
+import { Metrics } from '../metrics/metrics';
 import { AUTH_SERVICE, RAW_EVENT_STORE, SQLITE_DB } from './tokens';
 
 export const PROJECTIONS = [scimUsersProjection, scimGroupsProjection, groupsProjection, accountsProjection, tokensProjection];
@@ -56,9 +57,18 @@ export function coreProviders(config: AppConfig): Provider[] {
       useFactory: (runner: ProjectionRunner) => new ReadYourWrites(runner, config.readYourWritesTimeoutMs),
     },
     {
+      provide: Metrics,
+      inject: [ProjectionRunner],
+      useFactory: (runner: ProjectionRunner) => new Metrics(() => runner.status()),
+    },
+    {
       provide: EVENT_STORE,
-      inject: [RAW_EVENT_STORE, ReadYourWrites],
-      useFactory: (store: EventStore, ryw: ReadYourWrites) => trackWrites(store, (p) => ryw.wrote(p)),
+      inject: [RAW_EVENT_STORE, ReadYourWrites, Metrics],
+      useFactory: (store: EventStore, ryw: ReadYourWrites, metrics: Metrics) =>
+        trackWrites(store, (p) => {
+          ryw.wrote(p);
+          metrics.eventsAppended.inc();
+        }),
     },
     {
       provide: IDENTITY_DIRECTORY,

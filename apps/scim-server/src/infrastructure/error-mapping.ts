@@ -89,6 +89,10 @@ function mapFastifyError(statusCode: number, code: string): MappedError {
       return { status: 413, detail: 'Request body exceeds the maximum payload size', reason: 'payload_too_large' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, detail: 'Content-Type must be application/scim+json or application/json', reason: 'unsupported_media_type' };
+    case 'FST_ERR_RATE_LIMITED':
+      return { status: 429, detail: 'Too many requests for this token; retry after the time in Retry-After', reason: 'rate_limited' };
+    case 'FST_ERR_NOT_FOUND':
+      return { status: 404, detail: 'Not found', reason: 'not_found' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, scimType: 'invalidSyntax', detail: 'Request body is empty or malformed', reason: 'invalid_syntax' };

@@ -20,9 +20,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function requestState(req: AppRequest): RequestState {
   if (!req.state) {
-    const header = req.headers['x-request-id'];
-    const given = typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
-    req.state = { requestId: given ?? randomUUID() };
+    // Fastify assigns req.id from X-Request-Id (or a fresh UUID); reuse it when it is sane.
+    const id = typeof req.id === 'string' && REQUEST_ID.test(req.id) ? req.id : randomUUID();
+    req.state = { requestId: id };
   }
   return req.state;
 }
