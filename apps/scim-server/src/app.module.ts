@@ -58,7 +58,15 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [CqrsModule.forRoot(), LoggerModule.forRoot({ useExisting: true })],
+      imports: [
+        CqrsModule.forRoot(),
+        // Request logs come from Fastify's own pino (see bootstrap); Nest's logs go through
+        // nestjs-pino at the same level, redacting the same secrets.
+        LoggerModule.forRoot({
+          useExisting: true,
+          pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
+        }),
+      ],
       controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController],
       providers: [
         ...coreProviders(config),

@@ -7,6 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@app/config';
 import { InvalidCommand } from '@app/identity';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { Metrics } from './metrics/metrics';
 import { isScimPath, SCIM_CONTENT_TYPE, sendError } from './infrastructure/all-exceptions.filter';
@@ -48,19 +49,21 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: config.maxPayloadBytes,
-    ignoreTrailingSlash: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     // Every body is JSON; prototype-poisoning keys are refused, not silently dropped.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    maxParamLength: 1024,
     trustProxy: false,
   });
   const fastify = adapter.getInstance();
   // SCIM clients send application/scim+json (with or without charset); parse it as JSON.
+  // An empty body with a JSON content type (common on DELETE) is no body, not an error.
+  const json = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser(
-    /^application\/scim\+json/i,
+    /^application\/(scim\+)?json/i,
     { parseAs: 'string', bodyLimit: config.maxPayloadBytes },
-    fastify.getDefaultJsonParser('error', 'error'),
+    (req, body, done) => ((body as string).length === 0 ? done(null, undefined) : json(req, body as string, done)),
   );
   fastify.addHook('onRequest', async (req, reply) => {
     const state = requestState(req as AppRequest);
@@ -80,7 +83,8 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: LEVELS[config.logLevel],
     bufferLogs: config.logLevel !== 'silent',
-    bodyParser: true,
+    // Our own JSON parser (above) accepts application/scim+json and empty bodies.
+    bodyParser: false,
   });
   if (config.logLevel !== 'silent') app.useLogger(app.get(PinoNestLogger));
   const metrics = app.get(Metrics);
@@ -108,7 +112,6 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
   // Errors raised before Nest's pipeline (malformed JSON, body too large, bad media type).
   const logger = new Logger('http');
   fastify.setErrorHandler((error, req, reply) => sendError(error, req as AppRequest, reply, logger));
-  fastify.setNotFoundHandler((req, reply) => sendError(new NotFoundRoute(), req as AppRequest, reply, logger));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -119,13 +122,20 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
       },
     }),
   );
+  const openApi = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('SCIM provisioning backend: management API')
+      .setDescription('Groups, SAML group links, SCIM and management tokens, identities, audit. The SCIM 2.0 API itself is described by its own discovery endpoints.')
+      .addBearerAuth()
+      .build(),
+    { include: [] },
+  );
+  // Only the management routes: SCIM clients discover the SCIM API through /Schemas.
+  openApi.paths = Object.fromEntries(Object.entries(openApi.paths).filter(([path]) => path.startsWith('/api/v1/')));
+  SwaggerModule.setup('api/docs', app, openApi, { jsonDocumentUrl: 'api/docs/openapi.json' });
   app.enableShutdownHooks();
   return app;
-}
-
-class NotFoundRoute extends Error {
-  readonly statusCode = 404;
-  readonly code = 'FST_ERR_NOT_FOUND';
 }
 
 export async function startServer(config: AppConfig): Promise<StartedServer> {

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   ACCESS_LEVELS,
   AccountWriter,
@@ -15,6 +16,8 @@ import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.gu
 import { type AppRequest, commandContext } from '../infrastructure/request-context';
 import { CreateGroupDto, SetMembershipDto } from './management.dto';
 
+@ApiTags('Groups')
+@ApiBearerAuth()
 @Controller('api/v1/groups')
 @UseGuards(ManagementAuthGuard)
 export class GroupsController {

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
 import { AccountWriter, IDENTITY_DIRECTORY, type IdentityDirectory, ResourceNotFound, scopeGroupId } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
@@ -7,6 +8,8 @@ import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.gu
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One SCIM identity and its account, folded from the write side: exact, never stale. */
+@ApiTags('Identities')
+@ApiBearerAuth()
 @Controller('api/v1/identities')
 @UseGuards(ManagementAuthGuard)
 export class IdentitiesController {

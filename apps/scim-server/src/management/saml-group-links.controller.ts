@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsString, Length } from 'class-validator';
 import { ACCESS_LEVELS, AddSamlGroupLinkCommand, type AccessLevelName, RemoveSamlGroupLinkCommand } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
@@ -8,12 +9,14 @@ import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.gu
 import { type AppRequest, commandContext } from '../infrastructure/request-context';
 
 export class CreateSamlGroupLinkDto {
-  @IsString() @Length(1, 255) samlGroupName!: string;
-  @IsString() @Length(1, 1024) groupPath!: string;
-  @IsIn(Object.keys(ACCESS_LEVELS)) accessLevel!: AccessLevelName;
+  @ApiProperty({ example: 'eng' }) @IsString() @Length(1, 255) samlGroupName!: string;
+  @ApiProperty({ example: 'acme/eng' }) @IsString() @Length(1, 1024) groupPath!: string;
+  @ApiProperty({ enum: Object.keys(ACCESS_LEVELS) }) @IsIn(Object.keys(ACCESS_LEVELS)) accessLevel!: AccessLevelName;
 }
 
 /** SAML group links: a SCIM group named `samlGroupName` grants `accessLevel` in the group. */
+@ApiTags('SAML group links')
+@ApiBearerAuth()
 @Controller('api/v1/saml-group-links')
 @UseGuards(ManagementAuthGuard)
 export class SamlGroupLinksController {

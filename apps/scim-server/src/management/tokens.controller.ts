@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   IssueManagementTokenCommand,
   IssueScimTokenCommand,
@@ -15,6 +16,8 @@ import { type AppRequest, commandContext } from '../infrastructure/request-conte
 import { CreateManagementTokenDto, CreateScimTokenDto } from './management.dto';
 
 /** SCIM tokens per scope and management tokens per role. Admin only. */
+@ApiTags('Tokens')
+@ApiBearerAuth()
 @Controller('api/v1')
 @UseGuards(ManagementAuthGuard)
 export class TokensController {

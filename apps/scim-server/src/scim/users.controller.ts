@@ -119,7 +119,7 @@ export class UsersController {
         scim.scope,
         id,
         (current) => {
-          const patched = applyUserPatch({ ...current.attributes, active: current.active }, body, resolveUser).doc;
+          const patched = applyUserPatch({ ...current.attributes, active: current.active }, body, resolveUser, { id }).doc;
           const { active, ...attributes } = normalizeUserDocument(patched) as AttributeDocument & { active: boolean };
           return { attributes, active };
         },

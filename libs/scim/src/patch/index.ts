@@ -1,0 +1,3 @@
+export * from './patch.parser';
+export * from './apply-user-patch';
+export * from './group-patch';
