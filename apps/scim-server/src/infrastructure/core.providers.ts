@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Logger, type Provider } from '@nestjs/common';
 import { AuthService, tokensProjection, type TokensHandle } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { EVENT_STORE, type EventStore, SqliteEventStore } from '@app/event-store';
+import { createEventStore, EVENT_STORE, type EventStore } from '@app/event-store';
 import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { AccountWriter, CLOCK, type Clock, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
@@ -37,11 +37,12 @@ export function coreProviders(config: AppConfig): Provider[] {
     {
       provide: RAW_EVENT_STORE,
       inject: [SQLITE_DB],
-      useFactory: async (db: SqliteDb): Promise<EventStore> => {
-        if (config.eventStore === 'sqlite') return new SqliteEventStore(db, { closeDatabase: false });
-        const { EventStoreDbEventStore } = await import('@app/event-store/eventstoredb/eventstoredb-event-store');
-        return new EventStoreDbEventStore(config.eventStoreConnectionString as string);
-      },
+      useFactory: (db: SqliteDb): Promise<EventStore> =>
+        createEventStore(
+          config.eventStore === 'sqlite'
+            ? { kind: 'sqlite', db }
+            : { kind: 'eventstoredb', connectionString: config.eventStoreConnectionString as string },
+        ),
     },
     {
       provide: ProjectionRunner,

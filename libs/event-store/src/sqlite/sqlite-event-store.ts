@@ -201,6 +201,8 @@ export class SqliteEventStore implements EventStore {
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
+      // A waiting subscription must not keep the process alive on its own.
+      timer.unref();
       this.waiters.add(done);
     });
   }
@@ -285,6 +287,11 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
+  /** Wakes waiting subscriptions so they notice an unsubscribe at once. */
+  wake(): void {
+    this.notify();
+  }
+
   private notify(): void {
     for (const w of [...this.waiters]) w();
   }
@@ -304,6 +311,7 @@ class SqliteSubscription implements Subscription {
 
   async unsubscribe(): Promise<void> {
     this.stopped = true;
+    this.store.wake();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {

@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/scim/filter';
@@ -34,6 +35,8 @@ const resolveGroup = (path: string) => {
   return resolved && resolved.attribute.name === 'members' ? undefined : resolved;
 };
 
+/** Decorated so subclasses inherit its constructor's injection metadata. */
+@Injectable()
 abstract class GroupReader {
   constructor(
     protected readonly runner: ProjectionRunner,
