@@ -16,4 +16,4 @@ COPY package.json ./
 VOLUME /data
 EXPOSE 3000
 USER node
-CMD ["node", "dist/apps/scim-server/main.js"]
+CMD ["node", "dist/apps/scim-server/src/main.js"]

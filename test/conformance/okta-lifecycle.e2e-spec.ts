@@ -70,11 +70,11 @@ describe('Okta user lifecycle', () => {
       expect(r.status).toBe(201);
     }
     const seen: string[] = [];
-    let total = 0;
+    let total: number | undefined;
     for (let start = 1; ; start += 100) {
       const page = await scim.request('GET', `/Users?startIndex=${start}&count=100`, undefined, headers);
       expect(page.status).toBe(200);
-      total = page.body.totalResults;
+      total = page.body.totalResults as number;
       expect(page.body.startIndex).toBe(start);
       expect(page.body.itemsPerPage).toBe(page.body.Resources.length);
       seen.push(...page.body.Resources.map((u: { id: string }) => u.id));

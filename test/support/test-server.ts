@@ -58,7 +58,7 @@ export class TestServer {
     }
     const res = await fetch(path.startsWith('http') ? path : `${this.url}${path}`, { method, headers, body: payload });
     const text = await res.text();
-    let body: any = undefined;
+    let body: any;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import rateLimit from '@fastify/rate-limit';
-import { Logger, type LogLevel, ValidationPipe, BadRequestException } from '@nestjs/common';
+import { BadRequestException, type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@app/config';
@@ -10,7 +10,7 @@ import { InvalidCommand } from '@app/identity';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { Metrics } from './metrics/metrics';
-import { isScimPath, SCIM_CONTENT_TYPE, sendError } from './infrastructure/all-exceptions.filter';
+import { isScimPath, SCIM_CONTENT_TYPE } from './infrastructure/all-exceptions.filter';
 import { LifecycleService } from './infrastructure/lifecycle.service';
 import { requestState, type AppRequest } from './infrastructure/request-context';
 
@@ -109,9 +109,6 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     errorResponseBuilder: (_req, context) =>
       Object.assign(new Error('Too many requests'), { statusCode: 429, code: 'FST_ERR_RATE_LIMITED', retryAfter: context.after }),
   });
-  // Errors raised before Nest's pipeline (malformed JSON, body too large, bad media type).
-  const logger = new Logger('http');
-  fastify.setErrorHandler((error, req, reply) => sendError(error, req as AppRequest, reply, logger));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

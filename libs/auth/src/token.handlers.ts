@@ -83,7 +83,7 @@ export class RevokeTokenHandler implements ICommandHandler<RevokeTokenCommand> {
       kind === 'scim'
         ? { type: 'ScimTokenRevoked', data: { tokenId: c.tokenId, scope: data.scope ?? '' } }
         : { type: 'ManagementTokenRevoked', data: { tokenId: c.tokenId, role: data.role ?? 'admin' } };
-    const r = await new UnitOfWork(this.store, () => this.clock.now()).commit({
+    await new UnitOfWork(this.store, () => this.clock.now()).commit({
       writes: [{ streamId: tokenStream(c.tokenId), expectedRevision: events[events.length - 1].revision, events: [event] }],
       metadata: eventMetadata(c.ctx, (data.scope as 'application' | undefined) ?? 'instance', this.clock.now().toISOString()),
     });

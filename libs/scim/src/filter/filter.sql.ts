@@ -1,5 +1,5 @@
 import type { ResolvedAttribute } from '../schema/schema.types';
-import type { FilterNode, Literal } from './filter.ast';
+import type { FilterNode } from './filter.ast';
 import { fold } from './filter.evaluate';
 
 export interface ColumnOverride {
