@@ -33,6 +33,7 @@ import { DiscoveryController } from './scim/discovery.controller';
 import { BaseController } from './scim/base.controller';
 import { GroupsController as ScimGroupsController } from './scim/groups.controller';
 import { SamlGroupLinksController } from './management/saml-group-links.controller';
+import { ProjectionsController } from './management/projections.controller';
 import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
 
@@ -67,7 +68,7 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController],
       providers: [
         ...coreProviders(config),
         ...COMMAND_HANDLERS,

@@ -1,0 +1,40 @@
+import { Body, Controller, Get, HttpCode, Logger, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsString, Length } from 'class-validator';
+import { ResourceNotFound } from '@app/identity';
+import { ProjectionRunner } from '@app/projections';
+import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
+
+export class RebuildDto {
+  @IsOptional() @IsString() @Length(1, 64) projection?: string;
+}
+
+/** Projection status and replay: rebuild one read model (or all) from the log while serving. */
+@ApiTags('Projections')
+@ApiBearerAuth()
+@Controller('api/v1/projections')
+@UseGuards(ManagementAuthGuard)
+export class ProjectionsController {
+  private readonly logger = new Logger('projections');
+
+  constructor(private readonly runner: ProjectionRunner) {}
+
+  @Get()
+  @Roles('admin', 'support', 'auditor')
+  status() {
+    return this.runner.status();
+  }
+
+  /** Synchronous: answers when the new generation serves, with its rate (events/s). */
+  @Post('rebuild')
+  @HttpCode(200)
+  @Roles('admin', 'support')
+  async rebuild(@Body() body: RebuildDto) {
+    const known = (await this.runner.status()).map((p) => p.name);
+    if (body.projection !== undefined && !known.includes(body.projection)) throw new ResourceNotFound('Projection', body.projection);
+    const results = await this.runner.rebuild(body.projection ?? 'all', (p) => {
+      if (p.events % 100_000 < 5000) this.logger.log(`rebuilding ${p.projection}: ${p.position}/${p.head} (${p.eventsPerSecond} events/s)`);
+    });
+    return results.map((r) => ({ projection: r.projection, position: r.position.toString(), events: r.events, eventsPerSecond: r.eventsPerSecond }));
+  }
+}
