@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ChildServer } from './support/child-server';
 import { type ScimClient, TestServer, userBody } from './support/test-server';
 
@@ -114,7 +117,7 @@ describe('security', () => {
   describe('logs', () => {
     it('JSON logs at info level carry request ids but no personal data or secrets', async () => {
       const admin = 'logs-admin-token-0123456789';
-      const server = await ChildServer.start({ DATA_DIR: require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'scim-logs-')), ADMIN_TOKEN: admin, LOG_LEVEL: 'info' });
+      const server = await ChildServer.start({ DATA_DIR: mkdtempSync(join(tmpdir(), 'scim-logs-')), ADMIN_TOKEN: admin, LOG_LEVEL: 'info' });
       const token = (
         await (await fetch(`${server.url}/api/v1/scim/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"scope":"application"}' })).json()
       ).scim_token as string;
