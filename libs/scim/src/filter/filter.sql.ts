@@ -24,8 +24,9 @@ export interface CompiledSql {
 /**
  * Compiles a parsed filter to a parameterised SQLite condition. Values never enter the SQL
  * text; co/sw/ew use instr/substr rather than LIKE so `%` and `_` in values mean themselves.
- * Every leaf is COALESCEd to 0 so that `not` and `ne` include resources without the
- * attribute (absent is "not equal"), as the in-memory evaluator does.
+ * Leaves stay bare so that indexes apply; `not` COALESCEs its operand to 0 so that absent
+ * attributes (SQL NULL) count as "does not match" and `not` then includes them, and `ne`
+ * includes resources without the attribute — both as the in-memory evaluator does.
  */
 export function compileFilterToSql(node: FilterNode, mapping: FilterSqlMapping): CompiledSql {
   const params: (string | number)[] = [];
@@ -45,7 +46,7 @@ export function compileFilterToSql(node: FilterNode, mapping: FilterSqlMapping):
     if (typeof n.value === 'boolean') {
       const v = n.value ? 1 : 0;
       void boolColumn;
-      return n.op === 'eq' ? `COALESCE(${expr} = ${v}, 0)` : `COALESCE(${expr} != ${v}, 1)`;
+      return n.op === 'eq' ? `${expr} = ${v}` : `COALESCE(${expr} != ${v}, 1)`;
     }
     if (typeof n.value === 'number') {
       params.push(n.value);
@@ -59,13 +60,13 @@ export function compileFilterToSql(node: FilterNode, mapping: FilterSqlMapping):
     switch (n.op) {
       case 'co':
         params.push(value);
-        return `COALESCE(instr(${lhs}, ?) > 0, 0)`;
+        return `instr(${lhs}, ?) > 0`;
       case 'sw':
         params.push(value);
-        return `COALESCE(substr(${lhs}, 1, ${[...value].length}) = ?, 0)`;
+        return `substr(${lhs}, 1, ${[...value].length}) = ?`;
       case 'ew':
         params.push(value);
-        return value.length === 0 ? '1' : `COALESCE(substr(${lhs}, -${[...value].length}) = ?, 0)`;
+        return value.length === 0 ? '1' : `substr(${lhs}, -${[...value].length}) = ?`;
       default:
         params.push(value);
         return cmp(n.op, lhs, '?');
@@ -78,7 +79,7 @@ export function compileFilterToSql(node: FilterNode, mapping: FilterSqlMapping):
       case 'or':
         return `(${compile(n.left, element)} ${n.kind.toUpperCase()} ${compile(n.right, element)})`;
       case 'not':
-        return `(NOT ${compile(n.node, element)})`;
+        return `(NOT COALESCE(${compile(n.node, element)}, 0))`;
       case 'valuePath': {
         const a = `j${alias++}`;
         return `EXISTS (SELECT 1 FROM json_each(${mapping.jsonColumn}, '${jsonPathOf(n.attr, false)}') AS ${a} WHERE ${compile(n.filter, { alias: a, attr: n.attr })})`;
@@ -113,7 +114,7 @@ export function compileFilterToSql(node: FilterNode, mapping: FilterSqlMapping):
 function cmp(op: string, lhs: string, rhs: string): string {
   const sqlOp = { eq: '=', ne: '!=', gt: '>', ge: '>=', lt: '<', le: '<=' }[op] ?? '=';
   // Absent compares as "not equal": ne is true, everything else false.
-  return op === 'ne' ? `COALESCE(${lhs} != ${rhs}, 1)` : `COALESCE(${lhs} ${sqlOp} ${rhs}, 0)`;
+  return op === 'ne' ? `COALESCE(${lhs} != ${rhs}, 1)` : `${lhs} ${sqlOp} ${rhs}`;
 }
 
 /** JSON path key: names from the schema are plain identifiers, `$ref` needs quoting. */
