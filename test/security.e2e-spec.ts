@@ -119,8 +119,8 @@ describe('security', () => {
       const admin = 'logs-admin-token-0123456789';
       const server = await ChildServer.start({ DATA_DIR: mkdtempSync(join(tmpdir(), 'scim-logs-')), ADMIN_TOKEN: admin, LOG_LEVEL: 'info' });
       const token = (
-        await (await fetch(`${server.url}/api/v1/scim/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"scope":"application"}' })).json()
-      ).scim_token as string;
+        (await (await fetch(`${server.url}/api/v1/scim/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"scope":"application"}' })).json()) as { scim_token: string }
+      ).scim_token;
       const base = `${server.url}/api/scim/v2/application`;
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' };
       await fetch(`${base}/Users`, { method: 'POST', headers, body: JSON.stringify(userBody('very.private.person@example.com', { externalId: 'PRIVATE-EXT' })) });

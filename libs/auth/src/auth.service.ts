@@ -1,7 +1,7 @@
 import { ReadYourWrites } from '@app/projections';
 import type { Principal } from './principal';
 import { digestsEqual, sha256Hex } from './token-secret';
-import type { TokensHandle } from './tokens.projection';
+import type { TokenRow, TokensHandle } from './tokens.projection';
 
 /**
  * Resolves a bearer secret to a principal. The secret is hashed first, so the look-up is by
@@ -10,6 +10,8 @@ import type { TokensHandle } from './tokens.projection';
  */
 export class AuthService {
   private readonly envAdminSha256?: string;
+  /** Look-ups by digest, valid while the tokens read model has not changed (revocations included). */
+  private readonly cache = new Map<string, { handle: TokensHandle; version: number; row: TokenRow | undefined }>();
 
   constructor(
     private readonly tokens: () => TokensHandle,
@@ -27,14 +29,26 @@ export class AuthService {
     if (this.envAdminSha256 && digestsEqual(sha, this.envAdminSha256)) {
       return { kind: 'management', tokenId: 'env:ADMIN_TOKEN', role: 'admin', pii: true, sha256Prefix: sha.slice(0, 8) };
     }
-    await this.ryw.settle();
-    const row = this.tokens().bySha256(sha);
+    // Only a miss waits for the read model: a token created a moment ago by this process is
+    // then found, while every other request authenticates without waiting for projections.
+    let row = this.lookUp(sha);
+    if (!row && (await this.ryw.settle())) row = this.lookUp(sha);
     if (!row || !digestsEqual(row.sha256, sha) || row.revokedAt) return undefined;
     if (row.expiresAt && Date.parse(row.expiresAt) <= this.now().getTime()) return undefined;
     if (row.kind === 'scim') {
       return { kind: 'scim', tokenId: row.id, scope: row.scope ?? '', sha256Prefix: sha.slice(0, 8) };
     }
     return { kind: 'management', tokenId: row.id, role: row.role ?? 'auditor', pii: row.pii || row.role !== 'auditor', sha256Prefix: sha.slice(0, 8) };
+  }
+
+  private lookUp(sha: string): TokenRow | undefined {
+    const handle = this.tokens();
+    const hit = this.cache.get(sha);
+    if (hit && hit.handle === handle && hit.version === handle.version) return hit.row;
+    const row = handle.bySha256(sha);
+    if (this.cache.size >= 10_000) this.cache.clear();
+    this.cache.set(sha, { handle, version: handle.version, row });
+    return row;
   }
 }
 

@@ -36,6 +36,8 @@ export interface TokensHandle extends ProjectionHandle {
   byId(id: string): TokenRow | undefined;
   list(kind: 'scim' | 'management'): TokenRow[];
   hasBootstrapAdmin(): boolean;
+  /** Moves on every applied event: lets callers cache look-ups until something changes. */
+  readonly version: number;
 }
 
 export const tokensProjection: Projection<TokensHandle> = {
@@ -58,8 +60,13 @@ export const tokensProjection: Projection<TokensHandle> = {
     const byId = db.prepare(`SELECT * FROM ${table} WHERE id = ?`);
     const list = db.prepare(`SELECT * FROM ${table} WHERE kind = ? ORDER BY created_at`);
     const bootstrap = db.prepare(`SELECT 1 FROM ${table} WHERE bootstrap = 1 LIMIT 1`);
+    let version = 0;
     return {
+      get version() {
+        return version;
+      },
       apply(e: RecordedEvent) {
+        version++;
         const event = { type: e.type, data: e.data } as unknown as TokenEvent;
         const at = String(e.metadata.occurredAt ?? e.recordedAt.toISOString());
         switch (event.type) {

@@ -7,7 +7,7 @@ import { type AccountEvent, accountStream } from './events';
 import type { Clock } from './ports';
 import type { ReservationKey } from './reservations';
 import { foldValue } from './reservations';
-import { type Claim, UnitOfWork } from './unit-of-work';
+import { type Claim, type ReservationMemo, UnitOfWork } from './unit-of-work';
 import type { ScopeId } from './scope';
 
 export interface AccountWriteResult {
@@ -46,6 +46,7 @@ export class AccountWriter {
     ctx: CommandContext,
     scope: ScopeId | 'instance',
     ifMatch?: bigint,
+    memo?: ReservationMemo,
   ): Promise<AccountWriteResult> {
     if (ifMatch !== undefined && ifMatch !== loaded.revision) throw new PreconditionFailed();
     const events = decide(command, loaded.state);
@@ -71,6 +72,7 @@ export class AccountWriter {
         claims,
         releases,
         metadata: eventMetadata(ctx, scope, occurredAt),
+        ...(memo ? { memo } : {}),
       });
     } catch (err) {
       this.repository.forget(accountId);

@@ -32,7 +32,11 @@ export interface CommitRequest {
   readonly claims?: readonly Claim[];
   readonly releases?: readonly Claim[];
   readonly metadata: JsonObject;
+  /** Reservation states this attempt already read; a stale one only costs a conflict and a retry. */
+  readonly memo?: ReservationMemo;
 }
+
+export type ReservationMemo = Map<string, ReservationState>;
 
 /** A reservation whose owner stream never appeared (a crashed saga) may be taken over after this. */
 const ORPHAN_TIMEOUT_MS = 30_000;
@@ -49,20 +53,25 @@ export class UnitOfWork {
     private readonly now: () => Date,
   ) {}
 
-  async reservation(key: ReservationKey): Promise<ReservationState> {
+  async reservation(key: ReservationKey, memo?: ReservationMemo): Promise<ReservationState> {
+    const stream = reservationStream(key);
+    const known = memo?.get(stream);
+    if (known) return known;
+    let state: ReservationState;
     try {
-      const events = await this.store.readStream(reservationStream(key));
-      return foldReservation(events);
+      state = foldReservation(await this.store.readStream(stream));
     } catch (err) {
-      if (err instanceof StreamNotFoundError) return { revision: -1n };
-      throw err;
+      if (!(err instanceof StreamNotFoundError)) throw err;
+      state = { revision: -1n };
     }
+    memo?.set(stream, state);
+    return state;
   }
 
   async commit(request: CommitRequest): Promise<AppendResult> {
     const claimAppends: StreamAppend[] = [];
     for (const claim of request.claims ?? []) {
-      const state = await this.reservation(claim);
+      const state = await this.reservation(claim, request.memo);
       if (state.holder && sameOwner(state.holder, claim.owner)) continue;
       if (state.holder && !(await this.isOrphan(state))) {
         throw new UniquenessViolation(claim.kind, uniquenessDetail(claim.kind));
@@ -75,7 +84,7 @@ export class UnitOfWork {
     }
     const releaseAppends: StreamAppend[] = [];
     for (const release of request.releases ?? []) {
-      const state = await this.reservation(release);
+      const state = await this.reservation(release, request.memo);
       if (!state.holder || !sameOwner(state.holder, release.owner)) continue;
       releaseAppends.push({
         streamId: reservationStream(release),

@@ -111,7 +111,14 @@ export class ReadModelDirectory implements IdentityDirectory {
     return [...accounts].sort();
   }
 
+  /**
+   * For look-ups of things that, once they exist, do not change identity (a group's id and
+   * path, an identity's account): a hit needs no waiting, a miss waits for this process's
+   * writes, then for the store's head.
+   */
   private async lookUp<T>(find: () => T | undefined): Promise<T | undefined> {
+    const hit = find();
+    if (hit !== undefined) return hit;
     await this.ryw.settle();
     const first = find();
     if (first !== undefined) return first;

@@ -167,7 +167,7 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
         const total = (prepared(`SELECT COUNT(*) AS n FROM ${g} WHERE scope = ? AND deleted = 0${where}`).get(...params) as { n: number }).n;
         if (query.limit <= 0 || query.offset >= total) return { total, rows: [] };
         const rows = prepared(
-          `SELECT * FROM ${g} WHERE scope = ? AND deleted = 0${where} ORDER BY ${query.orderBy ?? 'seq ASC'} LIMIT ? OFFSET ?`,
+          `SELECT * FROM ${g} WHERE scope = ? AND deleted = 0${where} ORDER BY ${query.orderBy ?? (query.where ? '+seq ASC' : 'seq ASC')} LIMIT ? OFFSET ?`,
         ).all(...params, query.limit, query.offset) as RawGroup[];
         return { total, rows: rows.map(toRow) };
       },

@@ -218,9 +218,14 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
         const params = [scope, ...(query.where?.params ?? [])];
         const total = this.count(scope, query);
         if (query.limit <= 0 || query.offset >= total) return { total, rows: [] };
-        const rows = prepared(
-          `SELECT * FROM ${users} WHERE scope = ? AND deleted = 0${where} ORDER BY ${query.orderBy ?? 'seq ASC'} LIMIT ? OFFSET ?`,
-        ).all(...params, query.limit, query.offset) as RawRow[];
+        // With a filter, `+seq` keeps SQLite from walking the creation-order index and testing
+        // every row: it picks the filter's index (userName, externalId) and sorts the few hits.
+        const order = query.orderBy ?? (query.where ? '+seq ASC' : 'seq ASC');
+        const rows = prepared(`SELECT * FROM ${users} WHERE scope = ? AND deleted = 0${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(
+          ...params,
+          query.limit,
+          query.offset,
+        ) as RawRow[];
         return { total, rows: rows.map(toRow) };
       },
     };

@@ -31,7 +31,7 @@ export class BaseController {
   @HttpCode(200)
   async search(@Scim() scim: ScimRequest, @Body() body: unknown) {
     const params = listParameters(searchBody(body), this.config.maxResults, true);
-    const { total, rows } = await this.queries.execute(new ListScimUsersQuery(scim.scope, params));
+    const { total, rows } = await this.queries.execute(new ListScimUsersQuery(scim.scope, params, true));
     return listResponse(
       rows.map((row) => applyAttributeSelection(renderUser(fromRow(row), scim.baseUrl), 'User', params)),
       total,

@@ -12,9 +12,8 @@ import {
   type ScimUserWriteResult,
   UpdateScimUserCommand,
 } from '@app/identity';
-import { GetScimUserQuery, ListScimUsersQuery } from '@app/read-models/queries/scim-user.queries';
+import { GetScimUserQuery, ListScimUsersQuery, type UserWithGroups } from '@app/read-models/queries/scim-user.queries';
 import { GroupsOfUserQuery } from '@app/read-models/queries/scim-group.queries';
-import type { ScimUserRow } from '@app/read-models';
 import { applyUserPatch } from '@app/scim/patch';
 import { listResponse, parseEtag, renderUser, weakEtag } from '@app/scim/resources/user.resource';
 import { applyAttributeSelection, wantsAttribute } from '@app/scim/schema/select-attributes';
@@ -70,15 +69,15 @@ export class UsersController {
     @Query() query: Record<string, unknown>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const row = await this.find(scim, id);
+    const sel = selection(query);
+    const row = await this.find(scim, id, wantsAttribute('User', sel, 'groups'));
     void reply.header('ETag', weakEtag(row.version));
     const inm = parseEtag(headerOf(scim, 'if-none-match'));
     if (inm === '*' || (typeof inm === 'bigint' && inm.toString() === row.version)) {
       void reply.status(304);
       return undefined;
     }
-    const sel = selection(query);
-    return applyAttributeSelection(renderUser(await this.withGroups(fromRow(row), sel), scim.baseUrl), 'User', sel);
+    return applyAttributeSelection(renderUser(fromRow(row), scim.baseUrl), 'User', sel);
   }
 
   @Put(scimPaths('Users/:id'))
@@ -138,13 +137,13 @@ export class UsersController {
   }
 
   private async search(scim: ScimRequest, params: ReturnType<typeof listParameters>) {
-    const { total, rows } = await this.queries.execute(new ListScimUsersQuery(scim.scope, params));
     const sel: Selection = params;
-    const resources = [];
-    for (const row of rows) {
-      resources.push(applyAttributeSelection(renderUser(await this.withGroups(fromRow(row), sel), scim.baseUrl), 'User', sel));
-    }
-    return listResponse(resources, total, params.startIndex);
+    const { total, rows } = await this.queries.execute(new ListScimUsersQuery(scim.scope, params, wantsAttribute('User', sel, 'groups')));
+    return listResponse(
+      rows.map((row) => applyAttributeSelection(renderUser(fromRow(row), scim.baseUrl), 'User', sel)),
+      total,
+      params.startIndex,
+    );
   }
 
   private async written(scim: ScimRequest, result: ScimUserWriteResult, query: Record<string, unknown>, reply: FastifyReply) {
@@ -160,9 +159,9 @@ export class UsersController {
     return groups.length > 0 ? { ...view, groups } : view;
   }
 
-  private async find(scim: ScimRequest, id: string): Promise<ScimUserRow> {
+  private async find(scim: ScimRequest, id: string, groups: boolean): Promise<UserWithGroups> {
     this.assertId(id);
-    const row = await this.queries.execute(new GetScimUserQuery(scim.scope, id));
+    const row = await this.queries.execute(new GetScimUserQuery(scim.scope, id, groups));
     if (!row) throw new ResourceNotFound('User', id);
     return row;
   }
@@ -185,8 +184,9 @@ export function fromWrite(result: ScimUserWriteResult) {
   };
 }
 
-export function fromRow(row: ScimUserRow) {
+export function fromRow(row: UserWithGroups) {
   return {
+    ...(row.groups ? { groups: row.groups } : {}),
     id: row.id,
     attributes: row.attributes,
     active: row.active,

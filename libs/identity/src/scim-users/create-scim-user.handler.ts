@@ -9,7 +9,7 @@ import { accountStream } from '../events';
 import { IDENTITY_DIRECTORY, type IdentityDirectory } from '../ports';
 import { foldValue } from '../reservations';
 import { scopeGroupId } from '../scope';
-import { retryOnConflict, uniquenessDetail } from '../unit-of-work';
+import { type ReservationMemo, retryOnConflict, uniquenessDetail } from '../unit-of-work';
 import { CreateScimUserCommand } from './create-scim-user.command';
 import type { ScimUserWriteResult } from './scim-user.result';
 import { deprovisionContext, reprovisionContext, syncContext } from './scope-context';
@@ -35,16 +35,18 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
 
   private async attempt(command: CreateScimUserCommand): Promise<ScimUserWriteResult> {
     const { scope, attributes } = command;
+    // Reservations read while deciding are read once more by the commit; share them.
+    const memo: ReservationMemo = new Map();
     const userName = attributes.userName as string;
     const externalId = typeof attributes.externalId === 'string' ? attributes.externalId : undefined;
 
     if (externalId !== undefined) {
-      const held = await this.holder('nameId', scope, externalId);
+      const held = await this.holder('nameId', scope, externalId, memo);
       if (held) {
         const { identity } = held;
         const sameExternalId = identity.externalId !== undefined && foldValue(identity.externalId) === foldValue(externalId);
         if (!sameExternalId || isLive(identity)) throw new UniquenessViolation('nameId', uniquenessDetail('nameId'));
-        const byUserName = await this.holder('userName', scope, userName);
+        const byUserName = await this.holder('userName', scope, userName, memo);
         if (byUserName && byUserName.identity.id !== identity.id) {
           throw new UniquenessViolation('userName', uniquenessDetail('userName'));
         }
@@ -52,7 +54,7 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
       }
     }
 
-    const byUserName = await this.holder('userName', scope, userName);
+    const byUserName = await this.holder('userName', scope, userName, memo);
     if (byUserName) {
       const { identity } = byUserName;
       if (isLive(identity)) throw new UniquenessViolation('userName', uniquenessDetail('userName'));
@@ -68,20 +70,20 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
 
     const email = primaryEmail(attributes);
     if (email !== undefined) {
-      const owner = await this.writer.uow.reservation({ kind: 'email', scopeKey: 'instance', value: email });
+      const owner = await this.writer.uow.reservation({ kind: 'email', scopeKey: 'instance', value: email }, memo);
       if (owner.holder) return this.link(command, owner.holder.id, email);
     }
-    return this.provision(command);
+    return this.provision(command, memo);
   }
 
-  private async provision(command: CreateScimUserCommand): Promise<ScimUserWriteResult> {
+  private async provision(command: CreateScimUserCommand, memo: ReservationMemo): Promise<ScimUserWriteResult> {
     const accountId = randomUUID();
     const identityId = randomUUID();
     const base = deriveUsername(command.attributes.userName as string);
     const reprovision = await reprovisionContext(this.directory, command.scope);
     for (let n = 0; ; n++) {
       const username = n === 0 ? base : `${base}${n}`;
-      const taken = await this.writer.uow.reservation({ kind: 'username', scopeKey: 'instance', value: username });
+      const taken = await this.writer.uow.reservation({ kind: 'username', scopeKey: 'instance', value: username }, memo);
       if (taken.holder) continue;
       try {
         const result = await this.writer.execute(
@@ -99,6 +101,8 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
           },
           command.ctx,
           command.scope,
+          undefined,
+          memo,
         );
         return { account: result.state, identity: result.state.identities[identityId], revision: result.revision, revived: false };
       } catch (err) {
@@ -163,8 +167,8 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
   }
 
   /** The identity holding a unique value in this scope, from the reservation (not a projection). */
-  private async holder(kind: 'nameId' | 'userName', scope: string, value: string) {
-    const reservation = await this.writer.uow.reservation({ kind, scopeKey: scope, value });
+  private async holder(kind: 'nameId' | 'userName', scope: string, value: string, memo: ReservationMemo) {
+    const reservation = await this.writer.uow.reservation({ kind, scopeKey: scope, value }, memo);
     if (!reservation.holder) return undefined;
     const accountId = reservation.holder.stream.slice('account-'.length);
     if (reservation.holder.stream !== accountStream(accountId)) return undefined;

@@ -3,8 +3,9 @@ import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/scim/filter';
 import { compileSort } from '@app/scim/filter/sort';
 import { resolveAttribute } from '@app/scim/schema/resolve';
-import { type ScimUsersHandle, USERS_JSON_COLUMN } from '../scim-users.projection';
-import { GetScimUserQuery, ListScimUsersQuery } from './scim-user.queries';
+import type { ScimGroupsHandle } from '../scim-groups.projection';
+import { type ScimUserRow, type ScimUsersHandle, USERS_JSON_COLUMN } from '../scim-users.projection';
+import { GetScimUserQuery, ListScimUsersQuery, type UserWithGroups } from './scim-user.queries';
 
 /** Indexed columns that stand in for JSON look-ups of the hottest attributes. */
 export const USER_COLUMNS: FilterSqlMapping = {
@@ -31,6 +32,13 @@ export const USER_COLUMNS: FilterSqlMapping = {
 
 const resolveUser = (path: string) => resolveAttribute('User', path);
 
+function withGroups(runner: ProjectionRunner, row: ScimUserRow): UserWithGroups {
+  const groups = runner.handle<ScimGroupsHandle>('scim-groups');
+  const ids = groups.groupsOf(row.id);
+  if (ids.length === 0) return row;
+  return { ...row, groups: groups.byIds(ids).map((g) => ({ value: g.id, display: g.displayName })) };
+}
+
 @QueryHandler(GetScimUserQuery)
 export class GetScimUserHandler implements IQueryHandler<GetScimUserQuery> {
   constructor(
@@ -40,7 +48,8 @@ export class GetScimUserHandler implements IQueryHandler<GetScimUserQuery> {
 
   async execute(q: GetScimUserQuery) {
     await this.ryw.settle();
-    return this.runner.handle<ScimUsersHandle>('scim-users').get(q.scope, q.id);
+    const row = this.runner.handle<ScimUsersHandle>('scim-users').get(q.scope, q.id);
+    return row && q.withGroups ? withGroups(this.runner, row) : row;
   }
 }
 
@@ -56,11 +65,12 @@ export class ListScimUsersHandler implements IQueryHandler<ListScimUsersQuery> {
     const where = q.params.filter !== undefined ? compileFilterToSql(parseFilter(q.params.filter, resolveUser), USER_COLUMNS) : undefined;
     const orderBy = compileSort(q.params.sortBy, q.params.sortOrder, USER_COLUMNS, resolveUser, 'seq');
     await this.ryw.settle();
-    return this.runner.handle<ScimUsersHandle>('scim-users').list(q.scope, {
+    const result = this.runner.handle<ScimUsersHandle>('scim-users').list(q.scope, {
       ...(where ? { where } : {}),
       ...(orderBy ? { orderBy } : {}),
       offset: q.params.startIndex - 1,
       limit: q.params.count,
     });
+    return q.withGroups ? { total: result.total, rows: result.rows.map((r) => withGroups(this.runner, r)) } : result;
   }
 }
