@@ -20,7 +20,7 @@ const moduleNameMapper = {
 };
 const common = {
   transform: { '^.+\\.(ts|js|mjs)$': swcJest },
-  transformIgnorePatterns: ['^(?!.*/node_modules/(@nestjs|file-type|strtok3|token-types|@tokenizer|uint8array-extras|content-disposition)/).*/node_modules/'],
+  transformIgnorePatterns: ['^(?!.*/node_modules/(@nestjs|file-type|strtok3|token-types|@tokenizer|uint8array-extras|content-disposition|cookie)/).*/node_modules/'],
   moduleNameMapper,
   testEnvironment: 'node',
 };
