@@ -45,6 +45,21 @@ describe('management API', () => {
     expect(domainTaken.status).toBe(409);
   });
 
+  it('changes group settings (default role, verified domains) and lists an account\'s memberships', async () => {
+    await server.createGroup('settings');
+    const changed = await server.admin('PATCH', '/api/v1/groups/settings', { defaultMembershipRole: 'reporter', verifiedDomains: ['settings.test'] });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ defaultMembershipRole: 'reporter', verifiedDomains: ['settings.test'] });
+    const clash = await server.admin('POST', '/api/v1/groups', { path: 'clash', name: 'Clash', verifiedDomains: ['settings.test'] });
+    expect(clash.status).toBe(409);
+    const scim = await server.scim('settings');
+    const u = (await scim.request('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'm@settings.test' })).body;
+    const accountId = (await server.admin('GET', `/api/v1/identities/${u.id}`)).body.account.id;
+    const memberships = await server.admin('GET', `/api/v1/accounts/${accountId}/memberships`);
+    expect(memberships.body.memberships).toEqual([expect.objectContaining({ groupPath: 'settings', accessLevel: 'reporter', source: 'scim_provisioning' })]);
+    expect((await server.admin('GET', '/api/v1/accounts/00000000-0000-4000-8000-000000000000/memberships')).status).toBe(404);
+  });
+
   it('issues SCIM tokens per scope, lists them without secrets, and revokes them at once', async () => {
     await server.createGroup('tok');
     const app = await server.admin('POST', '/api/v1/scim/tokens', { scope: 'application', name: 'okta' });

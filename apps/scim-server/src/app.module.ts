@@ -6,6 +6,7 @@ import { IssueManagementTokenHandler, IssueScimTokenHandler, RevokeTokenHandler 
 import type { AppConfig } from '@app/config';
 import {
   AddSamlGroupLinkHandler,
+  ChangeGroupSettingsHandler,
   CreateGroupHandler,
   CreateScimGroupHandler,
   CreateScimUserHandler,
@@ -34,6 +35,7 @@ import { BaseController } from './scim/base.controller';
 import { GroupsController as ScimGroupsController } from './scim/groups.controller';
 import { SamlGroupLinksController } from './management/saml-group-links.controller';
 import { ProjectionsController } from './management/projections.controller';
+import { AccountsController } from './management/accounts.controller';
 import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
 
@@ -46,6 +48,7 @@ const COMMAND_HANDLERS = [
   IssueManagementTokenHandler,
   RevokeTokenHandler,
   CreateScimGroupHandler,
+  ChangeGroupSettingsHandler,
   UpdateScimGroupHandler,
   DeleteScimGroupHandler,
   AddSamlGroupLinkHandler,
@@ -68,7 +71,7 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController],
       providers: [
         ...coreProviders(config),
         ...COMMAND_HANDLERS,

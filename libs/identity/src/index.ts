@@ -27,3 +27,4 @@ export * from './scim-groups/scim-group-writer';
 export * from './scim-groups/scim-group.handlers';
 export * from './saml-links/saml-group-link.commands';
 export * from './saml-links/saml-group-link.handlers';
+export * from './groups/change-group-settings.handler';

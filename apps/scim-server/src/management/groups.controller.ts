@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   ACCESS_LEVELS,
   AccountWriter,
+  ChangeGroupSettingsCommand,
   CreateGroupCommand,
   IDENTITY_DIRECTORY,
   type IdentityDirectory,
@@ -14,7 +15,7 @@ import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import type { AccountsHandle, GroupRow, GroupsHandle } from '@app/read-models';
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 import { type AppRequest, commandContext } from '../infrastructure/request-context';
-import { CreateGroupDto, SetMembershipDto } from './management.dto';
+import { CreateGroupDto, GroupSettingsDto, SetMembershipDto } from './management.dto';
 
 @ApiTags('Groups')
 @ApiBearerAuth()
@@ -52,6 +53,18 @@ export class GroupsController {
   @Get(':fullPath')
   @Roles('admin', 'support', 'auditor')
   async get(@Param('fullPath') fullPath: string) {
+    return renderGroup(await this.group(fullPath));
+  }
+
+  @Patch(':fullPath')
+  async changeSettings(@Param('fullPath') fullPath: string, @Body() body: GroupSettingsDto, @Req() req: AppRequest) {
+    await this.commands.execute(
+      new ChangeGroupSettingsCommand(fullPath, commandContext(req, 200), {
+        ...(body.defaultMembershipRole ? { defaultMembershipRole: body.defaultMembershipRole } : {}),
+        ...(body.verifiedDomains ? { verifiedDomains: body.verifiedDomains } : {}),
+      }),
+    );
+    await this.ryw.settle();
     return renderGroup(await this.group(fullPath));
   }
 

@@ -29,3 +29,8 @@ export class CreateManagementTokenDto {
 export class SetMembershipDto {
   @ApiProperty({ enum: ROLES }) @IsIn(ROLES) accessLevel!: AccessLevelName;
 }
+
+export class GroupSettingsDto {
+  @ApiPropertyOptional({ enum: ROLES }) @IsOptional() @IsIn(ROLES) defaultMembershipRole?: AccessLevelName;
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @IsString({ each: true }) @MaxLength(253, { each: true }) verifiedDomains?: string[];
+}

@@ -17,3 +17,16 @@ export class CreateGroupCommand extends Command<GroupInfo & { position: bigint }
     super();
   }
 }
+
+export class ChangeGroupSettingsCommand extends Command<{ position: bigint }> {
+  constructor(
+    readonly fullPath: string,
+    readonly ctx: CommandContext,
+    readonly settings: {
+      readonly defaultMembershipRole?: AccessLevelName;
+      readonly verifiedDomains?: readonly string[];
+    },
+  ) {
+    super();
+  }
+}
