@@ -46,7 +46,9 @@ async function waitFor(url, headers = {}) {
     try {
       const r = await fetch(url, { headers });
       if (r.status < 500) return;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`not ready: ${url}`);
