@@ -17,8 +17,8 @@ describe('management API', () => {
     expect((await server.http('GET', '/health/live')).status).toBe(200);
     const ready = await server.http('GET', '/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body.store.kind).toBe('sqlite');
-    expect(ready.body.projections.map((p: { name: string }) => p.name)).toEqual(
+    expect(ready.body.info.store.kind).toBe('sqlite');
+    expect(ready.body.info.projections.list.map((p: { name: string }) => p.name)).toEqual(
       expect.arrayContaining(['scim-users', 'groups', 'accounts', 'tokens']),
     );
   });

@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent, Subscription, SubscriptionMessage } from '@app/event-store';
+import { type EventStore, type RecordedEvent, StoreUnavailableError, type Subscription, type SubscriptionMessage } from '@app/event-store';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { type Projection, type ProjectionHandle, tableNamer } from './projection';
 
@@ -64,6 +64,8 @@ export class ProjectionRunner {
   async start(onRebuild?: (p: RebuildProgress) => void): Promise<void> {
     const saved = this.db.prepare('SELECT * FROM projection_checkpoints WHERE name = ?');
     for (const projection of this.projections) {
+      // Idempotent, so a start that failed half-way (store unreachable) can simply be retried.
+      if (this.live.has(projection.name)) continue;
       const row = saved.get(projection.name) as
         | { version: number; generation: number; position: number }
         | undefined;
@@ -77,7 +79,7 @@ export class ProjectionRunner {
         this.switchTo(projection, generation, position, row?.generation);
       }
     }
-    this.loop = this.run();
+    this.loop ??= this.run();
   }
 
   async stop(): Promise<void> {
@@ -89,7 +91,8 @@ export class ProjectionRunner {
   /** The query side of a projection's current generation. */
   handle<H extends ProjectionHandle>(name: string): H {
     const p = this.live.get(name);
-    if (!p) throw new Error(`Projection ${name} is not running`);
+    // Not built yet (first start while the store is unreachable): the caller answers 503.
+    if (!p) throw new StoreUnavailableError(`Read model ${name} is not available yet`);
     return p.handle as H;
   }
 

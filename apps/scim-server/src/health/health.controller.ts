@@ -1,42 +1,46 @@
-import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { ProjectionRunner } from '@app/projections';
 
-/** Liveness says the process answers; readiness says the store is open and projections caught up. */
+/**
+ * Liveness: the process answers. Readiness: the store answers and the projections have
+ * caught up once and are following (a lag of a few events under write load is normal and
+ * reported, not a reason to take the instance out of rotation).
+ */
 @Controller('health')
 export class HealthController {
   constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly runner: ProjectionRunner,
   ) {}
 
   @Get('live')
-  @HttpCode(200)
+  @HealthCheck()
   live() {
-    return { status: 'ok' };
+    return this.health.check([async () => this.indicators.check('process').up({ pid: process.pid })]);
   }
 
   @Get('ready')
-  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    let head: bigint;
-    try {
-      head = await this.store.headPosition();
-    } catch {
-      void reply.status(503);
-      return { status: 'unavailable', store: 'unreachable' };
-    }
-    const projections = await this.runner.status();
-    const behind = projections.some((p) => BigInt(p.lag) > 0n);
-    // A lag of a few events under write load is normal; ready means "has caught up once and
-    // is following", so a brief lag does not flap the probe.
-    const ready = this.runner.isCaughtUp && !this.runner.error;
-    void reply.status(ready ? 200 : 503);
-    return {
-      status: ready ? 'ok' : 'starting',
-      store: { kind: this.store.name, head: head.toString() },
-      projections,
-      lagging: behind,
-    };
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      async () => {
+        const store = this.indicators.check('store');
+        try {
+          return store.up({ kind: this.store.name, head: (await this.store.headPosition()).toString() });
+        } catch {
+          return store.down({ kind: this.store.name, message: 'event store unreachable' });
+        }
+      },
+      async () => {
+        const projections = this.indicators.check('projections');
+        const list = await this.runner.status().catch(() => []);
+        const following = this.runner.isCaughtUp && !this.runner.error && list.length > 0;
+        return following ? projections.up({ list }) : projections.down({ list, message: 'projections are starting or paused' });
+      },
+    ]);
   }
 }

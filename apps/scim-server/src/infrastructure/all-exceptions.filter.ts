@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { RejectionRecorder } from './rejection-recorder';
 import type { FastifyReply } from 'fastify';
 import { SCIM_ERROR_SCHEMA } from '@app/scim/scim-error';
@@ -28,6 +28,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
 }
 
 export function sendError(exception: unknown, req: AppRequest, reply: FastifyReply, logger: Logger): void {
+  if (exception instanceof HttpException && (req.url ?? '').startsWith('/health/')) {
+    // Terminus reports a failing check as a 503 whose body is the health report itself.
+    void reply.status(exception.getStatus()).header('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify(exception.getResponse()));
+    return;
+  }
   const mapped = mapError(exception);
   const requestId = requestState(req).requestId;
   if (mapped.unexpected) {

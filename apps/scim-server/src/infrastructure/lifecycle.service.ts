@@ -19,6 +19,8 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger('lifecycle');
   /** Set once, on the first start without ADMIN_TOKEN. */
   generatedAdminToken?: string;
+  private stopping = false;
+  private retryTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -30,6 +32,26 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    if (this.config.eventStore === 'sqlite') {
+      await this.startProjections();
+      return;
+    }
+    // A remote store may be down: serve at once (503s, readiness false) and keep trying,
+    // so the server recovers by itself when the store comes back.
+    void this.retryStart();
+  }
+
+  private async retryStart(delay = 500): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await this.startProjections();
+    } catch (err) {
+      this.logger.warn(`event store not reachable, retrying: ${(err as Error).message}`);
+      this.retryTimer = setTimeout(() => void this.retryStart(Math.min(delay * 2, 10_000)), delay);
+    }
+  }
+
+  private async startProjections(): Promise<void> {
     await this.runner.start((p) => {
       if (p.done || p.events % 50_000 === 0) {
         this.logger.log(`building ${p.projection}: ${p.position}/${p.head} (${p.eventsPerSecond} events/s)`);
@@ -48,6 +70,8 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.retryTimer);
     await this.runner.stop();
     await this.store.close();
     if (this.db.open) this.db.close();
