@@ -49,6 +49,10 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: config.maxPayloadBytes,
+    // On shutdown, close keep-alive connections that are idle; requests in flight finish.
+    forceCloseConnections: 'idle',
+    // Node's default: an idle keep-alive client cannot hold a shutdown open for long.
+    keepAliveTimeout: 5000,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     // Every body is JSON; prototype-poisoning keys are refused, not silently dropped.
     onProtoPoisoning: 'error',

@@ -77,7 +77,10 @@ export class SqliteEventStore implements EventStore {
     streamBackwards: Statement<[string, number, number], EventRow>;
     allForwards: Statement<[number, number], EventRow>;
     allBackwards: Statement<[number, number], EventRow>;
+    range: Statement<[number, number], EventRow>;
   };
+  /** Filtered SQL differs only by the number of prefixes and types, so few shapes ever exist. */
+  private readonly filteredStatements = new Map<string, Statement<unknown[], EventRow>>();
   private readonly appendTx: (appends: readonly StreamAppend[]) => AppendResult;
   private readonly groupTx: (batch: PendingAppend[]) => void;
   private pending: PendingAppend[] = [];
@@ -107,6 +110,7 @@ export class SqliteEventStore implements EventStore {
       ),
       allForwards: db.prepare('SELECT * FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?'),
       allBackwards: db.prepare('SELECT * FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?'),
+      range: db.prepare('SELECT * FROM events WHERE position > ? AND position <= ? ORDER BY position ASC'),
     };
     // better-sqlite3's .immediate() issues BEGIN IMMEDIATE: the write lock is taken up front.
     const tx = db.transaction((appends: readonly StreamAppend[]) => {
@@ -190,7 +194,7 @@ export class SqliteEventStore implements EventStore {
           )
         : this.stmt.streamForwards.all(streamId, Number(options.fromRevision ?? 0n), max);
     // Streams are never empty: no rows from the start means no stream, without a second query.
-    const fromStart = options.direction !== 'backwards' && (options.fromRevision ?? 0n) === 0n;
+    const fromStart = options.direction !== 'backwards' && (options.fromRevision ?? 0n) === 0n && max > 0;
     if (rows.length === 0 && (fromStart || this.stmt.currentRevision.get(streamId) === undefined)) {
       throw new StreamNotFoundError(streamId);
     }
@@ -213,15 +217,18 @@ export class SqliteEventStore implements EventStore {
     const { sql, params } = filterSql(options.filter);
     const backwards = options.direction === 'backwards';
     const from = options.fromPosition ?? (backwards ? BigInt(Number.MAX_SAFE_INTEGER) : 0n);
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM events WHERE position ${backwards ? '<=' : '>='} ? AND ${sql} ORDER BY position ${backwards ? 'DESC' : 'ASC'} LIMIT ?`,
-      )
-      .all(Number(from), ...params, max) as EventRow[];
+    const rows = this.filtered(
+      `SELECT * FROM events WHERE position ${backwards ? '<=' : '>='} ? AND ${sql} ORDER BY position ${backwards ? 'DESC' : 'ASC'} LIMIT ?`,
+    ).all(Number(from), ...params, max);
     return rows.map(toRecorded);
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    const interval = options.checkpointInterval;
+    // A window of 0 would never advance: the subscription would spin forever.
+    if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1)) {
+      throw new RangeError(`checkpointInterval must be a positive integer, got ${interval}`);
+    }
     return new SqliteSubscription(this, options);
   }
 
@@ -265,13 +272,13 @@ export class SqliteEventStore implements EventStore {
   /** Events with position in (after, upTo], optionally filtered. */
   readRangeSync(after: bigint, upTo: bigint, filter: EventFilter | undefined): RecordedEvent[] {
     this.assertOpen();
-    if (!filter) {
-      return this.stmt.allForwards.all(Number(after) + 1, Number(upTo - after)).map(toRecorded);
-    }
+    if (!filter) return this.stmt.range.all(Number(after), Number(upTo)).map(toRecorded);
     const { sql, params } = filterSql(filter);
-    const rows = this.db
-      .prepare(`SELECT * FROM events WHERE position > ? AND position <= ? AND ${sql} ORDER BY position ASC`)
-      .all(Number(after), Number(upTo), ...params) as EventRow[];
+    const rows = this.filtered(`SELECT * FROM events WHERE position > ? AND position <= ? AND ${sql} ORDER BY position ASC`).all(
+      Number(after),
+      Number(upTo),
+      ...params,
+    );
     return rows.map(toRecorded);
   }
 
@@ -342,6 +349,15 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
+  private filtered(sql: string): Statement<unknown[], EventRow> {
+    let stmt = this.filteredStatements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare<unknown[], EventRow>(sql);
+      this.filteredStatements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   /** Wakes waiting subscriptions so they notice an unsubscribe at once. */
   wake(): void {
     this.notify();
@@ -384,6 +400,8 @@ class SqliteSubscription implements Subscription {
           yield { kind: 'event', event };
         }
         position = upTo;
+        // The consumer may have unsubscribed while it handled the last event.
+        if (this.stopped) return;
         if (filter && events.length < Number(window)) yield { kind: 'checkpoint', position };
         continue;
       }
