@@ -218,7 +218,12 @@ export class ProjectionRunner {
     };
     try {
       while (position < head) {
-        const page = await this.store.readAll({ fromPosition: position + 1n, maxCount: REBUILD_PAGE });
+        // The store filters by type, so events the projection ignores are never decoded.
+        const page = await this.store.readAll({
+          fromPosition: position + 1n,
+          maxCount: REBUILD_PAGE,
+          ...(projection.eventTypes ? { filter: { eventTypes: projection.eventTypes } } : {}),
+        });
         if (page.length === 0) break;
         this.db.transaction(() => {
           for (const e of page) if (!types || types.has(e.type)) handle.apply(e);
