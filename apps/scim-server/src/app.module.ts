@@ -37,6 +37,8 @@ import { GroupsController as ScimGroupsController } from './scim/groups.controll
 import { SamlGroupLinksController } from './management/saml-group-links.controller';
 import { ProjectionsController } from './management/projections.controller';
 import { AccountsController } from './management/accounts.controller';
+import { AuditController } from './audit/audit.controller';
+import { AuditSigningService } from './audit/audit-signing.service';
 import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
 
@@ -73,13 +75,14 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController],
       providers: [
         ...coreProviders(config),
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
         ScimGroupWriter,
         RejectionRecorder,
+        AuditSigningService,
         LifecycleService,
         ScimAuthGuard,
         ManagementAuthGuard,

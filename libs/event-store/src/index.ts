@@ -2,5 +2,11 @@ export * from './event-store.port';
 export * from './errors';
 export * from './event-filter';
 export { SqliteEventStore } from './sqlite/sqlite-event-store';
-export { openSqliteDatabase, type SqliteDb } from './sqlite/sqlite-database';
+export {
+  openSqliteDatabase,
+  type SqliteDb,
+  type SqliteDatabaseOptions,
+  type SqliteSynchronous,
+} from './sqlite/sqlite-database';
+export { EventStoreDbEventStore, type EventStoreDbOptions } from './eventstoredb/eventstoredb-event-store';
 export { createEventStore, type EventStoreConfig } from './create-event-store';

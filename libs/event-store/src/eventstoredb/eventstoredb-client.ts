@@ -39,7 +39,14 @@ export {
   CancelledError as EsdbCancelledError,
   TimeoutError as EsdbTimeoutError,
 } from '@eventstore/db-client';
-export type { AllStreamResolvedEvent, AllStreamSubscription, Filter, Position, ResolvedEvent, StreamingRead } from '@eventstore/db-client';
+export type {
+  AllStreamResolvedEvent,
+  AllStreamSubscription,
+  Filter,
+  Position,
+  ResolvedEvent,
+  StreamingRead,
+} from '@eventstore/db-client';
 export { EventStoreDBClient };
 
 export function connect(connectionString: string): EventStoreDBClient {
@@ -61,7 +68,10 @@ interface ClientInternals {
     debugName: string,
     creator: (client: StreamsClient) => ReturnType<StreamsClient['read']>,
   ): () => Promise<ReturnType<StreamsClient['read']>>;
-  callArguments(base: object, callOptions: { deadline: number }): [Parameters<StreamsClient['read']>[1], Parameters<StreamsClient['read']>[2]];
+  callArguments(
+    base: object,
+    callOptions: { deadline: number },
+  ): [Parameters<StreamsClient['read']>[1], Parameters<StreamsClient['read']>[2]];
 }
 
 /**
@@ -70,10 +80,15 @@ interface ClientInternals {
  * would ship the whole log to us. The request is built exactly as the client builds its
  * filtered `subscribeToAll`, minus the subscription and plus count and direction.
  */
-export function readAllFiltered(client: EventStoreDBClient, options: FilteredReadAllOptions): StreamingRead<AllStreamResolvedEvent> {
+export function readAllFiltered(
+  client: EventStoreDBClient,
+  options: FilteredReadAllOptions,
+): StreamingRead<AllStreamResolvedEvent> {
   const internals = client as unknown as Partial<ClientInternals>;
   if (typeof internals.GRPCStreamCreator !== 'function' || typeof internals.callArguments !== 'function') {
-    throw new Error('This @eventstore/db-client version no longer exposes GRPCStreamCreator/callArguments: revisit readAllFiltered');
+    throw new Error(
+      'This @eventstore/db-client version no longer exposes GRPCStreamCreator/callArguments: revisit readAllFiltered',
+    );
   }
   const request = buildFilteredReadAllRequest(options);
   const createStream = internals.GRPCStreamCreator.call(client, StreamsClient, 'readAllFiltered', (grpc) =>
@@ -84,7 +99,12 @@ export function readAllFiltered(client: EventStoreDBClient, options: FilteredRea
 }
 
 /** Exported for a unit test of the request's shape (no server needed). */
-export function buildFilteredReadAllRequest({ fromPosition, direction, maxCount, filter }: FilteredReadAllOptions): ReadReq {
+export function buildFilteredReadAllRequest({
+  fromPosition,
+  direction,
+  maxCount,
+  filter,
+}: FilteredReadAllOptions): ReadReq {
   const options = new ReadReq.Options();
   const all = new ReadReq.Options.AllOptions();
   if (fromPosition === 'start') all.setStart(new Empty());
@@ -96,7 +116,11 @@ export function buildFilteredReadAllRequest({ fromPosition, direction, maxCount,
     all.setPosition(position);
   }
   options.setAll(all);
-  options.setReadDirection(direction === 'backwards' ? ReadReq.Options.ReadDirection.BACKWARDS : ReadReq.Options.ReadDirection.FORWARDS);
+  options.setReadDirection(
+    direction === 'backwards'
+      ? ReadReq.Options.ReadDirection.BACKWARDS
+      : ReadReq.Options.ReadDirection.FORWARDS,
+  );
   options.setResolveLinks(false);
   options.setCount(String(maxCount));
   const uuid = new ReadReq.Options.UUIDOption();

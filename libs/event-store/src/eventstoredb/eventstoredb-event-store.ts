@@ -1,4 +1,10 @@
-import { StoreUnavailableError, StreamNotFoundError, UnsupportedOperationError, WrongExpectedRevisionError } from '../errors';
+import {
+  EventStoreError,
+  StoreUnavailableError,
+  StreamNotFoundError,
+  UnsupportedOperationError,
+  WrongExpectedRevisionError,
+} from '../errors';
 import { matchesFilter } from '../event-filter';
 import type {
   AppendResult,
@@ -26,70 +32,144 @@ import {
   EsdbTimeoutError,
   EsdbUnavailableError,
   EsdbWrongExpectedVersionError,
-  EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
   START,
   STREAM_EXISTS,
+  connect,
   eventTypeFilter,
   excludeSystemEvents,
   jsonEvent,
+  readAllFiltered,
   streamNameFilter,
+  type AllStreamResolvedEvent,
   type AllStreamSubscription,
+  type EventStoreDBClient,
   type Filter,
   type ResolvedEvent,
+  type StreamingRead,
 } from './eventstoredb-client';
 
-/** Calls fail fast when the store is down, so the HTTP layer answers 503 quickly. */
-const DEADLINE_MS = 3000;
+export interface EventStoreDbOptions {
+  /**
+   * Longest wait for one call (an append, one page of a read). Past it the call fails with
+   * StoreUnavailableError, so a request meets a 503 quickly when the store is down or hangs.
+   * The client's own deadlines do not cover streaming reads or batch appends.
+   */
+  readonly deadlineMs?: number;
+  /** Events per read call; keeps each call well inside the deadline. */
+  readonly readPageSize?: number;
+  /**
+   * Quiet time after which a subscription that has not heard `caughtUp` from the server
+   * checks for itself whether it has delivered everything (servers before 23.10 never say).
+   */
+  readonly caughtUpProbeMs?: number;
+}
+
+const DEFAULT_DEADLINE_MS = 3000;
+const DEFAULT_READ_PAGE = 500;
+const DEFAULT_CAUGHT_UP_PROBE_MS = 500;
+const DEFAULT_CHECKPOINT_INTERVAL = 1000;
+/** The server scans this many events per filtered page; checkpoints come every `multiplier` pages. */
+const SERVER_SEARCH_WINDOW = 32;
 const QUEUE_HIGH = 1000;
 const QUEUE_LOW = 100;
+/** gRPC status codes that mean "the store cannot answer now": UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED. */
+const UNAVAILABLE_GRPC_CODES = new Set<unknown>([14, 4, 10]);
+const UNAVAILABLE_NODE_CODES = new Set<unknown>([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 
 /**
- * EventStoreDB (KurrentDB) behind the port. Positions are commit positions; EventStoreDB
- * writes commit == prepare for every event appended through gRPC, so a position alone is
- * enough to resume reads and subscriptions. Multi-stream atomic append is not offered here
- * (the reservation saga covers it); system streams and events never reach callers.
+ * EventStoreDB (KurrentDB) behind the port.
+ *
+ * - Positions are commit positions. Events appended through gRPC have commit == prepare, so
+ *   `{ commit: p, prepare: p }` addresses an event again for reads and subscriptions.
+ * - System streams and system events (`$`-prefixed) never reach callers: every $all read and
+ *   subscription is filtered server-side (by the caller's filter, else `excludeSystemEvents`)
+ *   and again here, as the server applies only one of stream prefix / event type.
+ * - Atomic multi-stream append is not offered (`supportsMultiStreamAppend = false`); the
+ *   reservation saga covers it.
  */
 export class EventStoreDbEventStore implements EventStore {
   readonly name = 'eventstoredb' as const;
   readonly supportsMultiStreamAppend = false;
   private readonly client: EventStoreDBClient;
+  private readonly deadlineMs: number;
+  private readonly pageSize: number;
+  private readonly probeMs: number;
+  private readonly subscriptions = new Set<EsdbSubscription>();
+  private closed = false;
 
-  constructor(connectionString: string) {
-    this.client = EventStoreDBClient.connectionString(connectionString);
+  constructor(connectionString: string, options: EventStoreDbOptions = {}) {
+    this.client = connect(connectionString);
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.pageSize = options.readPageSize ?? DEFAULT_READ_PAGE;
+    this.probeMs = options.caughtUpProbeMs ?? DEFAULT_CAUGHT_UP_PROBE_MS;
   }
 
-  async append(streamId: string, events: readonly EventData[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+  async append(
+    streamId: string,
+    events: readonly EventData[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> {
     try {
-      const result = await this.client.appendToStream(
-        streamId,
-        events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, metadata: e.metadata ?? {} })),
-        { expectedRevision: toEsdbExpected(expectedRevision), deadline: DEADLINE_MS },
+      this.assertOpen();
+      const result = await this.bounded(
+        this.client.appendToStream(
+          streamId,
+          events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, metadata: e.metadata ?? {} })),
+          { expectedRevision: toEsdbExpected(expectedRevision), deadline: this.deadlineMs },
+        ),
+        `append to ${streamId}`,
       );
-      return { nextExpectedRevision: result.nextExpectedRevision, position: result.position?.commit ?? -1n };
+      // An idempotent re-append reports no position on some servers: look the batch's last event up.
+      const position =
+        result.position?.commit ??
+        (await this.positionAt(streamId, result.nextExpectedRevision, events.length));
+      return { nextExpectedRevision: result.nextExpectedRevision, position };
     } catch (err) {
       throw mapError(err, streamId, expectedRevision);
     }
   }
 
   async appendMulti(_appends: readonly StreamAppend[]): Promise<AppendResult> {
-    throw new UnsupportedOperationError('EventStoreDB adapter: atomic multi-stream append is not available; use the reservation saga');
+    throw new UnsupportedOperationError(
+      'EventStoreDB adapter: atomic multi-stream append is not available; use the reservation saga',
+    );
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const backwards = options.direction === 'backwards';
+    const wanted = options.maxCount ?? Number.POSITIVE_INFINITY;
     const out: RecordedEvent[] = [];
+    let from: bigint | typeof START | typeof END = options.fromRevision ?? (backwards ? END : START);
     try {
-      const reader = this.client.readStream(streamId, {
-        direction: backwards ? BACKWARDS : FORWARDS,
-        fromRevision: options.fromRevision ?? (backwards ? END : START),
-        ...(options.maxCount !== undefined ? { maxCount: BigInt(options.maxCount) } : {}),
-        deadline: DEADLINE_MS,
-      });
-      for await (const resolved of reader) {
-        const e = toRecorded(resolved as ResolvedEvent);
-        if (e) out.push(e);
+      this.assertOpen();
+      while (out.length < wanted) {
+        const count = Math.min(wanted - out.length, this.pageSize);
+        const page = await this.collect(
+          this.client.readStream(streamId, {
+            direction: backwards ? BACKWARDS : FORWARDS,
+            fromRevision: from,
+            maxCount: BigInt(count),
+          }),
+          `read ${streamId}`,
+        );
+        for (const resolved of page) {
+          const e = toRecorded(resolved);
+          if (e) out.push(e);
+        }
+        const last = page.at(-1)?.event?.revision;
+        if (page.length < count || last === undefined || (backwards && last === 0n)) break;
+        from = backwards ? last - 1n : last + 1n;
       }
     } catch (err) {
       throw mapError(err, streamId);
@@ -99,26 +179,38 @@ export class EventStoreDbEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const backwards = options.direction === 'backwards';
+    const wanted = options.maxCount ?? Number.POSITIVE_INFINITY;
+    const filter = serverFilter(options.filter);
     const out: RecordedEvent[] = [];
-    const max = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    let from = options.fromPosition;
+    /** Everything at or before it (backwards: at or after it) has been looked at. */
+    let seen: bigint | undefined;
     try {
-      const reader = this.client.readAll({
-        direction: backwards ? BACKWARDS : FORWARDS,
-        fromPosition:
-          options.fromPosition === undefined
-            ? backwards
-              ? END
-              : START
-            : { commit: options.fromPosition, prepare: options.fromPosition },
-        // This client version reads $all unfiltered: the filter (and the exclusion of system
-        // events) is applied here, and maxCount after it.
-        deadline: DEADLINE_MS,
-      });
-      for await (const resolved of reader) {
-        const e = toRecorded(resolved as ResolvedEvent);
-        if (!e || !matchesFilter(options.filter, e.streamId, e.type)) continue;
-        out.push(e);
-        if (out.length >= max) break;
+      this.assertOpen();
+      if (wanted <= 0) return out;
+      if (backwards && from !== undefined) {
+        // The port's fromPosition is inclusive, but a backwards $all read starts before the
+        // position it is given: the event at `from` is fetched forwards, then excluded below
+        // (whichever way the server treats it).
+        const [at] = await this.readAllPage(from, false, 1, excludeSystemEvents());
+        const e = at && positionOf(at) === from ? toRecorded(at) : undefined;
+        if (e && matchesFilter(options.filter, e.streamId, e.type)) out.push(e);
+        seen = from;
+      }
+      while (out.length < wanted) {
+        // One extra: a page that restarts at the last position seen may return it again.
+        const count = Math.min(wanted - out.length, this.pageSize) + (seen === undefined ? 0 : 1);
+        const page = await this.readAllPage(from, backwards, count, filter);
+        for (const resolved of page) {
+          const position = positionOf(resolved);
+          if (seen !== undefined && (backwards ? position >= seen : position <= seen)) continue;
+          seen = position;
+          const e = toRecorded(resolved);
+          if (e && matchesFilter(options.filter, e.streamId, e.type)) out.push(e);
+          if (out.length >= wanted) break;
+        }
+        if (page.length < count || seen === undefined || seen === from) break;
+        from = seen;
       }
     } catch (err) {
       throw mapError(err);
@@ -127,7 +219,22 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
-    return new EsdbSubscription(this.client, options);
+    const interval = options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
+    if (!(Number.isInteger(interval) && interval >= 1)) {
+      throw new RangeError(`checkpointInterval must be a positive integer, got ${interval}`);
+    }
+    if (this.closed) throw new StoreUnavailableError('The event store is closed');
+    const subscription = new EsdbSubscription(
+      this.client,
+      this,
+      options,
+      interval,
+      this.probeMs,
+      this.deadlineMs,
+      () => this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
   }
 
   async headPosition(): Promise<bigint> {
@@ -136,103 +243,311 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.unsubscribe()));
     await this.client.dispose();
+  }
+
+  private async positionAt(streamId: string, revision: bigint, eventCount: number): Promise<bigint> {
+    if (eventCount === 0) return this.headPosition();
+    const [e] = await this.readStream(streamId, { fromRevision: revision, maxCount: 1 });
+    return e?.position ?? -1n;
+  }
+
+  private readAllPage(
+    from: bigint | undefined,
+    backwards: boolean,
+    count: number,
+    filter: Filter,
+  ): Promise<AllStreamResolvedEvent[]> {
+    return this.collect(
+      readAllFiltered(this.client, {
+        fromPosition:
+          from === undefined || from < 0n ? (backwards ? END : START) : { commit: from, prepare: from },
+        direction: backwards ? BACKWARDS : FORWARDS,
+        maxCount: count,
+        filter,
+      }),
+      'read $all',
+    );
+  }
+
+  /** Drains one read call, abandoning it with StoreUnavailableError past the deadline. */
+  private async collect<E>(reader: StreamingRead<E>, what: string): Promise<E[]> {
+    const items: E[] = [];
+    const drain = (async () => {
+      for await (const item of reader) items.push(item as E);
+    })();
+    try {
+      await this.bounded(drain, what);
+    } catch (err) {
+      reader.destroy();
+      void reader.cancel().catch(() => undefined);
+      throw err;
+    }
+    return items;
+  }
+
+  /** `p`, or StoreUnavailableError once the deadline passes (the call's outcome is then unknown). */
+  private bounded<T>(p: Promise<T>, what: string): Promise<T> {
+    return withDeadline(
+      p,
+      this.deadlineMs,
+      `EventStoreDB did not answer (${what}) within ${this.deadlineMs} ms`,
+    );
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError('The event store is closed');
   }
 }
 
-/** A push queue over the client's subscription stream, with backpressure. */
-class EsdbSubscription implements Subscription {
-  private readonly queue: (SubscriptionMessage | { kind: 'error'; error: unknown } | { kind: 'end' })[] = [];
-  private wake?: () => void;
-  private readonly sub: AllStreamSubscription;
-  private ended = false;
+type Queued = SubscriptionMessage | { readonly kind: 'failed'; readonly error: Error };
 
-  constructor(client: EventStoreDBClient, private readonly options: SubscribeOptions) {
-    const push = (m: (typeof this.queue)[number]) => {
-      this.queue.push(m);
-      if (this.queue.length > QUEUE_HIGH) this.sub.pause();
-      this.wake?.();
-    };
+/**
+ * A catch-up subscription to $all as an async iterable, with backpressure.
+ *
+ * `caught-up` comes from the server's own signal (EventStoreDB 23.10+). Older servers never
+ * send it, so after `probeMs` without messages the subscription checks itself: when a read
+ * of $all with the same filter finds nothing after what it has received, it has delivered
+ * the whole log as it stood, and reports `caught-up` at the head read just before.
+ */
+export class EsdbSubscription implements Subscription {
+  private readonly queue: Queued[] = [];
+  private readonly sub: AllStreamSubscription;
+  private wakeIterator: (() => void) | undefined;
+  private stopped = false;
+  private caughtUp = false;
+  /** Highest position handed out (event, checkpoint, caught-up): positions only ever grow. */
+  private delivered: bigint;
+  /** Highest position received from the server, filtered out here or not. */
+  private received: bigint;
+  /** Events the server sent that the port filter dropped since the last message handed out. */
+  private droppedSinceMessage = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    client: Pick<EventStoreDBClient, 'subscribeToAll'>,
+    private readonly store: Pick<EventStore, 'readAll' | 'headPosition'>,
+    private readonly options: SubscribeOptions,
+    private readonly checkpointInterval: number,
+    private readonly probeMs: number,
+    private readonly deadlineMs: number,
+    private readonly onEnd: () => void,
+  ) {
+    const from = options.fromPosition ?? -1n;
+    this.delivered = from;
+    this.received = from;
     this.sub = client.subscribeToAll({
-      fromPosition: options.fromPosition === undefined ? START : { commit: options.fromPosition, prepare: options.fromPosition },
-      filter: serverFilter(options.filter, options.checkpointInterval, (position) => push({ kind: 'checkpoint', position })),
+      fromPosition: from < 0n ? START : { commit: from, prepare: from },
+      filter: serverFilter(options.filter, checkpointInterval, (position) => this.onCheckpoint(position)),
     });
-    this.sub.on('data', (resolved: ResolvedEvent) => {
-      const e = toRecorded(resolved);
-      if (e && matchesFilter(options.filter, e.streamId, e.type)) push({ kind: 'event', event: e });
-    });
-    this.sub.on('caughtUp', () => push({ kind: 'caught-up', position: -1n }));
-    this.sub.on('error', (error: unknown) => push({ kind: 'error', error }));
-    this.sub.on('end', () => push({ kind: 'end' }));
+    this.sub.on('data', (resolved: AllStreamResolvedEvent) => this.onEvent(resolved));
+    this.sub.on('caughtUp', () => this.reportCaughtUp(this.received));
+    this.sub.on('error', (error: unknown) => this.push({ kind: 'failed', error: mapError(error) }));
+    // The server never ends a subscription on its own accord: the consumer must resubscribe.
+    this.sub.on('end', () =>
+      this.push({ kind: 'failed', error: new StoreUnavailableError('EventStoreDB ended the subscription') }),
+    );
+    this.armProbe();
   }
 
   async unsubscribe(): Promise<void> {
-    this.ended = true;
-    this.wake?.();
-    await this.sub.unsubscribe().catch(() => undefined);
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.probeTimer);
+    this.wake();
+    this.onEnd();
+    await withDeadline(this.sub.unsubscribe(), this.deadlineMs, 'unsubscribe').catch(() => undefined);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {
-    let last = this.options.fromPosition ?? -1n;
-    while (!this.ended) {
-      const m = this.queue.shift();
-      if (!m) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = undefined;
-        continue;
+    try {
+      while (!this.stopped) {
+        const m = this.queue.shift();
+        if (!m) {
+          await new Promise<void>((resolve) => (this.wakeIterator = resolve));
+          continue;
+        }
+        if (this.queue.length < QUEUE_LOW && this.sub.isPaused()) this.sub.resume();
+        if (m.kind === 'failed') throw m.error;
+        yield m;
       }
-      if (this.queue.length < QUEUE_LOW && this.sub.isPaused()) this.sub.resume();
-      if (m.kind === 'end') return;
-      if (m.kind === 'error') throw mapError(m.error);
-      if (m.kind === 'event') last = m.event.position;
-      yield m.kind === 'caught-up' ? { kind: 'caught-up', position: last } : m;
+    } finally {
+      await this.unsubscribe();
     }
   }
+
+  private onEvent(resolved: AllStreamResolvedEvent): void {
+    const position = positionOf(resolved);
+    if (position > this.received) this.received = position;
+    const e = toRecorded(resolved);
+    if (e && matchesFilter(this.options.filter, e.streamId, e.type)) {
+      this.deliver({ kind: 'event', event: e }, position);
+    } else if (++this.droppedSinceMessage >= this.checkpointInterval && position > this.delivered) {
+      // The server's checkpoints only count what its half of the filter dropped.
+      this.deliver({ kind: 'checkpoint', position }, position);
+    }
+    this.armProbe();
+  }
+
+  private onCheckpoint(position: bigint): void {
+    if (position > this.received) this.received = position;
+    if (position > this.delivered) this.deliver({ kind: 'checkpoint', position }, position);
+    this.armProbe();
+  }
+
+  private reportCaughtUp(position: bigint): void {
+    if (this.caughtUp || this.stopped) return;
+    this.caughtUp = true;
+    clearTimeout(this.probeTimer);
+    this.deliver(
+      { kind: 'caught-up', position: position > this.delivered ? position : this.delivered },
+      position,
+    );
+  }
+
+  private deliver(message: SubscriptionMessage, position: bigint): void {
+    if (position > this.delivered) this.delivered = position;
+    this.droppedSinceMessage = 0;
+    this.push(message);
+  }
+
+  private push(m: Queued): void {
+    if (this.stopped) return;
+    this.queue.push(m);
+    if (this.queue.length > QUEUE_HIGH && !this.sub.isPaused()) this.sub.pause();
+    this.wake();
+  }
+
+  private wake(): void {
+    const wake = this.wakeIterator;
+    this.wakeIterator = undefined;
+    wake?.();
+  }
+
+  private armProbe(): void {
+    if (this.caughtUp || this.stopped) return;
+    clearTimeout(this.probeTimer);
+    this.probeTimer = setTimeout(() => void this.probe(), this.probeMs);
+    // A quiet subscription must not keep the process alive on its own.
+    this.probeTimer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    const after = this.received > this.delivered ? this.received : this.delivered;
+    try {
+      // Head first: whatever is appended after it cannot be at or below it.
+      const head = await this.store.headPosition();
+      const pending =
+        head > after &&
+        (
+          await this.store.readAll({
+            fromPosition: after < 0n ? undefined : after,
+            filter: this.options.filter,
+            maxCount: 2,
+          })
+        ).some((e) => e.position > after);
+      if (!pending) return this.reportCaughtUp(head > after ? head : after);
+    } catch {
+      // The subscription's own stream reports outages; a failed probe is simply retried.
+    }
+    this.armProbe();
+  }
 }
 
-function serverFilter(filter: EventFilter | undefined, checkpointInterval?: number, onCheckpoint?: (position: bigint) => void): Filter {
-  const common = {
-    ...(checkpointInterval ? { checkpointInterval } : {}),
-    ...(onCheckpoint ? { checkpointReached: (_s: unknown, p: { commit: bigint }) => onCheckpoint(p.commit) } : {}),
-  };
-  if (filter?.eventTypes && filter.eventTypes.length > 0) {
-    const regex = `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$`;
-    return eventTypeFilter({ regex, ...common });
-  }
+/**
+ * The server-side half of a port filter: the server takes one stream-prefix or one
+ * event-type expression, so with both the prefix goes to the server and `matchesFilter`
+ * applies the rest. Without a filter, system events are excluded.
+ */
+export function serverFilter(
+  filter: EventFilter | undefined,
+  checkpointInterval?: number,
+  onCheckpoint?: (position: bigint) => void,
+): Filter {
+  const checkpoints =
+    checkpointInterval === undefined
+      ? {}
+      : {
+          // The server sends a checkpoint every `multiplier` windows; the product must not
+          // exceed the interval the port promises.
+          maxSearchWindow: Math.min(checkpointInterval, SERVER_SEARCH_WINDOW),
+          checkpointInterval: Math.max(
+            1,
+            Math.floor(checkpointInterval / Math.min(checkpointInterval, SERVER_SEARCH_WINDOW)),
+          ),
+          ...(onCheckpoint
+            ? { checkpointReached: (_s: unknown, p: { commit: bigint }) => onCheckpoint(p.commit) }
+            : {}),
+        };
   if (filter?.streamPrefixes && filter.streamPrefixes.length > 0) {
-    return streamNameFilter({ prefixes: [...filter.streamPrefixes], ...common });
+    return streamNameFilter({ prefixes: [...filter.streamPrefixes], ...checkpoints });
   }
-  return excludeSystemEvents(common);
+  if (filter?.eventTypes && filter.eventTypes.length > 0) {
+    return eventTypeFilter({
+      regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$`,
+      ...checkpoints,
+    });
+  }
+  return excludeSystemEvents(checkpoints);
 }
 
-function toRecorded(resolved: ResolvedEvent): RecordedEvent | undefined {
+function positionOf(resolved: ResolvedEvent | AllStreamResolvedEvent): bigint {
+  return resolved.event?.position?.commit ?? resolved.commitPosition ?? -1n;
+}
+
+function toRecorded(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
   const e = resolved.event;
   if (!e || e.type.startsWith('$') || e.streamId.startsWith('$')) return undefined;
   return {
     id: e.id,
     streamId: e.streamId,
     revision: e.revision,
-    position: e.position?.commit ?? resolved.commitPosition ?? -1n,
+    position: positionOf(resolved),
     type: e.type,
-    data: (e.isJson ? e.data : {}) as JsonObject,
-    metadata: (e.metadata && typeof e.metadata === 'object' && !(e.metadata instanceof Uint8Array) ? e.metadata : {}) as JsonObject,
-    recordedAt: e.created instanceof Date ? e.created : new Date(Number(e.created) / 10_000 - 62_135_596_800_000),
+    // Events written by other tools may be binary; ours are always JSON objects.
+    data: e.isJson && isJsonObject(e.data) ? e.data : {},
+    metadata: isJsonObject(e.metadata) ? e.metadata : {},
+    recordedAt: e.created,
   };
 }
 
-function toEsdbExpected(expected: ExpectedRevision) {
+function isJsonObject(value: unknown): value is JsonObject {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
+}
+
+function toEsdbExpected(
+  expected: ExpectedRevision,
+): typeof ANY | typeof NO_STREAM | typeof STREAM_EXISTS | bigint {
   if (expected === 'any') return ANY;
   if (expected === 'no_stream') return NO_STREAM;
   if (expected === 'stream_exists') return STREAM_EXISTS;
   return expected;
 }
 
-function mapError(err: unknown, streamId?: string, expected?: ExpectedRevision): Error {
+/** Translates the client's errors into the port's; unknown errors pass through unchanged. */
+export function mapError(err: unknown, streamId?: string, expected?: ExpectedRevision): Error {
+  if (err instanceof EventStoreError) return err;
   if (err instanceof EsdbWrongExpectedVersionError) {
     const actual = typeof err.actualVersion === 'bigint' ? err.actualVersion : -1n;
-    return new WrongExpectedRevisionError(err.streamName ?? streamId ?? '', expected ?? 'any', actual);
+    return new WrongExpectedRevisionError(streamId ?? err.streamName, expected ?? 'any', actual);
   }
-  if (err instanceof EsdbStreamNotFoundError) return new StreamNotFoundError(streamId ?? '');
+  if (err instanceof EsdbStreamNotFoundError)
+    return new StreamNotFoundError(streamId ?? String(err.streamName));
+  if (isUnavailable(err)) {
+    return new StoreUnavailableError(
+      `EventStoreDB unavailable: ${err instanceof Error ? err.message : String(err)}`,
+      err,
+    );
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function isUnavailable(err: unknown): boolean {
   if (
     err instanceof EsdbUnavailableError ||
     err instanceof EsdbDeadlineExceededError ||
@@ -240,11 +555,21 @@ function mapError(err: unknown, streamId?: string, expected?: ExpectedRevision):
     err instanceof EsdbTimeoutError ||
     err instanceof EsdbCancelledError
   ) {
-    return new StoreUnavailableError(`EventStoreDB unavailable: ${(err as Error).message}`, err);
+    return true;
   }
+  if (typeof err !== 'object' || err === null) return false;
   const code = (err as { code?: unknown }).code;
-  if (code === 14 || code === 4) return new StoreUnavailableError(`EventStoreDB unavailable: ${(err as Error).message}`, err);
-  return err instanceof Error ? err : new Error(String(err));
+  if (UNAVAILABLE_GRPC_CODES.has(code) || UNAVAILABLE_NODE_CODES.has(code)) return true;
+  // Cluster discovery gives up with a plain Error.
+  return err instanceof Error && /Failed to discover/i.test(err.message);
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailableError(message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function escapeRegex(s: string): string {

@@ -14,6 +14,19 @@ eventStoreContract('SQLite (:memory:)', async () => {
   return { store, cleanup: () => store.close() };
 });
 
+// Production runs on a file in WAL mode, which :memory: does not exercise.
+eventStoreContract('SQLite (file, WAL)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'event-store-contract-'));
+  const store = new SqliteEventStore(openSqliteDatabase({ filename: join(dir, 'events.db') }));
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
 const ev = (type: string, data: EventData['data'] = {}): EventData => ({ id: randomUUID(), type, data });
 
 describe('SQLite event store', () => {
@@ -43,7 +56,13 @@ describe('SQLite event store', () => {
       expect(next.position).toBeGreaterThan(last.position);
       // An idempotent retry after the restart still finds the original events.
       const retried = before[2];
-      expect(await second.append('group-1', [{ id: retried.id, type: retried.type, data: retried.data }], 'no_stream')).toEqual(last);
+      expect(
+        await second.append(
+          'group-1',
+          [{ id: retried.id, type: retried.type, data: retried.data }],
+          'no_stream',
+        ),
+      ).toEqual(last);
     } finally {
       await second.close();
     }

@@ -127,7 +127,9 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
 
       it('of 10 concurrent creations of one stream exactly one wins', async () => {
         const s = stream();
-        const results = await Promise.allSettled(Array.from({ length: 10 }, () => store.append(s, [ev('Created')], 'no_stream')));
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, () => store.append(s, [ev('Created')], 'no_stream')),
+        );
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         for (const r of results) {
           if (r.status === 'rejected') expectWrongRevisionError(r.reason, s, 'no_stream', 0n);
@@ -171,7 +173,9 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         const s = stream();
         const a = ev();
         await store.append(s, [a, ev()], 'no_stream');
-        await expect(store.append(s, [a, ev('New')], 'no_stream')).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+        await expect(store.append(s, [a, ev('New')], 'no_stream')).rejects.toBeInstanceOf(
+          WrongExpectedRevisionError,
+        );
         expect(await store.readStream(s)).toHaveLength(2);
       });
 
@@ -179,7 +183,9 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         const s = stream();
         const stored = [ev(), ev()];
         await store.append(s, stored, 'any');
-        await expect(store.append(s, [...stored, ev('New')], 'any')).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+        await expect(store.append(s, [...stored, ev('New')], 'any')).rejects.toBeInstanceOf(
+          WrongExpectedRevisionError,
+        );
         expect(await types(s)).toEqual(['Happened', 'Happened']);
       });
     });
@@ -190,7 +196,9 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         const written = [ev('A'), ev('B'), ev('C')];
         await store.append(s, written, 'no_stream');
         const read = await store.readStream(s);
-        expect(read.map((e) => [e.id, e.type, e.streamId, e.revision])).toEqual(written.map((e, i) => [e.id, e.type, s, BigInt(i)]));
+        expect(read.map((e) => [e.id, e.type, e.streamId, e.revision])).toEqual(
+          written.map((e, i) => [e.id, e.type, s, BigInt(i)]),
+        );
       });
 
       it('reads forwards from a revision, inclusive, up to maxCount', async () => {
@@ -206,7 +214,9 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
       it('reads backwards from the end, and from a revision inclusive with maxCount', async () => {
         const s = stream();
         await store.append(s, numbered(4), 'no_stream');
-        expect((await store.readStream(s, { direction: 'backwards' })).map((e) => e.data.n)).toEqual([3, 2, 1, 0]);
+        expect((await store.readStream(s, { direction: 'backwards' })).map((e) => e.data.n)).toEqual([
+          3, 2, 1, 0,
+        ]);
         const read = await store.readStream(s, { direction: 'backwards', fromRevision: 2n, maxCount: 2 });
         expect(read.map((e) => e.revision)).toEqual([2n, 1n]);
       });
@@ -222,7 +232,9 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         const forwards = await store.readStream(s).catch((e: unknown) => e);
         expect(forwards).toBeInstanceOf(StreamNotFoundError);
         expect((forwards as StreamNotFoundError).streamId).toBe(s);
-        await expect(store.readStream(s, { direction: 'backwards' })).rejects.toBeInstanceOf(StreamNotFoundError);
+        await expect(store.readStream(s, { direction: 'backwards' })).rejects.toBeInstanceOf(
+          StreamNotFoundError,
+        );
       });
 
       it('never mixes in a stream whose id starts with the one read', async () => {
@@ -274,7 +286,11 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
       it('recordedAt is assigned by the store, close to now, whatever the event carries', async () => {
         const s = stream();
         const before = Date.now();
-        await store.append(s, [ev('Timed', { recordedAt: '1999-01-01T00:00:00Z' }, { recordedAt: '1999-01-01T00:00:00Z' })], 'no_stream');
+        await store.append(
+          s,
+          [ev('Timed', { recordedAt: '1999-01-01T00:00:00Z' }, { recordedAt: '1999-01-01T00:00:00Z' })],
+          'no_stream',
+        );
         const after = Date.now();
         const [e] = await store.readStream(s);
         expect(e.recordedAt).toBeInstanceOf(Date);
@@ -333,7 +349,11 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         const s = stream();
         await store.append(s, numbered(3), 'no_stream');
         const [, middle] = await store.readStream(s);
-        const read = await store.readAll({ direction: 'backwards', fromPosition: middle.position, maxCount: 2 });
+        const read = await store.readAll({
+          direction: 'backwards',
+          fromPosition: middle.position,
+          maxCount: 2,
+        });
         expect(read.map((e) => [e.streamId, e.data.n])).toEqual([
           [s, 1],
           [s, 0],
@@ -374,7 +394,10 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         const start = await firstPositionIn(`${prefix}-1`);
         await store.append(stream(), [ev(wanted)], 'no_stream');
         await store.append(`${prefix}-2`, [ev(wanted)], 'no_stream');
-        const read = await store.readAll({ fromPosition: start, filter: { streamPrefixes: [prefix], eventTypes: [wanted] } });
+        const read = await store.readAll({
+          fromPosition: start,
+          filter: { streamPrefixes: [prefix], eventTypes: [wanted] },
+        });
         expect(read.map((e) => [e.streamId, e.type])).toEqual([
           [`${prefix}-1`, wanted],
           [`${prefix}-2`, wanted],
@@ -387,9 +410,18 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         const batch = Array.from({ length: 12 }, (_, n) => ev(n % 3 === 0 ? wanted : 'Filler', { n }));
         const r = await store.append(s, batch, 'no_stream');
         const start = await firstPositionIn(s);
-        const forwards = await store.readAll({ fromPosition: start, maxCount: 3, filter: { eventTypes: [wanted] } });
+        const forwards = await store.readAll({
+          fromPosition: start,
+          maxCount: 3,
+          filter: { eventTypes: [wanted] },
+        });
         expect(forwards.map((e) => e.data.n)).toEqual([0, 3, 6]);
-        const backwards = await store.readAll({ direction: 'backwards', fromPosition: r.position, maxCount: 2, filter: { eventTypes: [wanted] } });
+        const backwards = await store.readAll({
+          direction: 'backwards',
+          fromPosition: r.position,
+          maxCount: 2,
+          filter: { eventTypes: [wanted] },
+        });
         expect(backwards.map((e) => e.data.n)).toEqual([9, 6]);
       });
 
@@ -422,10 +454,13 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         const s = stream();
         await store.append(s, numbered(3), 'no_stream');
         const [first] = await store.readStream(s);
-        await withSubscription(store.subscribeToAll({ fromPosition: first.position, filter: { streamPrefixes: [s] } }), async (next) => {
-          const events = await collectEvents(next, 2);
-          expect(events.map((e) => e.data.n)).toEqual([1, 2]);
-        });
+        await withSubscription(
+          store.subscribeToAll({ fromPosition: first.position, filter: { streamPrefixes: [s] } }),
+          async (next) => {
+            const events = await collectEvents(next, 2);
+            expect(events.map((e) => e.data.n)).toEqual([1, 2]);
+          },
+        );
       });
 
       it('without fromPosition start at the beginning of the log', async () => {
@@ -441,39 +476,48 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
       it('report caught-up after the existing events, then deliver live events', async () => {
         const s = stream();
         const before = await store.append(s, [ev('Before')], 'no_stream');
-        await withSubscription(store.subscribeToAll({ fromPosition: before.position, filter: { streamPrefixes: [s] } }), async (next) => {
-          const caughtUp = await nextOfKind(next, 'caught-up');
-          expect(caughtUp.position).toBeGreaterThanOrEqual(before.position);
-          const live = await store.append(s, [ev('Live')], 0n);
-          const [e] = await collectEvents(next, 1);
-          expect([e.type, e.position]).toEqual(['Live', live.position]);
-        });
+        await withSubscription(
+          store.subscribeToAll({ fromPosition: before.position, filter: { streamPrefixes: [s] } }),
+          async (next) => {
+            const caughtUp = await nextOfKind(next, 'caught-up');
+            expect(caughtUp.position).toBeGreaterThanOrEqual(before.position);
+            const live = await store.append(s, [ev('Live')], 0n);
+            const [e] = await collectEvents(next, 1);
+            expect([e.type, e.position]).toEqual(['Live', live.position]);
+          },
+        );
       });
 
       it('report caught-up at or after the last event delivered during catch-up', async () => {
         const s = stream();
         const start = await store.headPosition();
         const r = await store.append(s, numbered(3), 'no_stream');
-        await withSubscription(store.subscribeToAll({ fromPosition: start, filter: { streamPrefixes: [s] } }), async (next) => {
-          const seen = await takeUntil(next, (m) => m.kind === 'caught-up');
-          expect(eventsIn(seen).map((e) => e.data.n)).toEqual([0, 1, 2]);
-          const caughtUp = seen.at(-1) as Extract<SubscriptionMessage, { kind: 'caught-up' }>;
-          expect(caughtUp.position).toBeGreaterThanOrEqual(r.position);
-        });
+        await withSubscription(
+          store.subscribeToAll({ fromPosition: start, filter: { streamPrefixes: [s] } }),
+          async (next) => {
+            const seen = await takeUntil(next, (m) => m.kind === 'caught-up');
+            expect(eventsIn(seen).map((e) => e.data.n)).toEqual([0, 1, 2]);
+            const caughtUp = seen.at(-1) as Extract<SubscriptionMessage, { kind: 'caught-up' }>;
+            expect(caughtUp.position).toBeGreaterThanOrEqual(r.position);
+          },
+        );
       });
 
       it('deliver every event exactly once and in order across the catch-up to live boundary', async () => {
         const s = stream();
         const start = await store.headPosition();
         for (let i = 0; i < 10; i++) await store.append(s, [ev('Seq', { i })], 'any');
-        await withSubscription(store.subscribeToAll({ fromPosition: start, filter: { streamPrefixes: [s] } }), async (next) => {
-          const seen = await takeUntil(next, (m) => m.kind === 'caught-up');
-          for (let i = 10; i < 20; i++) await store.append(s, [ev('Seq', { i })], 'any');
-          const live = await collectEvents(next, 10);
-          const all = [...eventsIn(seen), ...live];
-          expect(all.map((e) => e.data.i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
-          expect(all.map((e) => e.revision)).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)));
-        });
+        await withSubscription(
+          store.subscribeToAll({ fromPosition: start, filter: { streamPrefixes: [s] } }),
+          async (next) => {
+            const seen = await takeUntil(next, (m) => m.kind === 'caught-up');
+            for (let i = 10; i < 20; i++) await store.append(s, [ev('Seq', { i })], 'any');
+            const live = await collectEvents(next, 10);
+            const all = [...eventsIn(seen), ...live];
+            expect(all.map((e) => e.data.i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+            expect(all.map((e) => e.revision)).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)));
+          },
+        );
       });
 
       it('with an event type filter deliver only matching events', async () => {
@@ -483,40 +527,72 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         const start = await store.headPosition();
         await store.append(a, [ev(wanted, { n: 1 }), ev('Unwanted')], 'no_stream');
         await store.append(b, [ev('Unwanted'), ev(wanted, { n: 2 })], 'no_stream');
-        await withSubscription(store.subscribeToAll({ fromPosition: start, filter: { eventTypes: [wanted] } }), async (next) => {
-          const seen = await takeUntil(next, (m) => m.kind === 'caught-up');
-          expect(eventsIn(seen).map((e) => [e.streamId, e.type, e.data.n])).toEqual([
-            [a, wanted, 1],
-            [b, wanted, 2],
-          ]);
-        });
+        await withSubscription(
+          store.subscribeToAll({ fromPosition: start, filter: { eventTypes: [wanted] } }),
+          async (next) => {
+            const seen = await takeUntil(next, (m) => m.kind === 'caught-up');
+            expect(eventsIn(seen).map((e) => [e.streamId, e.type, e.data.n])).toEqual([
+              [a, wanted, 1],
+              [b, wanted, 2],
+            ]);
+          },
+        );
       });
 
       it('with a filter send checkpoints with increasing positions while 2500 filtered-out events pass', async () => {
         const s = stream();
         const noise = stream('noise');
         const start = await store.headPosition();
-        for (let i = 0; i < 25; i++) await store.append(noise, Array.from({ length: 100 }, () => ev('Noise')), 'any');
+        for (let i = 0; i < 25; i++)
+          await store.append(
+            noise,
+            Array.from({ length: 100 }, () => ev('Noise')),
+            'any',
+          );
         const signal = await store.append(s, [ev('Signal')], 'no_stream');
-        await expectCheckpointsBeforeSignal(store.subscribeToAll({ fromPosition: start, filter: { streamPrefixes: [s] }, checkpointInterval: 100 }), start, signal, 10);
+        await expectCheckpointsBeforeSignal(
+          store.subscribeToAll({
+            fromPosition: start,
+            filter: { streamPrefixes: [s] },
+            checkpointInterval: 100,
+          }),
+          start,
+          signal,
+          10,
+        );
       });
 
       it('with a filter on stream and type send checkpoints while same-stream events of other types pass', async () => {
         const s = stream();
         const signalType = uniqueType('Signal');
         const start = await store.headPosition();
-        for (let i = 0; i < 5; i++) await store.append(s, Array.from({ length: 100 }, () => ev('Noise')), 'any');
+        for (let i = 0; i < 5; i++)
+          await store.append(
+            s,
+            Array.from({ length: 100 }, () => ev('Noise')),
+            'any',
+          );
         const signal = await store.append(s, [ev(signalType)], 'any');
         const filter = { streamPrefixes: [s], eventTypes: [signalType] };
-        await expectCheckpointsBeforeSignal(store.subscribeToAll({ fromPosition: start, filter, checkpointInterval: 100 }), start, signal, 2);
+        await expectCheckpointsBeforeSignal(
+          store.subscribeToAll({ fromPosition: start, filter, checkpointInterval: 100 }),
+          start,
+          signal,
+          2,
+        );
       });
 
       it('reject a checkpoint interval below 1', () => {
-        expect(() => store.subscribeToAll({ filter: { eventTypes: ['X'] }, checkpointInterval: 0 })).toThrow(RangeError);
+        expect(() => store.subscribeToAll({ filter: { eventTypes: ['X'] }, checkpointInterval: 0 })).toThrow(
+          RangeError,
+        );
       });
 
       it('end the iteration on unsubscribe, also for a pending next()', async () => {
-        const sub = store.subscribeToAll({ fromPosition: await store.headPosition(), filter: { eventTypes: [uniqueType('Never')] } });
+        const sub = store.subscribeToAll({
+          fromPosition: await store.headPosition(),
+          filter: { eventTypes: [uniqueType('Never')] },
+        });
         const it = sub[Symbol.asyncIterator]();
         await nextOfKind(() => within(it.next()), 'caught-up');
         const pending = it.next();
@@ -527,7 +603,10 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
 
       it('end a for-await loop on unsubscribe', async () => {
         const s = stream();
-        const sub = store.subscribeToAll({ fromPosition: await store.headPosition(), filter: { streamPrefixes: [s] } });
+        const sub = store.subscribeToAll({
+          fromPosition: await store.headPosition(),
+          filter: { streamPrefixes: [s] },
+        });
         const kinds: string[] = [];
         const loop = (async () => {
           for await (const m of sub) {
@@ -537,7 +616,9 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
           }
         })();
         await within(loop);
-        expect(kinds).toEqual(['caught-up', 'event']);
+        // Nothing after the unsubscribe; a busy shared log may interleave checkpoints before it.
+        expect(kinds.at(-1)).toBe('event');
+        expect(kinds.filter((k) => k !== 'checkpoint')).toEqual(['caught-up', 'event']);
       });
     });
 
@@ -587,10 +668,17 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
       return (await store.readStream(streamId, { maxCount: 1 }))[0].position;
     }
 
-    async function expectCheckpointsBeforeSignal(sub: Subscription, start: bigint, signal: AppendResult, atLeast: number): Promise<void> {
+    async function expectCheckpointsBeforeSignal(
+      sub: Subscription,
+      start: bigint,
+      signal: AppendResult,
+      atLeast: number,
+    ): Promise<void> {
       await withSubscription(sub, async (next) => {
         const seen = await takeUntil(next, (m) => m.kind === 'event', 100_000);
-        const checkpoints = seen.filter((m): m is CheckpointMessage => m.kind === 'checkpoint').map((m) => m.position);
+        const checkpoints = seen
+          .filter((m): m is CheckpointMessage => m.kind === 'checkpoint')
+          .map((m) => m.position);
         expect(checkpoints.length).toBeGreaterThanOrEqual(atLeast);
         checkpoints.forEach((p, i) => {
           expect(p).toBeGreaterThan(i === 0 ? start : checkpoints[i - 1]);
@@ -619,7 +707,12 @@ function numbered(count: number): EventData[] {
   return Array.from({ length: count }, (_, n) => ev('N', { n }));
 }
 
-async function expectWrongRevision(attempt: Promise<unknown>, streamId: string, expected: ExpectedRevision, actual: bigint): Promise<void> {
+async function expectWrongRevision(
+  attempt: Promise<unknown>,
+  streamId: string,
+  expected: ExpectedRevision,
+  actual: bigint,
+): Promise<void> {
   const err = await attempt.then(
     () => new Error('expected the append to fail with WrongExpectedRevisionError, it succeeded'),
     (e: unknown) => e,
@@ -627,10 +720,19 @@ async function expectWrongRevision(attempt: Promise<unknown>, streamId: string, 
   expectWrongRevisionError(err, streamId, expected, actual);
 }
 
-function expectWrongRevisionError(err: unknown, streamId: string, expected: ExpectedRevision, actual: bigint): void {
+function expectWrongRevisionError(
+  err: unknown,
+  streamId: string,
+  expected: ExpectedRevision,
+  actual: bigint,
+): void {
   expect(err).toBeInstanceOf(WrongExpectedRevisionError);
   const e = err as WrongExpectedRevisionError;
-  expect({ streamId: e.streamId, expected: e.expected, actual: e.actual }).toEqual({ streamId, expected, actual });
+  expect({ streamId: e.streamId, expected: e.expected, actual: e.actual }).toEqual({
+    streamId,
+    expected,
+    actual,
+  });
 }
 
 type Next = () => Promise<IteratorResult<SubscriptionMessage>>;
@@ -658,7 +760,11 @@ async function within<T>(p: Promise<T>, ms = MESSAGE_WAIT_MS): Promise<T> {
   }
 }
 
-async function takeUntil(next: Next, stop: (m: SubscriptionMessage) => boolean, limit = 10_000): Promise<SubscriptionMessage[]> {
+async function takeUntil(
+  next: Next,
+  stop: (m: SubscriptionMessage) => boolean,
+  limit = 10_000,
+): Promise<SubscriptionMessage[]> {
   const seen: SubscriptionMessage[] = [];
   for (let i = 0; i < limit; i++) {
     const r = await next();
@@ -669,7 +775,10 @@ async function takeUntil(next: Next, stop: (m: SubscriptionMessage) => boolean, 
   throw new Error(`no matching message within ${limit} messages`);
 }
 
-async function nextOfKind<K extends SubscriptionMessage['kind']>(next: Next, kind: K): Promise<Extract<SubscriptionMessage, { kind: K }>> {
+async function nextOfKind<K extends SubscriptionMessage['kind']>(
+  next: Next,
+  kind: K,
+): Promise<Extract<SubscriptionMessage, { kind: K }>> {
   const seen = await takeUntil(next, (m) => m.kind === kind);
   return seen.at(-1) as Extract<SubscriptionMessage, { kind: K }>;
 }

@@ -1,0 +1,128 @@
+import type { JsonObject, RecordedEvent } from '@app/event-store';
+
+export interface AuditChange {
+  readonly path: string;
+  readonly from?: unknown;
+  readonly to?: unknown;
+}
+
+/** One event as auditors read it: who did what to whom, when, with what outcome. */
+export interface AuditEnvelope {
+  readonly id: string;
+  readonly type: string;
+  readonly position: string;
+  readonly stream: string;
+  readonly revision: string;
+  readonly scope: string;
+  readonly recordedAt: string;
+  readonly occurredAt: string;
+  readonly actor: JsonObject;
+  readonly target: { readonly type: string; readonly id: string; readonly identityId?: string };
+  readonly changes: readonly AuditChange[];
+  readonly outcome: 'success' | 'rejected';
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly request?: JsonObject;
+  readonly data: JsonObject;
+}
+
+/** Streams that are bookkeeping, not facts about people or configuration. */
+export function isAudited(e: Pick<RecordedEvent, 'streamId'>): boolean {
+  return !e.streamId.startsWith('unique-') && !e.streamId.startsWith('auditCheckpoints-');
+}
+
+export function toAuditEnvelope(e: RecordedEvent): AuditEnvelope {
+  const m = e.metadata;
+  const d = e.data as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    id: e.id,
+    type: e.type,
+    position: e.position.toString(),
+    stream: e.streamId,
+    revision: e.revision.toString(),
+    scope: str(m.scope) ?? 'instance',
+    recordedAt: e.recordedAt.toISOString(),
+    occurredAt: str(m.occurredAt) ?? e.recordedAt.toISOString(),
+    actor: (m.actor as JsonObject | undefined) ?? { kind: 'system', id: 'system' },
+    target: targetOf(e.streamId, e.type, d),
+    changes: changesOf(e.type, d),
+    outcome: e.type === 'ProvisioningRejected' ? 'rejected' : 'success',
+    ...(str(m.$correlationId) ? { correlationId: str(m.$correlationId) } : {}),
+    ...(str(m.$causationId) ? { causationId: str(m.$causationId) } : {}),
+    ...(m.request ? { request: m.request as JsonObject } : {}),
+    data: e.data,
+  };
+}
+
+function targetOf(stream: string, type: string, d: Record<string, unknown>): AuditEnvelope['target'] {
+  const dash = stream.indexOf('-');
+  const kind = dash > 0 ? stream.slice(0, dash) : stream;
+  const id = dash > 0 ? stream.slice(dash + 1) : stream;
+  if (kind === 'account') {
+    const identityId = typeof d.identityId === 'string' ? d.identityId : undefined;
+    return { type: 'account', id, ...(identityId ? { identityId } : {}) };
+  }
+  if (type === 'ProvisioningRejected') return { type: 'request', id: typeof d.targetId === 'string' ? d.targetId : id };
+  return { type: kind, id };
+}
+
+function changesOf(type: string, d: Record<string, unknown>): AuditChange[] {
+  const pair = (path: string, from: unknown, to: unknown): AuditChange => ({ path, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+  switch (type) {
+    case 'UserProfileUpdated':
+      return (d.changes as AuditChange[]) ?? [];
+    case 'UserNameChanged':
+      return [pair('userName', d.from, d.to)];
+    case 'ExternIdChanged':
+      return [pair('externalId', d.from, d.to), pair('samlNameId', d.samlNameIdFrom, d.samlNameIdTo)];
+    case 'EmailChanged':
+      return [pair('email', d.from, d.to)];
+    case 'GroupMembershipChanged':
+      return [pair(`membership.${String(d.groupId)}.${String(d.source)}`, d.from, d.to)];
+    case 'IdentityDeactivated':
+      return [pair('active', true, false)];
+    case 'IdentityReactivated':
+      return [pair('active', false, true)];
+    case 'UserBlocked':
+      return [pair('state', 'active', 'blocked')];
+    case 'UserUnblocked':
+      return [pair('state', 'blocked', 'active')];
+    case 'ScimGroupRenamed':
+      return [pair('displayName', d.from, d.to)];
+    case 'ScimGroupMembersAdded':
+      return [pair(`scimGroup.${String(d.groupId)}.members`, undefined, d.members)];
+    case 'ScimGroupMembersRemoved':
+      return [pair(`scimGroup.${String(d.groupId)}.members`, d.members, undefined)];
+    default:
+      return [];
+  }
+}
+
+const PERSONAL = new Set(['userName', 'externalId', 'samlNameId', 'samlNameIdFrom', 'samlNameIdTo', 'email', 'emails', 'name', 'displayName', 'phoneNumbers', 'addresses', 'nickName', 'username', 'attributes', 'from', 'to', 'title', 'manager']);
+const PERSONAL_PATHS = /^(userName|externalId|samlNameId|email|emails|name|displayName|phoneNumbers|addresses|nickName|title|urn:.*)$/;
+
+/** For auditors without the `pii` grant: ids stay, personal values become "***". */
+export function maskEnvelope(env: AuditEnvelope): AuditEnvelope {
+  return {
+    ...env,
+    changes: env.changes.map((c) =>
+      PERSONAL_PATHS.test(c.path.split('.')[0]) || c.path.startsWith('urn:')
+        ? { path: c.path, ...(c.from !== undefined ? { from: '***' } : {}), ...(c.to !== undefined ? { to: '***' } : {}) }
+        : c,
+    ),
+    data: maskObject(env.data) as JsonObject,
+  };
+}
+
+function maskObject(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskObject);
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'changes' && Array.isArray(v)) out[k] = (v as AuditChange[]).map((c) => ({ path: c.path, from: '***', to: '***' }));
+    else if (PERSONAL.has(k) && v !== null && v !== undefined) out[k] = '***';
+    else out[k] = maskObject(v);
+  }
+  return out;
+}

@@ -1,0 +1,161 @@
+import type { Statement } from 'better-sqlite3';
+import type { RecordedEvent } from '@app/event-store';
+import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+import { type AuditEnvelope, isAudited, toAuditEnvelope } from './audit-envelope';
+import type { SignedCheckpoint } from './checkpoint';
+import { chainHash, GENESIS } from './hash-chain';
+
+/** An envelope as stored and exported: with its place in its scope's hash chain. */
+export interface ChainedEnvelope extends AuditEnvelope {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface AuditQuery {
+  readonly sinceMs?: number;
+  readonly untilMs?: number;
+  readonly where?: { sql: string; params: (string | number)[] };
+  readonly q?: string;
+  readonly descending: boolean;
+  /** Exclusive cursor: a global position. */
+  readonly after?: number;
+  readonly limit: number;
+}
+
+export interface AuditHandle extends ProjectionHandle {
+  query(q: AuditQuery): ChainedEnvelope[];
+  /** Events with position in [from, to], in log order, a page at a time. */
+  range(fromPosition: number, toPosition: number): Generator<ChainedEnvelope[]>;
+  heads(): { scope: string; hash: string; count: number; position: number }[];
+  checkpoints(): SignedCheckpoint[];
+}
+
+/**
+ * The audit log: every fact (reservations excepted) as an envelope with indexed columns for
+ * the questions auditors ask, chained per scope with SHA-256 so that any edit, drop or
+ * reordering of an exported record is detectable offline. The chain is computed in log
+ * order inside the projection's transaction, so a rebuild reproduces every hash.
+ */
+export const auditProjection: Projection<AuditHandle> = {
+  name: 'audit',
+  version: 1,
+  tables: ['audit_events', 'audit_heads', 'audit_checkpoints'],
+  create(db: SqliteDb, t: TableNamer) {
+    const e = t('audit_events');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS ${e} (
+        position INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT NOT NULL, scope TEXT NOT NULL, seq INTEGER NOT NULL,
+        target_id TEXT NOT NULL, identity_id TEXT, actor_token_id TEXT, actor_kind TEXT, outcome TEXT NOT NULL,
+        correlation_id TEXT, recorded_ms INTEGER NOT NULL, envelope TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS ${e}_target ON ${e} (target_id, position);
+      CREATE INDEX IF NOT EXISTS ${e}_identity ON ${e} (identity_id, position) WHERE identity_id IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS ${e}_scope ON ${e} (scope, position);
+      CREATE INDEX IF NOT EXISTS ${e}_type ON ${e} (type, position);
+      CREATE INDEX IF NOT EXISTS ${e}_actor ON ${e} (actor_token_id, position);
+      CREATE INDEX IF NOT EXISTS ${e}_time ON ${e} (recorded_ms);
+      CREATE TABLE IF NOT EXISTS ${t('audit_heads')} (scope TEXT PRIMARY KEY, hash TEXT NOT NULL, count INTEGER NOT NULL, position INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${t('audit_checkpoints')} (scope TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (scope, position));`);
+  },
+  open(db: SqliteDb, t: TableNamer): AuditHandle {
+    const e = t('audit_events');
+    const heads = t('audit_heads');
+    const cps = t('audit_checkpoints');
+    const insert = db.prepare(
+      `INSERT OR IGNORE INTO ${e} VALUES (@position, @id, @type, @scope, @seq, @target_id, @identity_id, @actor_token_id, @actor_kind, @outcome, @correlation_id, @recorded_ms, @envelope, @prev_hash, @hash)`,
+    );
+    const head = db.prepare(`SELECT hash, count FROM ${heads} WHERE scope = ?`);
+    const setHead = db.prepare(
+      `INSERT INTO ${heads} VALUES (?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET hash = excluded.hash, count = excluded.count, position = excluded.position`,
+    );
+    const allHeads = db.prepare(`SELECT scope, hash, count, position FROM ${heads} ORDER BY scope`);
+    const addCp = db.prepare(`INSERT OR REPLACE INTO ${cps} VALUES (?, ?, ?)`);
+    const allCps = db.prepare(`SELECT body FROM ${cps} ORDER BY position, scope`);
+    const rangeStmt = db.prepare(`SELECT * FROM ${e} WHERE position >= ? AND position <= ? AND position > ? ORDER BY position LIMIT 1000`);
+    const statements = new Map<string, Statement<unknown[]>>();
+    const prepared = (sql: string) => {
+      let s = statements.get(sql);
+      if (!s) {
+        s = db.prepare<unknown[]>(sql);
+        if (statements.size > 200) statements.clear();
+        statements.set(sql, s);
+      }
+      return s;
+    };
+    return {
+      apply(event: RecordedEvent) {
+        if (event.type === 'AuditCheckpointSigned') {
+          // Checkpoints are events too (outside the chain), so a rebuild keeps them.
+          const c = event.data as unknown as SignedCheckpoint;
+          addCp.run(c.scope, Number(c.position), JSON.stringify(c));
+          return;
+        }
+        if (!isAudited(event)) return;
+        const env = toAuditEnvelope(event);
+        const current = (head.get(env.scope) as { hash: string; count: number } | undefined) ?? { hash: GENESIS, count: 0 };
+        const hash = chainHash(current.hash, env);
+        const actor = env.actor as { kind?: string; tokenId?: string };
+        insert.run({
+          position: Number(event.position),
+          id: env.id,
+          type: env.type,
+          scope: env.scope,
+          seq: current.count + 1,
+          target_id: env.target.id,
+          identity_id: env.target.identityId ?? null,
+          actor_token_id: actor.tokenId ?? null,
+          actor_kind: actor.kind ?? null,
+          outcome: env.outcome,
+          correlation_id: env.correlationId ?? null,
+          recorded_ms: event.recordedAt.getTime(),
+          envelope: JSON.stringify(env),
+          prev_hash: current.hash,
+          hash,
+        });
+        setHead.run(env.scope, hash, current.count + 1, Number(event.position));
+      },
+      query(q) {
+        const clauses: string[] = [];
+        const params: (string | number)[] = [];
+        const add = (clause: string, ...values: (string | number)[]) => {
+          clauses.push(clause);
+          params.push(...values);
+        };
+        if (q.sinceMs !== undefined) add('recorded_ms >= ?', q.sinceMs);
+        if (q.untilMs !== undefined) add('recorded_ms < ?', q.untilMs);
+        if (q.after !== undefined) add(q.descending ? 'position < ?' : 'position > ?', q.after);
+        if (q.where) add(`(${q.where.sql})`, ...q.where.params);
+        if (q.q) {
+          clauses.push('(instr(type, ?) > 0 OR target_id = ? OR identity_id = ? OR actor_token_id = ? OR correlation_id = ?)');
+          params.push(q.q, q.q, q.q, q.q, q.q);
+        }
+        const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+        const rows = prepared(`SELECT * FROM ${e} ${where} ORDER BY position ${q.descending ? 'DESC' : 'ASC'} LIMIT ?`).all(...params, q.limit);
+        return (rows as RawAudit[]).map(toChained);
+      },
+      *range(from, to) {
+        let after = from - 1;
+        for (;;) {
+          const rows = (rangeStmt.all(from, to, after) as RawAudit[]).map(toChained);
+          if (rows.length === 0) return;
+          yield rows;
+          after = Number(rows[rows.length - 1].position);
+        }
+      },
+      heads: () => allHeads.all() as { scope: string; hash: string; count: number; position: number }[],
+      checkpoints: () => (allCps.all() as { body: string }[]).map((r) => JSON.parse(r.body) as SignedCheckpoint),
+    };
+  },
+};
+
+interface RawAudit {
+  envelope: string;
+  seq: number;
+  prev_hash: string;
+  hash: string;
+}
+
+function toChained(r: RawAudit): ChainedEnvelope {
+  return { ...(JSON.parse(r.envelope) as AuditEnvelope), seq: r.seq, prevHash: r.prev_hash, hash: r.hash };
+}
