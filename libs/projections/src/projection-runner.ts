@@ -219,11 +219,15 @@ export class ProjectionRunner {
     try {
       while (position < head) {
         // The store filters by type, so events the projection ignores are never decoded.
-        const page = await this.store.readAll({
-          fromPosition: position + 1n,
-          maxCount: REBUILD_PAGE,
-          ...(projection.eventTypes ? { filter: { eventTypes: projection.eventTypes } } : {}),
-        });
+        // Reads start at the last position applied (inclusive, a real position on every
+        // store: EventStoreDB's are sparse, so `position + 1` may name no event) and skip it.
+        const page = (
+          await this.store.readAll({
+            ...(position >= 0n ? { fromPosition: position } : {}),
+            maxCount: REBUILD_PAGE,
+            ...(projection.eventTypes ? { filter: { eventTypes: projection.eventTypes } } : {}),
+          })
+        ).filter((e) => e.position > position);
         if (page.length === 0) break;
         this.db.transaction(() => {
           for (const e of page) if (!types || types.has(e.type)) handle.apply(e);
@@ -242,7 +246,9 @@ export class ProjectionRunner {
 
   private async applyPage(projection: Projection, generation: number, from: bigint): Promise<bigint> {
     const handle = projection.open(this.db, tableNamer(projection, generation));
-    const page = await this.store.readAll({ fromPosition: from + 1n, maxCount: REBUILD_PAGE });
+    const page = (await this.store.readAll({ ...(from >= 0n ? { fromPosition: from } : {}), maxCount: REBUILD_PAGE })).filter(
+      (e) => e.position > from,
+    );
     if (page.length === 0) return from;
     this.db.transaction(() => {
       for (const e of page) if (!projection.eventTypes || projection.eventTypes.includes(e.type)) handle.apply(e);
