@@ -38,6 +38,7 @@ import { SamlGroupLinksController } from './management/saml-group-links.controll
 import { ProjectionsController } from './management/projections.controller';
 import { AccountsController } from './management/accounts.controller';
 import { AuditController } from './audit/audit.controller';
+import { SupportController } from './support/support.controller';
 import { AuditSigningService } from './audit/audit-signing.service';
 import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
@@ -75,7 +76,7 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController],
       providers: [
         ...coreProviders(config),
         ...COMMAND_HANDLERS,

@@ -15,6 +15,8 @@ export class UniquenessViolation extends DomainError {
   constructor(
     readonly kind: UniqueKind,
     detail: string,
+    /** Id of the identity (or account, group) that holds the value: for the audit trail, never shown to the client. */
+    readonly holderId?: string,
   ) {
     super(detail);
   }

@@ -74,7 +74,7 @@ export class UnitOfWork {
       const state = await this.reservation(claim, request.memo);
       if (state.holder && sameOwner(state.holder, claim.owner)) continue;
       if (state.holder && !(await this.isOrphan(state))) {
-        throw new UniquenessViolation(claim.kind, uniquenessDetail(claim.kind));
+        throw new UniquenessViolation(claim.kind, uniquenessDetail(claim.kind), state.holder.id);
       }
       claimAppends.push({
         streamId: reservationStream(claim),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Logger, type Provider } from '@nestjs/common';
 import { auditProjection } from '@app/audit';
+import { identifierHistoryProjection } from '@app/support';
 import { AuthService, tokensProjection, type TokensHandle } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { createEventStore, EVENT_STORE, type EventStore } from '@app/event-store';
@@ -11,7 +12,7 @@ import { accountsProjection, groupsProjection, ReadModelDirectory, scimGroupsPro
 import { Metrics } from '../metrics/metrics';
 import { AUTH_SERVICE, RAW_EVENT_STORE, SQLITE_DB } from './tokens';
 
-export const PROJECTIONS = [scimUsersProjection, scimGroupsProjection, groupsProjection, accountsProjection, tokensProjection, auditProjection];
+export const PROJECTIONS = [scimUsersProjection, scimGroupsProjection, groupsProjection, accountsProjection, tokensProjection, auditProjection, identifierHistoryProjection];
 
 /** Registers `scim_fold`, the case folding the filter compiler and the read models share. */
 function registerSqlFunctions(db: SqliteDb): void {

@@ -20,6 +20,8 @@ export interface MappedError {
   /** Machine-readable reason for logs and ProvisioningRejected. */
   readonly reason: string;
   readonly attribute?: string;
+  /** The resource the refusal concerns (e.g. who holds a taken userName), for the audit trail only. */
+  readonly targetId?: string;
   readonly headers?: Record<string, string>;
   /** Unexpected: log with stack, answer without it. */
   readonly unexpected?: boolean;
@@ -70,7 +72,14 @@ export function mapError(error: unknown): MappedError {
 
 function mapDomainError(error: DomainError): MappedError {
   if (error instanceof UniquenessViolation) {
-    return { status: 409, scimType: 'uniqueness', detail: error.message, reason: `uniqueness_${error.kind}`, attribute: error.kind };
+    return {
+      status: 409,
+      scimType: 'uniqueness',
+      detail: error.message,
+      reason: `uniqueness_${error.kind}`,
+      attribute: error.kind,
+      ...(error.holderId ? { targetId: error.holderId } : {}),
+    };
   }
   if (error instanceof ResourceNotFound) return { status: 404, detail: `${error.resource} not found`, reason: 'not_found' };
   if (error instanceof PreconditionFailed) return { status: 412, detail: error.message, reason: 'precondition_failed' };

@@ -25,7 +25,7 @@ export class RejectionRecorder {
     if (!state.scope || !state.principal || mapped.status < 400 || mapped.status >= 500 || mapped.status === 429) return;
     const path = (req.url ?? '').split('?')[0];
     const resource = /\/(Users|Groups|Bulk|Schemas|ResourceTypes|ServiceProviderConfig|Me|\.search)/.exec(path)?.[1] ?? 'unknown';
-    const targetId = UUID.exec(path.slice(path.indexOf(resource)))?.[0];
+    const targetId = UUID.exec(path.slice(path.indexOf(resource)))?.[0] ?? mapped.targetId;
     const occurredAt = new Date().toISOString();
     try {
       await this.store.append(

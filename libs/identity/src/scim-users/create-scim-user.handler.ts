@@ -45,10 +45,10 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
       if (held) {
         const { identity } = held;
         const sameExternalId = identity.externalId !== undefined && foldValue(identity.externalId) === foldValue(externalId);
-        if (!sameExternalId || isLive(identity)) throw new UniquenessViolation('nameId', uniquenessDetail('nameId'));
+        if (!sameExternalId || isLive(identity)) throw new UniquenessViolation('nameId', uniquenessDetail('nameId'), identity.id);
         const byUserName = await this.holder('userName', scope, userName, memo);
         if (byUserName && byUserName.identity.id !== identity.id) {
-          throw new UniquenessViolation('userName', uniquenessDetail('userName'));
+          throw new UniquenessViolation('userName', uniquenessDetail('userName'), byUserName.identity.id);
         }
         return this.revive(command, held.accountId, identity);
       }
@@ -57,12 +57,13 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
     const byUserName = await this.holder('userName', scope, userName, memo);
     if (byUserName) {
       const { identity } = byUserName;
-      if (isLive(identity)) throw new UniquenessViolation('userName', uniquenessDetail('userName'));
+      if (isLive(identity)) throw new UniquenessViolation('userName', uniquenessDetail('userName'), identity.id);
       if (externalId !== undefined && identity.externalId !== undefined) {
         // Same userName, different externalId: a different person. Support may relink.
         throw new UniquenessViolation(
           'userName',
           'userName is held by an inactive identity with a different externalId in this scope',
+          identity.id,
         );
       }
       return this.revive(command, byUserName.accountId, identity);

@@ -1,0 +1,120 @@
+import type { RecordedEvent } from '@app/event-store';
+import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { type AccountEvent, foldValue } from '@app/identity';
+import { occurredAtOf } from '@app/identity/account.repository';
+import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+
+export type IdentifierKind = 'userName' | 'externalId' | 'nameId' | 'email' | 'username' | 'scimId' | 'accountId';
+
+export interface IdentifierSpan {
+  readonly kind: IdentifierKind;
+  readonly value: string;
+  readonly accountId: string;
+  readonly identityId: string | null;
+  readonly scope: string | null;
+  readonly from: string;
+  /** null: still held. */
+  readonly to: string | null;
+}
+
+export interface IdentifierHistoryHandle extends ProjectionHandle {
+  /** Every span in which `value` (any kind, case-insensitively) was held; optionally only at `atMs`. */
+  find(value: string, atMs?: number): IdentifierSpan[];
+  ofAccount(accountId: string): IdentifierSpan[];
+}
+
+/**
+ * Every identifier a person ever had, with when it was held: userNames, externalIds, SAML
+ * NameIDs, emails, account usernames, SCIM ids. Answers "who held X on date D?".
+ */
+export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = {
+  name: 'identifier-history',
+  version: 1,
+  tables: ['identifier_spans'],
+  eventTypes: ['UserProvisioned', 'IdentityLinked', 'UserNameChanged', 'ExternIdChanged', 'EmailChanged', 'IdentityUnlinked'],
+  create(db: SqliteDb, t: TableNamer) {
+    const s = t('identifier_spans');
+    db.exec(`CREATE TABLE IF NOT EXISTS ${s} (
+      kind TEXT NOT NULL, value TEXT NOT NULL, folded TEXT NOT NULL, account_id TEXT NOT NULL, identity_id TEXT, scope TEXT,
+      from_at TEXT NOT NULL, from_ms INTEGER NOT NULL, to_at TEXT, to_ms INTEGER);
+      CREATE INDEX IF NOT EXISTS ${s}_folded ON ${s} (folded);
+      CREATE INDEX IF NOT EXISTS ${s}_account ON ${s} (account_id);`);
+  },
+  open(db: SqliteDb, t: TableNamer): IdentifierHistoryHandle {
+    const s = t('identifier_spans');
+    const open = db.prepare(`INSERT INTO ${s} VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
+    const close = db.prepare(`UPDATE ${s} SET to_at = ?, to_ms = ? WHERE kind = ? AND folded = ? AND account_id = ? AND to_ms IS NULL`);
+    const closeIdentity = db.prepare(`UPDATE ${s} SET to_at = ?, to_ms = ? WHERE identity_id = ? AND to_ms IS NULL`);
+    const find = db.prepare(`SELECT * FROM ${s} WHERE folded = ? ORDER BY from_ms`);
+    const ofAccount = db.prepare(`SELECT * FROM ${s} WHERE account_id = ? ORDER BY from_ms, kind`);
+    return {
+      apply(e: RecordedEvent) {
+        const at = occurredAtOf(e);
+        const ms = Date.parse(at);
+        const event = { type: e.type, data: e.data } as unknown as AccountEvent;
+        const start = (kind: IdentifierKind, value: string | undefined, accountId: string, identityId: string | null, scope: string | null) => {
+          if (value) open.run(kind, value, foldValue(value), accountId, identityId, scope, at, ms);
+        };
+        const end = (kind: IdentifierKind, value: string | undefined, accountId: string) => {
+          if (value) close.run(at, ms, kind, foldValue(value), accountId);
+        };
+        switch (event.type) {
+          case 'UserProvisioned':
+          case 'IdentityLinked': {
+            const d = event.data;
+            if (event.type === 'UserProvisioned') {
+              start('accountId', d.accountId, d.accountId, null, null);
+              start('username', event.data.username, d.accountId, null, null);
+              start('email', event.data.email, d.accountId, null, null);
+            }
+            start('scimId', d.identityId, d.accountId, d.identityId, d.scope);
+            start('userName', d.userName, d.accountId, d.identityId, d.scope);
+            start('externalId', d.externalId, d.accountId, d.identityId, d.scope);
+            start('nameId', d.samlNameId, d.accountId, d.identityId, d.scope);
+            break;
+          }
+          case 'UserNameChanged':
+            end('userName', event.data.from, event.data.accountId);
+            start('userName', event.data.to, event.data.accountId, event.data.identityId, event.data.scope);
+            break;
+          case 'ExternIdChanged':
+            end('externalId', event.data.from, event.data.accountId);
+            start('externalId', event.data.to, event.data.accountId, event.data.identityId, event.data.scope);
+            if (event.data.samlNameIdFrom !== event.data.samlNameIdTo) {
+              end('nameId', event.data.samlNameIdFrom, event.data.accountId);
+              start('nameId', event.data.samlNameIdTo, event.data.accountId, event.data.identityId, event.data.scope);
+            }
+            break;
+          case 'EmailChanged':
+            end('email', event.data.from, event.data.accountId);
+            start('email', event.data.to, event.data.accountId, null, null);
+            break;
+          case 'IdentityUnlinked':
+            closeIdentity.run(at, ms, event.data.identityId);
+            break;
+          default:
+            break;
+        }
+      },
+      find(value, atMs) {
+        const rows = (find.all(foldValue(value)) as RawSpan[]).map(toSpan);
+        return atMs === undefined ? rows : rows.filter((r) => Date.parse(r.from) <= atMs && (r.to === null || atMs < Date.parse(r.to)));
+      },
+      ofAccount: (accountId) => (ofAccount.all(accountId) as RawSpan[]).map(toSpan),
+    };
+  },
+};
+
+interface RawSpan {
+  kind: IdentifierKind;
+  value: string;
+  account_id: string;
+  identity_id: string | null;
+  scope: string | null;
+  from_at: string;
+  to_at: string | null;
+}
+
+function toSpan(r: RawSpan): IdentifierSpan {
+  return { kind: r.kind, value: r.value, accountId: r.account_id, identityId: r.identity_id, scope: r.scope, from: r.from_at, to: r.to_at };
+}

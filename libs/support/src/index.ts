@@ -1,0 +1,3 @@
+export * from './identifier-history.projection';
+export * from './account-history';
+export * from './nameid-diagnosis';
