@@ -24,6 +24,7 @@ const USERS = Number(option('users', QUICK ? 2000 : 10000));
 const DURATION = Number(option('duration', QUICK ? 3 : 10));
 const BIG_GROUP = QUICK ? 5000 : 50000;
 const ONLY = new Set(option('only', 'ours,peer,ceiling').split(','));
+const AUDIT_EVENTS = Number(option('audit-events', QUICK ? 100000 : 1000000));
 const CONNECTIONS = 16;
 const children = [];
 const log = (m) => process.stderr.write(`${m}\n`);
@@ -54,10 +55,11 @@ async function waitFor(url, headers = {}) {
   throw new Error(`not ready: ${url}`);
 }
 
-async function startOurs() {
+async function startOurs(seed) {
   const port = await freePort();
   const admin = randomBytes(24).toString('hex');
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-ours-'));
+  const seeded = seed ? await seed(dataDir) : undefined;
   const main = join(here, '..', 'dist', 'apps', 'scim-server', 'src', 'main.js');
   const child = spawn(process.execPath, [main], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN: admin, RATE_LIMIT_PER_MINUTE: '1000000000', LOG_LEVEL: 'warn', MAX_PAYLOAD_BYTES: String(32 * 1024 * 1024), SCIM_MAX_RESULTS: '1000' },
@@ -68,7 +70,7 @@ async function startOurs() {
   await waitFor(`${url}/health/ready`);
   const r = await fetch(`${url}/api/v1/scim/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"scope":"application"}' });
   const { scim_api_url, scim_token } = await r.json();
-  return { name: 'ours', base: scim_api_url, token: scim_token, pid: child.pid, url, admin, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+  return { name: 'ours', base: scim_api_url, token: scim_token, pid: child.pid, url, admin, seeded, child, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
 }
 
 async function startScript(name, script, env = {}) {
@@ -277,9 +279,34 @@ async function main() {
       log(`rebuild: ${r.events} events at ${r.eventsPerSecond} events/s`);
     } else phases.push({ name: 'rebuild', ours: { skipped: `endpoint answered ${rebuild.status}` } });
 
-    const audit = await fetch(`${ours.url}/api/v1/audit/events?limit=1`, { headers: { authorization: `Bearer ${ours.admin}` } });
-    phases.push({ name: 'audit-query', ours: audit.status === 200 ? { skipped: 'needs 1,000,000 events: run with --audit (not implemented yet)' } : { skipped: `endpoint missing (${audit.status})` } });
     phases.push({ name: 'peak-rss', ours: { rssMb: peakRssMb(ours.pid), users: USERS + 2 * (QUICK ? 500 : 2000) + BIG_GROUP + 10 } });
+    ours.child.kill('SIGTERM');
+
+    // A second server of ours on a log of AUDIT_EVENTS events, written straight into its store.
+    log(`phase audit-query: seeding ${AUDIT_EVENTS} events …`);
+    const { seedAuditLog } = await import('./audit-seed.mjs');
+    const started = Date.now();
+    const auditServer = await startOurs((dir) => seedAuditLog(join(here, '..', 'dist'), dir, AUDIT_EVENTS, log));
+    const buildSeconds = (Date.now() - started) / 1000;
+    const targets = auditServer.seeded;
+    let i = 0;
+    const result = await new Promise((resolve, reject) => {
+      const instance = autocannon(
+        {
+          url: auditServer.url,
+          connections: CONNECTIONS,
+          duration: DURATION,
+          headers: { authorization: `Bearer ${auditServer.admin}` },
+          requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/v1/audit/events?limit=100&until=2999-01-01T00:00:00Z&filter=${encodeURIComponent(`target.id eq "${targets[i++ % targets.length]}"`)}` }) }],
+        },
+        (err, r) => (err ? reject(err) : resolve(r)),
+      );
+      autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
+    });
+    const s = summary(result);
+    phases.push({ name: "audit-query", ours: { ...s, p97_5: result.latency.p97_5, events: AUDIT_EVENTS, startupSeconds: +buildSeconds.toFixed(1) } });
+    log(`audit query by target over ${AUDIT_EVENTS} events: ${s.rps} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms`);
+    auditServer.cleanup();
   }
 
   const machine = { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
