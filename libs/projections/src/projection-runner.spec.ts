@@ -126,12 +126,14 @@ describe('ProjectionRunner', () => {
     const v1 = new ProjectionRunner(store, db, [totalsProjection(1)]);
     await v1.start();
     await v1.stop();
-    const progress: number[] = [];
+    const progress: string[] = [];
     const v2 = new ProjectionRunner(store, db, [totalsProjection(2)]);
-    await v2.start((p) => progress.push(p.events));
+    await v2.start((p) => progress.push(p.projection));
+    expect(await v2.waitFor(await store.headPosition(), 2000)).toBe(true);
     const status = await v2.status();
     expect(status[0]).toMatchObject({ name: 'totals', version: 2, generation: 2, lag: '0' });
-    expect(progress.length).toBeGreaterThan(0);
+    expect(progress).toEqual(['totals']);
+    expect(Object.values(v2.handle<Totals>('totals').totals()).reduce((a, b) => a + b, 0)).toBe((19 * 20) / 2);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'totals__g%'").all();
     expect(tables).toEqual([{ name: 'totals__g2' }]);
     await v2.stop();

@@ -72,11 +72,16 @@ export class ProjectionRunner {
       if (row && row.version === projection.version) {
         this.attach(projection, row.generation, BigInt(row.position));
       } else {
-        // A new projection, or a new version whose code cannot read the old tables: build
-        // it from the start before the server reports ready.
+        // A new projection, or a new version whose code cannot read the old tables: a fresh
+        // generation from position -1. The live loop then feeds every such projection in one
+        // shared pass over the log (not one pass each); readiness waits until it caught up.
         const generation = (row?.generation ?? 0) + 1;
-        const position = await this.buildGeneration(projection, generation, onRebuild);
-        this.switchTo(projection, generation, position, row?.generation);
+        const t = tableNamer(projection, generation);
+        this.db.transaction(() => {
+          for (const table of projection.tables) this.db.exec(`DROP TABLE IF EXISTS "${t(table)}"`);
+        })();
+        this.switchTo(projection, generation, -1n, row?.generation);
+        onRebuild?.({ projection: projection.name, position: -1n, head: await this.store.headPosition(), events: 0, eventsPerSecond: 0, done: false });
       }
     }
     this.loop ??= this.run();
