@@ -1,5 +1,8 @@
 import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import rateLimit from '@fastify/rate-limit';
 import { BadRequestException, type LogLevel, ValidationPipe } from '@nestjs/common';
@@ -123,6 +126,16 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
       },
     }),
   );
+  // The support and audit console: static files, next to the sources (and so next to dist).
+  const consoleRoot = [join(__dirname, '..', 'console'), join(__dirname, '..', '..', '..', '..', 'apps', 'scim-server', 'console')].find((d) =>
+    existsSync(join(d, 'index.html')),
+  );
+  if (consoleRoot) {
+    await app.register(fastifyStatic, { root: consoleRoot, prefix: '/console/', decorateReply: false, index: false });
+    // With trailing slashes ignored, `/console/` is `/console`: answer it with the page.
+    const page = readFileSync(join(consoleRoot, 'index.html'));
+    fastify.get('/console', (_req, reply) => void reply.type('text/html; charset=utf-8').send(page));
+  }
   const openApi = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
