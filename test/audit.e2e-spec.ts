@@ -118,6 +118,12 @@ describe('audit log', () => {
     expect(cli.stdout).toContain(target.id);
   });
 
+  it('re-verifies the stored chain and checkpoints on demand', async () => {
+    const v = await auditGet('/api/v1/audit/verification');
+    expect(v.body).toMatchObject({ ok: true, checkpoints: expect.any(Number) });
+    expect(v.body.events).toBeGreaterThan(10);
+  });
+
   it('a rebuild of the audit projection reproduces every hash', async () => {
     const before = (await auditGet('/api/v1/audit/events?limit=1000&until=2999-01-01T00:00:00Z')).body.map((e: { hash: string }) => e.hash);
     expect((await server.admin('POST', '/api/v1/projections/rebuild', { projection: 'audit' })).status).toBe(200);

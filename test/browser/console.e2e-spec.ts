@@ -78,6 +78,7 @@ if (!CHROMIUM) {
       await page.locator('#audit-form').getByRole('button', { name: 'Search' }).click();
       await page.locator('#audit-results').getByText('ExternIdChanged').waitFor();
       await page.locator('#checkpoints').getByText('application').waitFor();
+      await page.locator('#verification').getByText(/Chain verified .* intact/).waitFor();
       const download = page.waitForEvent('download');
       await page.getByRole('button', { name: 'Export NDJSON' }).click();
       const file = await download;

@@ -194,7 +194,16 @@ async function download(format) {
 $('export-ndjson').addEventListener('click', () => download('ndjson').catch(() => undefined));
 $('export-csv').addEventListener('click', () => download('csv').catch(() => undefined));
 
+async function loadVerification() {
+  const v = await (await api('/api/v1/audit/verification')).json();
+  $('verification').textContent = v.ok
+    ? `Chain verified at ${v.checkedAt}: ${v.events} events in ${v.scopes} scopes, ${v.checkpoints} signed checkpoints — intact.`
+    : `Verification FAILED: ${v.problem}${v.record ? ` (first bad record: ${v.record})` : ''}`;
+  $('verification').className = v.ok ? '' : 'rejected';
+}
+
 async function loadCheckpoints() {
+  loadVerification().catch(() => undefined);
   const checkpoints = await (await api('/api/v1/audit/checkpoints')).json();
   $('checkpoints').replaceChildren(
     checkpoints.length === 0

@@ -4,3 +4,4 @@ export * from './checkpoint';
 export * from './audit.projection';
 export * from './verify-bundle';
 export * from './audit-filter';
+export * from './chain-verifier';

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { type AuditHandle, type ChainedEnvelope, compileAuditFilter, maskEnvelope } from '@app/audit';
+import { type AuditHandle, type ChainedEnvelope, ChainVerifier, compileAuditFilter, maskEnvelope } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, type EventStore, type JsonObject } from '@app/event-store';
 import { eventMetadata, Forbidden, InvalidCommand } from '@app/identity';
@@ -113,6 +113,23 @@ export class AuditController {
   async checkpoints() {
     await this.ryw.settle();
     return this.audit.checkpoints();
+  }
+
+  /**
+   * Re-verifies the stored log now: every hash, every link, every checkpoint signature. The
+   * same checks an auditor runs offline on an export, here for the console's status line.
+   */
+  @Get('verification')
+  @Roles('admin', 'auditor')
+  async verification() {
+    await this.ryw.settle();
+    const audit = this.audit;
+    const checkpoints = audit.checkpoints();
+    const positions = new Set(checkpoints.map((c) => c.position));
+    const verifier = new ChainVerifier();
+    for (const rows of audit.range(0, Number.MAX_SAFE_INTEGER)) if (!verifier.add(rows, (p) => positions.has(p))) break;
+    verifier.checkpoints(checkpoints, { [this.signing.keyId]: this.signing.publicKeyPem });
+    return { ...verifier.verdict(checkpoints.length), checkedAt: new Date().toISOString() };
   }
 
   @Post('checkpoints')
