@@ -103,6 +103,14 @@ describe.each([
     expect(r.body.detail).toContain(ghost);
   });
 
+  it("a user's ETag follows group membership changes, so If-Match from a GET still works", async () => {
+    const [u] = await users(scim, 'etag', 1);
+    await scim.request('POST', '/Groups', { schemas: [GROUP], displayName: 'ETag Group', members: [{ value: u }] });
+    const got = await scim.request('GET', `/Users/${u}`);
+    const patched = await scim.request('PATCH', `/Users/${u}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'x' }] }, { 'if-match': got.headers.get('etag') as string });
+    expect(patched.status).toBe(200);
+  });
+
   it('pages and filters groups', async () => {
     for (let i = 0; i < 3; i++) await scim.request('POST', '/Groups', { schemas: [GROUP], displayName: `Paged ${i}` });
     const page = await scim.request('GET', `/Groups?filter=${f('displayName sw "Paged"')}&startIndex=2&count=1&excludedAttributes=members`);

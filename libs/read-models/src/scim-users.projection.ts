@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import { type AccountEvent, type AttributeDocument, applyChanges, foldValue } from '@app/identity';
+import { ACCOUNT_EVENT_TYPES, type AccountEvent, type AttributeDocument, applyChanges, foldValue } from '@app/identity';
 import { occurredAtOf } from '@app/identity/account.repository';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
 
@@ -65,21 +65,8 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
   name: 'scim-users',
   version: 1,
   tables: ['scim_users'],
-  eventTypes: [
-    'UserProvisioned',
-    'IdentityLinked',
-    'UserProfileUpdated',
-    'UserNameChanged',
-    'ExternIdChanged',
-    'EmailChanged',
-    'IdentityDeactivated',
-    'IdentityReactivated',
-    'IdentityDeleted',
-    'IdentityUnlinked',
-    'UserBlocked',
-    'UserUnblocked',
-    'GroupMembershipChanged',
-  ],
+  // Every account event: each one moves the account's revision, which is the resource version.
+  eventTypes: ACCOUNT_EVENT_TYPES,
   create(db: SqliteDb, t: TableNamer) {
     const users = t('scim_users');
     db.exec(`

@@ -5,7 +5,6 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   CreateScimGroupCommand,
   DeleteScimGroupCommand,
-  PreconditionFailed,
   ResourceNotFound,
   type ScimGroupState,
   type ScimGroupWriteResult,
@@ -14,13 +13,13 @@ import {
 import { GetScimGroupQuery, type GroupWithMembers, ListScimGroupsQuery } from '@app/read-models/queries/scim-group.queries';
 import { planGroupPatch } from '@app/scim/patch';
 import { renderGroup } from '@app/scim/resources/group.resource';
-import { listResponse, parseEtag, weakEtag } from '@app/scim/resources/user.resource';
+import { listResponse, weakEtag } from '@app/scim/resources/user.resource';
 import { normalizeGroupInput } from '@app/scim/schema/normalize';
 import { resolveAttribute } from '@app/scim/schema/resolve';
 import { applyAttributeSelection, wantsAttribute } from '@app/scim/schema/select-attributes';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
 import { commandContext, Scim, type ScimRequest } from '../infrastructure/request-context';
-import { isUuid, queryParam, scimPaths } from './scim-paths';
+import { ifMatchRevision, isUuid, queryParam, scimPaths } from './scim-paths';
 import { listParameters, type Selection, selection } from './scim-query';
 import { searchBody } from './users.controller';
 
@@ -84,7 +83,7 @@ export class GroupsController {
         id,
         () => ({ displayName: doc.displayName, externalId: doc.externalId ?? null, memberOps: [{ op: 'replace', ids: doc.members }] }),
         commandContext(scim.req, 200),
-        ifMatch(scim),
+        ifMatchRevision(scim.req.headers['if-match']),
       ),
     );
     void reply.header('ETag', weakEtag(result.revision.toString()));
@@ -118,7 +117,7 @@ export class GroupsController {
           };
         },
         commandContext(scim.req, 204),
-        ifMatch(scim),
+        ifMatchRevision(scim.req.headers['if-match']),
       ),
     );
     void reply.header('ETag', weakEtag(result.revision.toString()));
@@ -135,7 +134,7 @@ export class GroupsController {
   @HttpCode(204)
   async remove(@Scim() scim: ScimRequest, @Param('id') id: string) {
     this.assertId(id);
-    await this.commands.execute(new DeleteScimGroupCommand(scim.scope, id, commandContext(scim.req, 204), ifMatch(scim)));
+    await this.commands.execute(new DeleteScimGroupCommand(scim.scope, id, commandContext(scim.req, 204), ifMatchRevision(scim.req.headers['if-match'])));
   }
 
   private async search(scim: ScimRequest, params: ReturnType<typeof listParameters>) {
@@ -166,9 +165,3 @@ export class GroupsController {
   }
 }
 
-function ifMatch(scim: ScimRequest): bigint | undefined {
-  const header = scim.req.headers['if-match'];
-  const parsed = parseEtag(Array.isArray(header) ? header[0] : header);
-  if (parsed === 'invalid') throw new PreconditionFailed('If-Match does not name a version of this resource');
-  return parsed === '*' ? undefined : parsed;
-}

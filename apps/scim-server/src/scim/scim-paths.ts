@@ -1,3 +1,5 @@
+import { PreconditionFailed } from '@app/identity';
+import { parseEtag } from '@app/scim/resources/user.resource';
 /** Every SCIM route exists under both bases: the instance scope and a top-level group's scope. */
 export function scimPaths(resource: string): string[] {
   const suffix = resource ? `/${resource}` : '';
@@ -16,4 +18,11 @@ export function queryParam(query: Record<string, unknown>, name: string): string
   const v = key === undefined ? undefined : query[key];
   const first = Array.isArray(v) ? v[0] : v;
   return typeof first === 'string' ? first : undefined;
+}
+
+/** If-Match as the expected revision: `*` or absent means any, an unknown tag can never match. */
+export function ifMatchRevision(header: string | string[] | undefined): bigint | undefined {
+  const parsed = parseEtag(Array.isArray(header) ? header[0] : header);
+  if (parsed === 'invalid') throw new PreconditionFailed('If-Match does not name a version of this resource');
+  return parsed === '*' ? undefined : parsed;
 }

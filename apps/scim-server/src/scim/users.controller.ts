@@ -7,7 +7,6 @@ import {
   CreateScimUserCommand,
   DeleteScimUserCommand,
   type IdentityState,
-  PreconditionFailed,
   ResourceNotFound,
   type ScimUserWriteResult,
   UpdateScimUserCommand,
@@ -22,7 +21,7 @@ import { resolveAttribute } from '@app/scim/schema/resolve';
 import { ScimError } from '@app/scim/scim-error';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
 import { commandContext, Scim, type ScimRequest } from '../infrastructure/request-context';
-import { isUuid, scimPaths } from './scim-paths';
+import { ifMatchRevision, isUuid, scimPaths } from './scim-paths';
 import { listParameters, type Selection, selection } from './scim-query';
 
 const resolveUser = (path: string) => resolveAttribute('User', path);
@@ -98,7 +97,7 @@ export class UsersController {
         id,
         () => ({ attributes, ...(sentActive ? { active } : {}) }),
         commandContext(scim.req, 200),
-        ifMatch(scim),
+        ifMatchRevision(scim.req.headers['if-match']),
       ),
     );
     return this.written(scim, result, query, reply);
@@ -123,7 +122,7 @@ export class UsersController {
           return { attributes, active };
         },
         commandContext(scim.req, 200),
-        ifMatch(scim),
+        ifMatchRevision(scim.req.headers['if-match']),
       ),
     );
     return this.written(scim, result, query, reply);
@@ -133,7 +132,7 @@ export class UsersController {
   @HttpCode(204)
   async remove(@Scim() scim: ScimRequest, @Param('id') id: string) {
     this.assertId(id);
-    await this.commands.execute(new DeleteScimUserCommand(scim.scope, id, commandContext(scim.req, 204), ifMatch(scim)));
+    await this.commands.execute(new DeleteScimUserCommand(scim.scope, id, commandContext(scim.req, 204), ifMatchRevision(scim.req.headers['if-match'])));
   }
 
   private async search(scim: ScimRequest, params: ReturnType<typeof listParameters>) {
@@ -201,11 +200,6 @@ function headerOf(scim: ScimRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function ifMatch(scim: ScimRequest): bigint | undefined {
-  const parsed = parseEtag(headerOf(scim, 'if-match'));
-  if (parsed === 'invalid') throw new PreconditionFailed('If-Match does not name a version of this resource');
-  return parsed === '*' ? undefined : parsed;
-}
 
 function hasKey(body: unknown, name: string): boolean {
   if (typeof body !== 'object' || body === null) return false;
