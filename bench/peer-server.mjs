@@ -30,7 +30,8 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User)
       if (!existing) throw new SCIMMY.Types.Error(404, null, `Resource ${resource.id} not found`);
       const updated = { ...data, id: resource.id, meta: { ...existing.meta, lastModified: now() } };
       if (existing.userName.toLowerCase() !== String(data.userName).toLowerCase()) {
-        if (byUserName.has(String(data.userName).toLowerCase())) throw new SCIMMY.Types.Error(409, 'uniqueness', 'userName taken');
+        if (byUserName.has(String(data.userName).toLowerCase()))
+          throw new SCIMMY.Types.Error(409, 'uniqueness', 'userName taken');
         byUserName.delete(existing.userName.toLowerCase());
         byUserName.set(String(data.userName).toLowerCase(), resource.id);
       }
@@ -58,30 +59,40 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User)
       const id = byUserName.get(eq);
       const found = id ? [users.get(id)] : [];
       resource.constraints = { ...resource.constraints, totalResults: found.length };
-      return found;
+      return startIndex > found.length ? [] : found;
     }
-    if (resource.filter && resource.filter.length) {
-      const all = resource.filter.match([...users.values()]);
-      resource.constraints = { ...resource.constraints, totalResults: all.length };
-      return all.slice(startIndex - 1, startIndex - 1 + count);
-    }
-    resource.constraints = { ...resource.constraints, totalResults: order.length };
-    return order.slice(startIndex - 1, startIndex - 1 + count).map((id) => users.get(id));
+    // Any other filter: SCIMMY's own matcher over every user (not benchmarked), paged by SCIMMY.
+    if (resource.filter && resource.filter.length) return resource.filter.match([...users.values()]);
+    const total = order.length;
+    resource.constraints = { ...resource.constraints, totalResults: total };
+    // SCIMMY's ListResponse slices again from startIndex whenever the array it gets is at least
+    // startIndex long and totalResults != length + startIndex - 1. A page alone is only left
+    // alone when it is shorter than startIndex, so for startIndex <= count hand it the prefix
+    // up to the page's end (at most 2 × count items) and let SCIMMY cut it; a small store
+    // (where the prefix could hit that equality by chance) is handed whole.
+    if (total <= 3 * count) return order.map((id) => users.get(id));
+    const from = startIndex <= count ? 0 : startIndex - 1;
+    return order.slice(from, startIndex - 1 + count).map((id) => users.get(id));
   })
   .degress((resource) => {
     const u = users.get(resource.id);
     if (!u) throw new SCIMMY.Types.Error(404, null, `Resource ${resource.id} not found`);
     users.delete(resource.id);
     byUserName.delete(u.userName.toLowerCase());
+    order.splice(order.indexOf(resource.id), 1);
   });
 
 const app = express();
-// What a capable integrator adds in front of SCIMMY for real IdPs: numeric paging
-// parameters (SCIMMY ignores the strings the router passes through) and Entra's PATCH
-// dialect (capitalised ops, "True"/"False" strings).
+// What a capable integrator adds in front of SCIMMY for real IdPs:
+// - numeric paging parameters: SCIMMY only takes integer startIndex/count, and scimmy-routers'
+//   own cast is lost on Express 5, whose req.query getter parses the URL again on every read
+//   (without this, every list silently answers 20 resources from index 1);
+// - Entra's PATCH dialect: capitalised ops ("Replace") and booleans as strings ("False").
+// Everything else (validation, PATCH, rendering) is SCIMMY's.
 app.use((req, _res, next) => {
   const query = { ...req.query };
-  for (const k of ['startIndex', 'count']) if (typeof query[k] === 'string' && /^\d+$/.test(query[k])) query[k] = Number(query[k]);
+  for (const k of ['startIndex', 'count'])
+    if (typeof query[k] === 'string' && /^\d+$/.test(query[k])) query[k] = Number(query[k]);
   Object.defineProperty(req, 'query', { value: query, writable: true, configurable: true });
   next();
 });
@@ -90,7 +101,8 @@ app.use((req, _res, next) => {
   const ops = req.method === 'PATCH' && Array.isArray(req.body?.Operations) ? req.body.Operations : [];
   for (const op of ops) {
     if (typeof op.op === 'string') op.op = op.op.toLowerCase();
-    if (typeof op.value === 'string' && /^(true|false)$/i.test(op.value) && /active$/i.test(op.path ?? '')) op.value = op.value.toLowerCase() === 'true';
+    if (typeof op.value === 'string' && /^(true|false)$/i.test(op.value) && /active$/i.test(op.path ?? ''))
+      op.value = op.value.toLowerCase() === 'true';
   }
   next();
 });
@@ -98,8 +110,11 @@ app.use(
   '/scim',
   new SCIMMYRouters({
     type: 'bearer',
+    // Absolute meta.location, as ours renders it, so the two answer bodies compare.
+    baseUri: (req) => `http://${req.headers.host}`,
     handler: (request) => {
-      if (request.header('Authorization') !== `Bearer ${TOKEN}`) throw new Error('Authorization not detected!');
+      if (request.header('Authorization') !== `Bearer ${TOKEN}`)
+        throw new Error('Authorization not detected!');
       return 'bench';
     },
   }),

@@ -1,339 +1,492 @@
-// npm run bench [-- --quick] [--users N] [--duration S] [--only ours,peer,ceiling]
-// Starts ours, the peer and the ceiling on loopback with fresh stores, preloads users,
-// drives each phase with autocannon (concurrency 16), prints a table of req/s, p50, p99 and
-// non-2xx with the ratios ours/peer and ours/ceiling, and writes bench/results/latest.json.
-// Only ratios from one run are comparable: the load generator shares the machine.
-import autocannon from 'autocannon';
-import { fork, spawn } from 'node:child_process';
+// npm run bench [-- --quick] [--users N] [--duration S] [--only ours,peer,ceiling] [--help]
+//
+// Starts, in one run, three servers on loopback, each with a fresh store: ours
+// (dist/apps/scim-server), the peer (bench/peer-server.mjs: scimmy + scimmy-routers + express,
+// in memory, indexed) and the ceiling (bench/ceiling-server.mjs: bare node:http, fixed body).
+// Preloads N users into ours and the peer, then for each phase checks that every server
+// answers correctly and drives it with autocannon (16 connections, fixed duration). Ours
+// alone then runs the group, rebuild, peak-RSS and audit-query phases. Prints a progress line
+// per phase (stderr), a table (stdout) and writes bench/results/latest.json. Only ratios from
+// one run compare: the load generator shares the machine with the servers.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seedAuditLog } from './lib/audit-seed.mjs';
+import { parseArgs } from './lib/cli.mjs';
+import { drive, summarise } from './lib/load.mjs';
+import { CheckFailed, PHASES } from './lib/phases.mjs';
+import {
+  installCleanup,
+  keepPath,
+  log,
+  machineBusy,
+  peakRssMiB,
+  ServerUnavailable,
+  settle,
+  startOurs,
+  startScript,
+  stop,
+  tempDir,
+} from './lib/procs.mjs';
+import { machine, ratio, table, writeResults } from './lib/report.mjs';
+import { addMembers, call, GROUP_SCHEMA, preload } from './lib/scim.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(`--${name}`);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const QUICK = flag('quick');
-const USERS = Number(option('users', QUICK ? 2000 : 10000));
-const DURATION = Number(option('duration', QUICK ? 3 : 10));
-const BIG_GROUP = QUICK ? 5000 : 50000;
-const ONLY = new Set(option('only', 'ours,peer,ceiling').split(','));
-const AUDIT_EVENTS = Number(option('audit-events', QUICK ? 100000 : 1000000));
-const CONNECTIONS = 16;
-const children = [];
-const log = (m) => process.stderr.write(`${m}\n`);
+const root = join(here, '..');
 
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-process.on('SIGINT', () => process.exit(130));
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+let opts;
+try {
+  opts = parseArgs(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
 }
+installCleanup();
 
-async function waitFor(url, headers = {}) {
-  for (let i = 0; i < 600; i++) {
-    try {
-      const r = await fetch(url, { headers });
-      if (r.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
+const ctx = { tag: randomBytes(3).toString('hex') };
+const problems = []; // anything that makes the run exit 1: a server that would not run, a failed check
+const warnings = [];
+const rand = (n) => Math.floor(Math.random() * n);
+const fmt = (n) => n.toLocaleString('en-US');
+const running = (servers) => servers.filter((s) => !s.failed && s.child && !s.child.exitInfo);
+const settleMs = opts.quick ? 5_000 : 15_000;
+
+/** Ours, started and preloaded; or { failed } with the reason, never a crash of the run. */
+async function bootOurs() {
+  let ours;
+  try {
+    ours = await startOurs({ root, dataDir: tempDir('bench-ours-'), admin: randomBytes(24).toString('hex') });
+    log(`ours: ready in ${ours.readySeconds.toFixed(1)} s, SCIM base ${ours.origin}${ours.basePath}`);
+    ours.ids = await preload(ours, opts.users, { log });
+    return ours;
+  } catch (err) {
+    if (ours?.child) await stop(ours.child, 2000);
+    const message = err instanceof ServerUnavailable ? err.message : `preloading failed: ${err.message}`;
+    const first = message.split('\n')[0];
+    log(
+      `\nours: NOT RUNNABLE: ${message}\n  Going on with the peer and the ceiling; ours' rows record the error.\n`,
+    );
+    problems.push(`ours not runnable: ${first}`);
+    return { name: 'ours', failed: first };
   }
-  throw new Error(`not ready: ${url}`);
 }
 
-async function startOurs(seed) {
-  const port = await freePort();
-  const admin = randomBytes(24).toString('hex');
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-ours-'));
-  const seeded = seed ? await seed(dataDir) : undefined;
-  const main = join(here, '..', 'dist', 'apps', 'scim-server', 'src', 'main.js');
-  const child = spawn(process.execPath, [main], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN: admin, RATE_LIMIT_PER_MINUTE: '1000000000', LOG_LEVEL: 'warn', MAX_PAYLOAD_BYTES: String(32 * 1024 * 1024), SCIM_MAX_RESULTS: '1000' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}/health/ready`);
-  const r = await fetch(`${url}/api/v1/scim/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"scope":"application"}' });
-  const { scim_api_url, scim_token } = await r.json();
-  return { name: 'ours', base: scim_api_url, token: scim_token, pid: child.pid, url, admin, seeded, child, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+function serverGone(s, during) {
+  if (s.child?.exitInfo && !s.failed) {
+    if (s.logFile) keepPath(s.logFile);
+    s.failed = `server exited (${s.child.exitInfo}) during ${during}${s.logFile ? `; its output: ${s.logFile}` : ''}`;
+    problems.push(`${s.name}: ${s.failed}`);
+    log(`${s.name}: ${s.failed}`);
+  }
+  return s.failed;
 }
 
-async function startScript(name, script, env = {}) {
-  const port = await freePort();
-  const child = fork(join(here, script), { env: { ...process.env, PORT: String(port), ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  children.push(child);
-  await new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`${name} exited ${code}`)));
-  });
-  return { port, pid: child.pid };
-}
-
-async function startPeer() {
-  const token = randomUUID();
-  const { port, pid } = await startScript('peer', 'peer-server.mjs', { PEER_TOKEN: token });
-  return { name: 'peer', base: `http://127.0.0.1:${port}/scim`, token, pid };
-}
-
-async function startCeiling() {
-  const { port, pid } = await startScript('ceiling', 'ceiling-server.mjs');
-  return { name: 'ceiling', base: `http://127.0.0.1:${port}/scim`, token: 'none', pid };
-}
-
-const userBody = (i, prefix = 'bench') => ({
-  schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-  userName: `${prefix}.user.${String(i).padStart(7, '0')}@example.com`,
-  externalId: `${prefix}-ext-${i}`,
-  name: { givenName: 'Bench', familyName: `User ${i}` },
-  emails: [{ value: `${prefix}.user.${String(i).padStart(7, '0')}@example.com`, type: 'work', primary: true }],
-  active: true,
-});
-
-async function call(server, method, path, body) {
-  const r = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/scim+json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function preload(server, count, prefix = 'bench') {
-  const ids = new Array(count);
-  let next = 0;
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < count) {
-        const i = next++;
-        const r = await call(server, 'POST', '/Users', userBody(i, prefix));
-        if (r.status !== 201) throw new Error(`${server.name}: preload ${i} → ${r.status} ${JSON.stringify(r.body)}`);
-        ids[i] = r.body.id;
-        if (i % 5000 === 0 && i > 0) log(`  ${server.name}: preloaded ${i}/${count}`);
-      }
+/** Check, then measure, one phase on one server. */
+async function runPhase(phase, s, servers) {
+  const idle = await settle(running(servers), settleMs);
+  if (idle > 1) log(`[${phase.name}] waited ${idle.toFixed(1)} s for the servers to go idle`);
+  try {
+    const warning = await phase.check(s, ctx);
+    if (warning) {
+      warnings.push(`${phase.name} ${s.name}: ${warning}`);
+      log(`[${phase.name}] ${s.name}: ${warning}`);
+    }
+  } catch (err) {
+    if (serverGone(s, `the ${phase.name} check`)) return { error: s.failed };
+    const message = `${err instanceof CheckFailed ? 'wrong answer' : 'check failed'}: ${err.message}`;
+    problems.push(`${phase.name} ${s.name}: ${message}`);
+    log(`[${phase.name}] ${s.name}: ${message}; not measured`);
+    return { error: message };
+  }
+  log(`[${phase.name}] ${s.name}: answers checked; ${opts.duration} s of load …`);
+  const { summary, detail } = summarise(
+    await drive(s, {
+      request: phase.request(s, ctx),
+      duration: opts.duration,
+      connections: opts.connections,
     }),
   );
-  log(`  ${server.name}: preloaded ${count} users in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return ids;
+  if (serverGone(s, phase.name)) return { error: s.failed };
+  log(
+    `[${phase.name}] ${s.name}: ${fmt(summary.rps)} req/s, p50 ${summary.p50} ms, p99 ${summary.p99} ms, non-2xx ${summary.non2xx}${detail.codes.length ? ` (${detail.codes.join(', ')})` : ''}`,
+  );
+  return summary;
 }
 
-function cannon(server, opts) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: server.base,
-        connections: CONNECTIONS,
-        ...(opts.amount ? { amount: opts.amount } : { duration: DURATION }),
-        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/scim+json' },
-        requests: [{ method: opts.method, setupRequest: opts.setup }],
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
-  });
-}
-
-const summary = (r) => ({ rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx + r.errors });
-const rand = (n) => Math.floor(Math.random() * n);
-
-const PHASES = [
-  {
-    name: 'post-users',
-    run: (s) => {
-      let n = 0;
-      const tag = randomBytes(3).toString('hex');
-      return cannon(s, { method: 'POST', setup: (req) => ({ ...req, path: `${new URL(s.base).pathname}/Users`, body: JSON.stringify(userBody(n++, `post${tag}`)) }) });
-    },
-  },
-  {
-    name: 'filter-username',
-    check: async (s) => {
-      if (s.name === 'ceiling') return;
-      const r = await call(s, 'GET', `/Users?filter=${encodeURIComponent(`userName eq "${userBody(7).userName}"`)}`);
-      if (r.body.totalResults !== 1) throw new Error(`${s.name}: filter returned ${r.body.totalResults}`);
-    },
-    run: (s) => cannon(s, { method: 'GET', setup: (req) => ({ ...req, path: `${new URL(s.base).pathname}/Users?filter=${encodeURIComponent(`userName eq "${userBody(rand(USERS)).userName}"`)}` }) }),
-  },
-  {
-    name: 'get-by-id',
-    run: (s) => cannon(s, { method: 'GET', setup: (req) => ({ ...req, path: `${new URL(s.base).pathname}/Users/${s.ids ? s.ids[rand(s.ids.length)] : 'x'}` }) }),
-  },
-  {
-    name: 'patch-deactivate',
-    run: (s) =>
-      cannon(s, {
-        method: 'PATCH',
-        setup: (req) => ({
-          ...req,
-          path: `${new URL(s.base).pathname}/Users/${s.ids ? s.ids[rand(s.ids.length)] : 'x'}`,
-          body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] }),
-        }),
-      }),
-  },
-  {
-    name: 'put-replace',
-    run: (s) =>
-      cannon(s, {
-        method: 'PUT',
-        setup: (req) => {
-          const i = rand(USERS);
-          const id = s.ids ? s.ids[i] : 'x';
-          return { ...req, path: `${new URL(s.base).pathname}/Users/${id}`, body: JSON.stringify({ ...userBody(i), id, name: { givenName: 'Put', familyName: `User ${i} ${rand(1000)}` }, active: true }) };
-        },
-      }),
-  },
-  {
-    name: 'list-100',
-    check: async (s) => {
-      if (s.name === 'ceiling') return;
-      const r = await call(s, 'GET', '/Users?startIndex=101&count=100');
-      if (r.body.Resources.length !== 100 || r.body.startIndex !== 101) throw new Error(`${s.name}: list returned ${r.body.Resources.length}`);
-    },
-    run: (s) => cannon(s, { method: 'GET', setup: (req) => ({ ...req, path: `${new URL(s.base).pathname}/Users?startIndex=${1 + rand(Math.max(USERS - 100, 1))}&count=100` }) }),
-  },
-];
-
-async function groupPhase(ours, size, poolSize) {
-  const members = await preload(ours, size, `g${size}`);
-  const pool = await preload(ours, poolSize, `pool${size}`);
-  const created = await call(ours, 'POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `bench-${size}-${randomUUID()}` });
-  for (let i = 0; i < members.length; i += 1000) {
-    const r = await call(ours, 'PATCH', `/Groups/${created.body.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: members.slice(i, i + 1000).map((value) => ({ value })) }] });
-    if (r.status !== 204) throw new Error(`group fill → ${r.status}`);
+async function createGroup(ours, displayName, memberIds) {
+  const created = await call(ours, 'POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName });
+  if (created.status !== 201 || typeof created.body?.id !== 'string')
+    throw new CheckFailed(`POST /Groups answered ${created.status} ${created.text.slice(0, 300)}`);
+  const id = created.body.id;
+  let lastNote = Date.now();
+  for (let i = 0; i < memberIds.length; i += 1000) {
+    const r = await call(ours, 'PATCH', `/Groups/${id}`, addMembers(memberIds.slice(i, i + 1000)));
+    if (r.status !== 200 && r.status !== 204)
+      throw new CheckFailed(
+        `PATCH /Groups/${id} adding members ${i}..${i + 999} answered ${r.status} ${r.text.slice(0, 300)}`,
+      );
+    if (Date.now() - lastNote > 5000) {
+      lastNote = Date.now();
+      log(
+        `  ours: group ${displayName}: ${Math.min(i + 1000, memberIds.length)}/${memberIds.length} members`,
+      );
+    }
   }
-  let n = 0;
-  const result = await cannon(ours, {
-    method: 'PATCH',
-    amount: pool.length,
-    setup: (req) => ({
-      ...req,
-      path: `${new URL(ours.base).pathname}/Groups/${created.body.id}`,
-      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: pool[n++ % pool.length] }] }] }),
-    }),
-  });
-  return summary(result);
+  return id;
 }
 
-function peakRssMb(pid) {
+async function memberCount(ours, id) {
+  const r = await call(ours, 'GET', `/Groups/${id}`);
+  if (r.status !== 200)
+    throw new CheckFailed(`GET /Groups/${id} answered ${r.status} ${r.text.slice(0, 300)}`);
+  return Array.isArray(r.body?.members) ? r.body.members.length : undefined;
+}
+
+/** group-add-10 / group-add-50k: latency of adding one new member to a small and a big group. */
+async function groupPhases(ours) {
+  // Half the preloaded users at most: the other half stay out of groups for the audit seed.
+  const adds = Math.min(opts.quick ? 1000 : 5000, Math.floor((ours.ids.length - 10) / 2));
+  const pool = ours.ids.slice(10, 10 + adds); // preloaded users in neither group
+  ours.templateFrom = 10 + adds; // users above this joined no group (the audit seed clones them)
+  const bigLabel = `${fmt(opts.bigGroup)}-member group${opts.quick && opts.bigGroup === 5000 ? ' (--quick: 5,000 instead of 50,000)' : ''}`;
+  log(
+    `[group-add] ours: a 10-member group and a ${bigLabel}; then ${fmt(adds)} PATCHes adding one new member each, to each group`,
+  );
+  const rows = [];
+  let small;
+  for (const [name, size] of [
+    ['group-add-10', 10],
+    ['group-add-50k', opts.bigGroup],
+  ]) {
+    try {
+      const members =
+        size === 10 ? ours.ids.slice(0, 10) : await preload(ours, size, { prefix: `member${ctx.tag}`, log });
+      const group = await createGroup(ours, `bench-${size}-${ctx.tag}`, members);
+      const before = await memberCount(ours, group);
+      if (before !== undefined && before !== size)
+        throw new CheckFailed(`the group reads back with ${before} members, expected ${size}`);
+      await settle(running([ours]), settleMs);
+      log(`[${name}] ours: ${fmt(adds)} single-member adds to the ${fmt(size)}-member group …`);
+      const run = await drive(ours, {
+        amount: adds,
+        connections: opts.connections,
+        request: (n) => ({
+          method: 'PATCH',
+          path: `${ours.basePath}/Groups/${group}`,
+          body: addMembers([pool[n % pool.length]]),
+        }),
+      });
+      if (serverGone(ours, name)) throw new Error(ours.failed);
+      const { summary, detail } = summarise(run);
+      const after = await memberCount(ours, group);
+      const added = run.result['2xx'];
+      if (after !== undefined && after !== size + added)
+        throw new CheckFailed(
+          `after ${added} successful adds the group has ${after} members, expected ${size + added}`,
+        );
+      if (after === undefined)
+        warnings.push(`${name}: GET /Groups/{id} returned no members array; member counts not verified`);
+      const row = { ...summary, groupSize: size };
+      if (size === 10) small = summary;
+      else if (small) row.p50Ratio = ratio(summary.p50, small.p50);
+      log(
+        `[${name}] ours: ${fmt(summary.rps)} req/s, p50 ${summary.p50} ms, p99 ${summary.p99} ms, non-2xx ${summary.non2xx}${detail.codes.length ? ` (${detail.codes.join(', ')})` : ''}${row.p50Ratio !== undefined ? `; p50 ${fmt(size)} / p50 10 = ${row.p50Ratio}` : ''}`,
+      );
+      rows.push({ name, ours: row });
+    } catch (err) {
+      serverGone(ours, name);
+      const message =
+        ours.failed ?? `${err instanceof CheckFailed ? 'wrong answer' : 'failed'}: ${err.message}`;
+      problems.push(`${name} ours: ${message}`);
+      log(`[${name}] ours: ${message}`);
+      rows.push({ name, ours: { error: message, groupSize: size } });
+    }
+  }
+  return rows;
+}
+
+async function admin(ours, method, path, body, timeoutMs = 60_000) {
+  const r = await fetch(`${ours.origin}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${ours.admin}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await r.text();
+  let json;
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
-    return Math.round(kb / 1024);
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, text, body: json };
+}
+
+async function logEvents(ours) {
+  try {
+    const r = await fetch(`${ours.origin}/health/ready`);
+    const head = (await r.json())?.details?.store?.head;
+    return head !== undefined ? Number(head) + 1 : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** rebuild: POST /api/v1/projections/rebuild (all projections) and the events/s it reports. */
+async function rebuildPhase(ours) {
+  await settle(running([ours]), settleMs);
+  log('[rebuild] ours: POST /api/v1/projections/rebuild …');
+  const started = Date.now();
+  const r = await admin(ours, 'POST', '/api/v1/projections/rebuild', {}, 60 * 60_000);
+  const wallSeconds = Math.round((Date.now() - started) / 100) / 10;
+  if (r.status === 404) {
+    log('[rebuild] ours: skipped, the endpoint is missing (404)');
+    return { skipped: 'endpoint missing' };
+  }
+  if (r.status !== 200 && r.status !== 201) {
+    problems.push(`rebuild ours: answered ${r.status}`);
+    return { error: `answered ${r.status} ${r.text.slice(0, 200)}` };
+  }
+  const list = Array.isArray(r.body) ? r.body : (r.body?.results ?? r.body?.projections ?? [r.body]);
+  const projections = list.map((p) => ({
+    projection: p?.projection ?? p?.name,
+    events: Number(p?.events),
+    eventsPerSecond: Number(p?.eventsPerSecond),
+  }));
+  const events = projections.reduce((a, p) => a + (Number.isFinite(p.events) ? p.events : 0), 0);
+  const seconds = projections.reduce(
+    (a, p) => a + (p.eventsPerSecond > 0 && Number.isFinite(p.events) ? p.events / p.eventsPerSecond : 0),
+    0,
+  );
+  const eventsPerSecond =
+    seconds > 0 ? Math.round(events / seconds) : (projections[0]?.eventsPerSecond ?? null);
+  const row = { eventsPerSecond, events, wallSeconds, logEvents: await logEvents(ours), projections };
+  log(
+    `[rebuild] ours: ${fmt(events)} events applied at ${fmt(eventsPerSecond ?? 0)} events/s (as reported; ${projections.map((p) => `${p.projection} ${fmt(p.eventsPerSecond)}/s`).join(', ')}), ${wallSeconds} s wall, log of ${fmt(row.logEvents ?? 0)} events`,
+  );
+  return row;
+}
+
+/** audit-query: GET /api/v1/audit/events?filter=target.id eq "…"&limit=100 over N audited events. */
+async function auditPhase(ours) {
+  if (opts.auditEvents === 0) return { skipped: '--audit-events 0' };
+  const probe = await admin(
+    ours,
+    'GET',
+    `/api/v1/audit/events?limit=1&filter=${encodeURIComponent('target.id eq "probe"')}`,
+  );
+  if (probe.status === 404) {
+    log('[audit-query] ours: skipped, the endpoint is missing (404)');
+    return { skipped: 'endpoint missing' };
+  }
+  if (probe.status !== 200)
+    throw new CheckFailed(`GET /api/v1/audit/events answered ${probe.status} ${probe.text.slice(0, 200)}`);
+  log(
+    `[audit-query] ours: stopping the server to grow its log to ${fmt(opts.auditEvents)} audited events${opts.auditEvents !== 1000000 ? ` (${opts.quick ? '--quick' : '--audit-events'}: not the 1,000,000 of the target)` : ''} …`,
+  );
+  await stop(ours.child, 30_000);
+  const templateUser = (u) => {
+    const m = /^bench\.user\.(\d{7})@example\.com$/.exec(u);
+    return m !== null && Number(m[1]) >= (ours.templateFrom ?? 0);
+  };
+  let seed;
+  try {
+    seed = await seedAuditLog({ root, dataDir: ours.dataDir, target: opts.auditEvents, templateUser, log });
+  } catch (err) {
+    throw new Error(`seeding the log failed: ${err.message}`, { cause: err });
+  }
+  const started = Date.now();
+  const again = await startOurs({
+    root,
+    dataDir: ours.dataDir,
+    admin: ours.admin,
+    readyTimeoutMs: 60 * 60_000,
+    onWaiting: (status, text) => {
+      let detail = '';
+      try {
+        detail = (JSON.parse(text)?.details?.projections?.list ?? [])
+          .map((p) => `${p.name} ${p.position}`)
+          .join(', ');
+      } catch {
+        // not JSON
+      }
+      log(
+        `  ours: starting on the grown log, ${Math.round((Date.now() - started) / 1000)} s (/health/ready: ${status}${detail ? `; ${detail}` : ''})`,
+      );
+    },
+  });
+  Object.assign(ours, { child: again.child, pid: again.pid, origin: again.origin });
+  const startupSeconds = Math.round((Date.now() - started) / 100) / 10;
+  log(`[audit-query] ours: restarted and caught up in ${startupSeconds} s`);
+  const query = (id) => `/api/v1/audit/events?filter=${encodeURIComponent(`target.id eq "${id}"`)}&limit=100`;
+  for (const t of [seed.targets[0], seed.targets[seed.targets.length - 1]]) {
+    const r = await admin(ours, 'GET', query(t.id));
+    const rows = Array.isArray(r.body) ? r.body : (r.body?.events ?? r.body?.items ?? r.body?.Resources);
+    if (r.status !== 200 || !Array.isArray(rows))
+      throw new CheckFailed(`GET ${query(t.id)} answered ${r.status} ${r.text.slice(0, 200)}`);
+    if (rows.length !== t.events || rows.some((e) => e?.target?.id !== t.id))
+      throw new CheckFailed(
+        `the audit query for account ${t.id} returned ${rows.length} events (targets ${[...new Set(rows.map((e) => e?.target?.id))].join(', ')}), expected its ${t.events}`,
+      );
+  }
+  await settle(running([ours]), settleMs);
+  log(`[audit-query] ours: answers checked; ${opts.duration} s of load …`);
+  const auditServer = { name: 'ours', origin: ours.origin, token: ours.admin };
+  const { summary, detail } = summarise(
+    await drive(auditServer, {
+      duration: opts.duration,
+      connections: opts.connections,
+      request: () => ({ method: 'GET', path: query(seed.targets[rand(seed.targets.length)].id) }),
+    }),
+    [95],
+  );
+  log(
+    `[audit-query] ours: ${fmt(summary.rps)} req/s, p50 ${summary.p50} ms, p95 ${summary.p95} ms, p99 ${summary.p99} ms, non-2xx ${summary.non2xx}${detail.codes.length ? ` (${detail.codes.join(', ')})` : ''}`,
+  );
+  return {
+    ...summary,
+    auditedEvents: seed.auditedEvents,
+    logEvents: seed.logEvents,
+    clonedEvents: seed.clonedEvents,
+    seedSeconds: Math.round(seed.seedSeconds * 10) / 10,
+    startupSeconds,
+  };
+}
+
+/** Runs an ours-only phase; a failure is recorded in its row, never ends the run. */
+async function oursOnly(name, ours, fn) {
+  if (ours.failed) return { name, ours: { error: ours.failed } };
+  try {
+    return { name, ours: await fn(ours) };
+  } catch (err) {
+    serverGone(ours, name);
+    const message =
+      ours.failed ?? `${err instanceof CheckFailed ? 'wrong answer' : 'failed'}: ${err.message}`;
+    problems.push(`${name} ours: ${message}`);
+    log(`[${name}] ours: ${message}`);
+    return { name, ours: { error: message } };
+  }
+}
+
+const startedAt = Date.now();
+
 async function main() {
-  log(`benchmark: ${USERS} users, ${DURATION} s per phase, ${CONNECTIONS} connections${QUICK ? ' (quick)' : ''}`);
+  const names = ['ours', 'peer', 'ceiling'].filter((n) => opts.only.has(n));
+  log(
+    `benchmark: ${fmt(opts.users)} users, ${opts.duration} s per phase, ${opts.connections} connections, servers ${names.join(', ')}` +
+      `${opts.quick ? ' (--quick: fewer users, shorter phases, a 5,000-member big group, 50,000 audit events)' : ''}`,
+  );
+  const busy = await machineBusy();
+  if (busy > 0.15) {
+    const w = `other processes kept ${Math.round(busy * 100)} % of the CPUs busy before the run: absolute figures are low and ratios noisier`;
+    warnings.push(w);
+    log(`warning: ${w}`);
+  }
   const servers = [];
-  if (ONLY.has('ours')) servers.push(await startOurs());
-  if (ONLY.has('peer')) servers.push(await startPeer());
-  if (ONLY.has('ceiling')) servers.push(await startCeiling());
-  for (const s of servers) if (s.name !== 'ceiling') s.ids = await preload(s, USERS);
+  let ours;
+  if (opts.only.has('ours')) servers.push((ours = await bootOurs()));
+  let sample;
+  if (ours && !ours.failed) {
+    const r = await call(ours, 'GET', `/Users/${ours.ids[1]}`);
+    if (r.status === 200 && r.body?.id) sample = r.text;
+    else
+      warnings.push(
+        `could not read a user back from ours for the ceiling's body (${r.status}); the ceiling uses its built-in user`,
+      );
+  }
+  if (opts.only.has('peer')) {
+    const token = randomUUID();
+    const peer = {
+      ...(await startScript({
+        name: 'peer',
+        script: join(here, 'peer-server.mjs'),
+        env: { PEER_TOKEN: token },
+      })),
+      basePath: '/scim',
+      token,
+    };
+    log(`peer: listening on ${peer.origin}${peer.basePath}`);
+    peer.ids = await preload(peer, opts.users, { log });
+    servers.push(peer);
+  }
+  if (opts.only.has('ceiling')) {
+    const ceiling = {
+      ...(await startScript({
+        name: 'ceiling',
+        script: join(here, 'ceiling-server.mjs'),
+        env: sample ? { CEILING_USER: sample } : {},
+      })),
+      basePath: '/scim',
+      token: 'ceiling',
+    };
+    ceiling.ids = servers.find((s) => s.ids)?.ids ?? Array.from({ length: opts.users }, () => randomUUID());
+    log(
+      `ceiling: listening on ${ceiling.origin}, answering ${sample ? `ours' user ${ours.ids[1]} (${Buffer.byteLength(sample)} bytes)` : 'its built-in user'}`,
+    );
+    servers.push(ceiling);
+  }
 
   const phases = [];
   for (const phase of PHASES) {
     const row = { name: phase.name };
-    for (const s of servers) {
-      await phase.check?.(s);
-      log(`phase ${phase.name}: ${s.name} …`);
-      row[s.name] = summary(await phase.run(s));
-      log(`phase ${phase.name}: ${s.name} ${row[s.name].rps} req/s, p50 ${row[s.name].p50} ms, p99 ${row[s.name].p99} ms, non-2xx ${row[s.name].non2xx}`);
-    }
-    if (row.ours && row.peer) row.ratioPeer = +(row.ours.rps / Math.max(row.peer.rps, 1)).toFixed(2);
-    if (row.ours && row.ceiling) row.ratioCeiling = +(row.ours.rps / Math.max(row.ceiling.rps, 1)).toFixed(2);
+    for (const s of servers) row[s.name] = s.failed ? { error: s.failed } : await runPhase(phase, s, servers);
+    row.ratioPeer = ratio(row.ours?.rps, row.peer?.rps);
+    row.ratioCeiling = ratio(row.ours?.rps, row.ceiling?.rps);
+    if (row.ours && !row.ours.error)
+      log(`[${phase.name}] ours/peer ${row.ratioPeer ?? '–'}, ours/ceiling ${row.ratioCeiling ?? '–'}`);
     phases.push(row);
   }
 
-  const ours = servers.find((s) => s.name === 'ours');
   if (ours) {
-    log('phase group-add-10 / group-add-50k: ours …');
-    const small = await groupPhase(ours, 10, QUICK ? 500 : 2000);
-    phases.push({ name: 'group-add-10', ours: small });
-    const big = await groupPhase(ours, BIG_GROUP, QUICK ? 500 : 2000);
-    phases.push({ name: 'group-add-50k', ours: { ...big, groupSize: BIG_GROUP, latencyRatio: +(big.p50 / Math.max(small.p50, 0.001)).toFixed(2) } });
-    log(`group add p50: 10 members ${small.p50} ms, ${BIG_GROUP} members ${big.p50} ms`);
-
-    log('phase rebuild: ours …');
-    const rebuild = await fetch(`${ours.url}/api/v1/projections/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${ours.admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ projection: 'scim-users' }) });
-    if (rebuild.status === 200) {
-      const [r] = await rebuild.json();
-      phases.push({ name: 'rebuild', ours: { eventsPerSecond: r.eventsPerSecond, events: r.events } });
-      log(`rebuild: ${r.events} events at ${r.eventsPerSecond} events/s`);
-    } else phases.push({ name: 'rebuild', ours: { skipped: `endpoint answered ${rebuild.status}` } });
-
-    phases.push({ name: 'peak-rss', ours: { rssMb: peakRssMb(ours.pid), users: USERS + 2 * (QUICK ? 500 : 2000) + BIG_GROUP + 10 } });
-    ours.child.kill('SIGTERM');
-
-    // A second server of ours on a log of AUDIT_EVENTS events, written straight into its store.
-    log(`phase audit-query: seeding ${AUDIT_EVENTS} events …`);
-    const { seedAuditLog } = await import('./audit-seed.mjs');
-    const started = Date.now();
-    const auditServer = await startOurs((dir) => seedAuditLog(join(here, '..', 'dist'), dir, AUDIT_EVENTS, log));
-    const buildSeconds = (Date.now() - started) / 1000;
-    const targets = auditServer.seeded;
-    let i = 0;
-    const result = await new Promise((resolve, reject) => {
-      const instance = autocannon(
-        {
-          url: auditServer.url,
-          connections: CONNECTIONS,
-          duration: DURATION,
-          headers: { authorization: `Bearer ${auditServer.admin}` },
-          requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/v1/audit/events?limit=100&until=2999-01-01T00:00:00Z&filter=${encodeURIComponent(`target.id eq "${targets[i++ % targets.length]}"`)}` }) }],
-        },
-        (err, r) => (err ? reject(err) : resolve(r)),
-      );
-      autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
-    });
-    const s = summary(result);
-    phases.push({ name: "audit-query", ours: { ...s, p97_5: result.latency.p97_5, events: AUDIT_EVENTS, startupSeconds: +buildSeconds.toFixed(1) } });
-    log(`audit query by target over ${AUDIT_EVENTS} events: ${s.rps} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms`);
-    auditServer.cleanup();
+    if (ours.failed)
+      for (const name of ['group-add-10', 'group-add-50k'])
+        phases.push({ name, ours: { error: ours.failed } });
+    else phases.push(...(await groupPhases(ours)));
+    phases.push(await oursOnly('rebuild', ours, rebuildPhase));
   }
-
-  const machine = { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-  const report = { machine, date: new Date().toISOString(), users: USERS, quick: QUICK, durationSeconds: DURATION, connections: CONNECTIONS, phases };
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-
-  const rows = [['phase', 'server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'ours/peer', 'ours/ceiling']];
-  for (const p of phases) {
-    for (const name of ['ours', 'peer', 'ceiling']) {
-      const r = p[name];
-      if (!r) continue;
-      if (r.rps === undefined) {
-        rows.push([p.name, name, JSON.stringify(r), '', '', '', '', '']);
-        continue;
+  const rss = { name: 'peak-rss' };
+  for (const s of servers) {
+    if (s.failed) rss[s.name] = { error: s.failed };
+    else {
+      rss[s.name] = { vmHwmMiB: peakRssMiB(s.pid) };
+      if (s.name !== 'ceiling') {
+        const r = await call(s, 'GET', '/Users?startIndex=1&count=1').catch(() => undefined);
+        if (Number.isInteger(r?.body?.totalResults)) rss[s.name].users = r.body.totalResults;
       }
-      rows.push([p.name, name, String(r.rps), String(r.p50), String(r.p99), String(r.non2xx), name === 'ours' && p.ratioPeer !== undefined ? String(p.ratioPeer) : '', name === 'ours' && p.ratioCeiling !== undefined ? String(p.ratioCeiling) : '']);
+      log(
+        `[peak-rss] ${s.name}: VmHWM ${rss[s.name].vmHwmMiB} MiB${rss[s.name].users !== undefined ? ` with ${fmt(rss[s.name].users)} users` : ''}`,
+      );
     }
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
-  console.log(`\nwritten: bench/results/latest.json (${machine.cpus} cpus, ${machine.model}, node ${machine.node})`);
-  ours?.cleanup();
-  process.exit(0);
+  phases.push(rss);
+  for (const s of servers) if (s.name !== 'ours') await stop(s.child, 2000);
+  if (ours) phases.push(await oursOnly('audit-query', ours, auditPhase));
+  if (ours?.child) await stop(ours.child, 30_000);
+
+  const report = {
+    machine: machine(),
+    date: new Date().toISOString(),
+    users: opts.users,
+    quick: opts.quick,
+    phases,
+  };
+  const file = writeResults(join(here, 'results'), report);
+  console.log(`\n${table(phases, { quick: opts.quick })}\n`);
+  console.log(
+    `${fmt(opts.users)} users, ${opts.duration} s phases, ${opts.connections} connections${opts.quick ? ', --quick' : ''}; ${report.machine.cpus} × ${report.machine.model}, ${report.machine.memGiB} GiB, Node ${report.machine.node}`,
+  );
+  console.log(
+    `ratios are ours ÷ peer and ours ÷ ceiling in req/s, from this run only; ${Math.round((Date.now() - startedAt) / 1000)} s in all; written ${file.slice(root.length + 1)}`,
+  );
+  for (const w of warnings) console.log(`warning: ${w}`);
+  for (const p of problems) console.log(`PROBLEM: ${p}`);
+  process.exit(problems.length ? 1 : 0);
 }
 
 main().catch((err) => {
-  console.error(err);
+  log(`benchmark failed: ${err?.stack ?? err}`);
   process.exit(1);
 });

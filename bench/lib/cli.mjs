@@ -1,0 +1,70 @@
+// Command-line options of bench/run.mjs.
+const HELP = `usage: node bench/run.mjs [options]        (npm run bench -- [options] builds first)
+
+  --quick               2,000 users, 3 s phases, a 5,000-member big group, 50,000 audit events
+  --users N             users preloaded into ours and the peer (default 10,000; --quick 2,000)
+  --duration S          seconds per autocannon phase (default 10; --quick 3)
+  --only LIST           servers to run, comma-separated from ours,peer,ceiling (default all three)
+  --big-group N         members of the big group (default 50,000; --quick 5,000)
+  --audit-events N      audited events in the log for audit-query (default 1,000,000;
+                        --quick 50,000; 0 skips the phase)
+  --connections N       autocannon connections (default 16)
+  --help                this text
+`;
+
+export function parseArgs(argv) {
+  const args = [...argv];
+  const known = new Set([
+    'quick',
+    'users',
+    'duration',
+    'only',
+    'big-group',
+    'audit-events',
+    'connections',
+    'help',
+  ]);
+  const flags = new Set();
+  const values = new Map();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n\n${HELP}`);
+    const [name, inline] = a.slice(2).split('=', 2);
+    if (!known.has(name)) throw new Error(`unknown option --${name}\n\n${HELP}`);
+    if (name === 'quick' || name === 'help') {
+      flags.add(name);
+      continue;
+    }
+    const value = inline ?? args[++i];
+    if (value === undefined) throw new Error(`--${name} needs a value`);
+    values.set(name, value);
+  }
+  if (flags.has('help')) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const quick = flags.has('quick');
+  const int = (name, fallback, min) => {
+    if (!values.has(name)) return fallback;
+    const n = Number(String(values.get(name)).replace(/_/g, ''));
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`--${name} must be an integer ≥ ${min} (got ${values.get(name)})`);
+    return n;
+  };
+  const only = (values.get('only') ?? 'ours,peer,ceiling')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of only)
+    if (!['ours', 'peer', 'ceiling'].includes(s))
+      throw new Error(`--only: unknown server ${s} (ours, peer, ceiling)`);
+  return {
+    quick,
+    users: int('users', quick ? 2000 : 10000, 200),
+    duration: int('duration', quick ? 3 : 10, 1),
+    only: new Set(only),
+    bigGroup: int('big-group', quick ? 5000 : 50000, 11),
+    auditEvents: int('audit-events', quick ? 50000 : 1000000, 0),
+    connections: int('connections', 16, 1),
+  };
+}
