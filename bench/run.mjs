@@ -16,6 +16,8 @@ import { parseArgs } from './lib/cli.mjs';
 import { drive, summarise } from './lib/load.mjs';
 import { CheckFailed, PHASES } from './lib/phases.mjs';
 import {
+  cpuSnapshot,
+  foreignShare,
   installCleanup,
   keepPath,
   log,
@@ -50,6 +52,24 @@ const rand = (n) => Math.floor(Math.random() * n);
 const fmt = (n) => n.toLocaleString('en-US');
 const running = (servers) => servers.filter((s) => !s.failed && s.child && !s.child.exitInfo);
 const settleMs = opts.quick ? 5_000 : 15_000;
+
+const allServers = [];
+
+/** autocannon on one server, watching whether other processes took CPU meanwhile. */
+async function measure(label, s, driveOptions, extraPercentiles) {
+  const pids = [process.pid, ...running(allServers).map((x) => x.pid)];
+  const before = cpuSnapshot(pids);
+  const run = await drive(s, driveOptions);
+  const foreign = foreignShare(before, pids);
+  const measured = summarise(run, extraPercentiles);
+  measured.run = run;
+  if (foreign > 0.15) {
+    const w = `other processes used ${Math.round(foreign * 100)} % of the CPUs during ${label}: its figures are low`;
+    warnings.push(w);
+    measured.detail.codes.push(`WARNING: ${w}`);
+  }
+  return measured;
+}
 
 /** Ours, started and preloaded; or { failed } with the reason, never a crash of the run. */
 async function bootOurs() {
@@ -99,13 +119,11 @@ async function runPhase(phase, s, servers) {
     return { error: message };
   }
   log(`[${phase.name}] ${s.name}: answers checked; ${opts.duration} s of load …`);
-  const { summary, detail } = summarise(
-    await drive(s, {
-      request: phase.request(s, ctx),
-      duration: opts.duration,
-      connections: opts.connections,
-    }),
-  );
+  const { summary, detail } = await measure(`${phase.name} ${s.name}`, s, {
+    request: phase.request(s, ctx),
+    duration: opts.duration,
+    connections: opts.connections,
+  });
   if (serverGone(s, phase.name)) return { error: s.failed };
   log(
     `[${phase.name}] ${s.name}: ${fmt(summary.rps)} req/s, p50 ${summary.p50} ms, p99 ${summary.p99} ms, non-2xx ${summary.non2xx}${detail.codes.length ? ` (${detail.codes.join(', ')})` : ''}`,
@@ -167,7 +185,7 @@ async function groupPhases(ours) {
         throw new CheckFailed(`the group reads back with ${before} members, expected ${size}`);
       await settle(running([ours]), settleMs);
       log(`[${name}] ours: ${fmt(adds)} single-member adds to the ${fmt(size)}-member group …`);
-      const run = await drive(ours, {
+      const { summary, detail, run } = await measure(`${name} ours`, ours, {
         amount: adds,
         connections: opts.connections,
         request: (n) => ({
@@ -177,7 +195,6 @@ async function groupPhases(ours) {
         }),
       });
       if (serverGone(ours, name)) throw new Error(ours.failed);
-      const { summary, detail } = summarise(run);
       const after = await memberCount(ours, group);
       const added = run.result['2xx'];
       if (after !== undefined && after !== size + added)
@@ -335,12 +352,14 @@ async function auditPhase(ours) {
   await settle(running([ours]), settleMs);
   log(`[audit-query] ours: answers checked; ${opts.duration} s of load …`);
   const auditServer = { name: 'ours', origin: ours.origin, token: ours.admin };
-  const { summary, detail } = summarise(
-    await drive(auditServer, {
+  const { summary, detail } = await measure(
+    'audit-query ours',
+    auditServer,
+    {
       duration: opts.duration,
       connections: opts.connections,
       request: () => ({ method: 'GET', path: query(seed.targets[rand(seed.targets.length)].id) }),
-    }),
+    },
     [95],
   );
   log(
@@ -385,7 +404,7 @@ async function main() {
     warnings.push(w);
     log(`warning: ${w}`);
   }
-  const servers = [];
+  const servers = allServers;
   let ours;
   if (opts.only.has('ours')) servers.push((ours = await bootOurs()));
   let sample;

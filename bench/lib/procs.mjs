@@ -271,7 +271,9 @@ export async function settle(servers, maxMs = 15_000) {
 function cpuTotals() {
   const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
   const n = f.map(Number);
-  return { idle: n[3] + n[4], total: n.reduce((a, b) => a + b, 0) };
+  // user nice system idle iowait irq softirq steal (guest time is already in user). Interrupt
+  // time is left out of `busy`: loopback traffic of the benchmark itself lands there.
+  return { busy: n[0] + n[1] + n[2], total: n.slice(0, 8).reduce((a, b) => a + b, 0) };
 }
 
 /** Share of all CPUs busy over `ms` (0..1), e.g. with other people's tests, before we start. */
@@ -280,8 +282,28 @@ export async function machineBusy(ms = 1000) {
     const a = cpuTotals();
     await sleep(ms);
     const b = cpuTotals();
-    return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+    return (b.busy - a.busy) / Math.max(1, b.total - a.total);
   } catch {
     return undefined;
   }
+}
+
+/** A reading to pass to `foreignShare` later. */
+export function cpuSnapshot(pids) {
+  try {
+    return { ...cpuTotals(), own: pids.reduce((a, p) => a + (cpuTicks(p) ?? 0), 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Share of all CPUs (0..1) that processes other than `pids` (this harness and its servers)
+ * used since `before`: other people's builds and tests skew a measurement.
+ */
+export function foreignShare(before, pids) {
+  const after = cpuSnapshot(pids);
+  if (!before || !after) return undefined;
+  const busy = after.busy - before.busy;
+  return Math.max(0, busy - (after.own - before.own)) / Math.max(1, after.total - before.total);
 }
