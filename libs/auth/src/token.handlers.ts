@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { EVENT_STORE, type EventStore, StreamNotFoundError } from '@app/event-store';
+import { EVENT_STORE, type EventStore, StreamNotFoundError, timeOrderedId } from '@app/event-store';
 import { CLOCK, type Clock, eventMetadata, ResourceNotFound, UnitOfWork } from '@app/identity';
 import { IssueManagementTokenCommand, IssueScimTokenCommand, type IssuedToken, RevokeTokenCommand } from './token.commands';
 import { type TokenEvent, tokenStream } from './token.events';
@@ -15,7 +14,7 @@ export class IssueScimTokenHandler implements ICommandHandler<IssueScimTokenComm
   ) {}
 
   async execute(c: IssueScimTokenCommand): Promise<IssuedToken> {
-    const id = randomUUID();
+    const id = timeOrderedId();
     const secret = generateSecret(SCIM_TOKEN_PREFIX);
     const event: TokenEvent = {
       type: 'ScimTokenIssued',
@@ -37,7 +36,7 @@ export class IssueManagementTokenHandler implements ICommandHandler<IssueManagem
   ) {}
 
   async execute(c: IssueManagementTokenCommand): Promise<IssuedToken> {
-    const id = randomUUID();
+    const id = timeOrderedId();
     const secret = c.options.secret ?? generateSecret(MANAGEMENT_TOKEN_PREFIX);
     const event: TokenEvent = {
       type: 'ManagementTokenIssued',

@@ -1,6 +1,7 @@
 export * from './event-store.port';
 export * from './errors';
 export * from './event-filter';
+export { timeOrderedId } from './time-ordered-id';
 export { SqliteEventStore } from './sqlite/sqlite-event-store';
 export {
   openSqliteDatabase,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type AppendResult,
   type EventStore,
@@ -7,6 +6,7 @@ import {
   type StreamAppend,
   StreamNotFoundError,
   WrongExpectedRevisionError,
+  timeOrderedId,
 } from '@app/event-store';
 import { UniquenessViolation } from './errors';
 import {
@@ -148,7 +148,7 @@ export class UnitOfWork {
   }
 
   private event(type: string, data: unknown, metadata: JsonObject) {
-    return { id: randomUUID(), type, data: data as JsonObject, metadata };
+    return { id: timeOrderedId(), type, data: data as JsonObject, metadata };
   }
 }
 

@@ -4,7 +4,7 @@ import { randomUUID, createPrivateKey, createPublicKey, type KeyObject } from 'n
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type AuditHandle, generateSigningKey, keyIdOf, signCheckpoint, type SignedCheckpoint } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { EVENT_STORE, type EventStore, type JsonObject } from '@app/event-store';
+import { EVENT_STORE, type EventStore, type JsonObject, timeOrderedId } from '@app/event-store';
 import { eventMetadata, systemContext } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 
@@ -56,7 +56,7 @@ export class AuditSigningService implements OnApplicationBootstrap, OnApplicatio
       );
       await this.store.append(
         `auditCheckpoints-${head.scope}`,
-        [{ id: randomUUID(), type: 'AuditCheckpointSigned', data: signed as unknown as JsonObject, metadata: eventMetadata(systemContext(randomUUID(), randomUUID()), 'instance', signed.time) }],
+        [{ id: timeOrderedId(), type: 'AuditCheckpointSigned', data: signed as unknown as JsonObject, metadata: eventMetadata(systemContext(randomUUID(), randomUUID()), 'instance', signed.time) }],
         'any',
       );
       made.push(signed);

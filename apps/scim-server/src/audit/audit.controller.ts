@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { type AuditHandle, type ChainedEnvelope, ChainVerifier, compileAuditFilter, maskEnvelope } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { EVENT_STORE, type EventStore, type JsonObject } from '@app/event-store';
+import { EVENT_STORE, type EventStore, type JsonObject, timeOrderedId } from '@app/event-store';
 import { eventMetadata, Forbidden, InvalidCommand } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
@@ -64,7 +64,7 @@ export class AuditController {
     await this.ryw.settle();
     const range = this.range(q);
     await this.store.append('audit-exports', [
-      { id: randomUUID(), type: 'AuditExported', data: { format, since: q.since ?? null, until: q.until ?? null, fromPosition: range.from, toPosition: range.to } as JsonObject, metadata: eventMetadata(commandContext(req, 200), 'instance', new Date().toISOString()) },
+      { id: timeOrderedId(), type: 'AuditExported', data: { format, since: q.since ?? null, until: q.until ?? null, fromPosition: range.from, toPosition: range.to } as JsonObject, metadata: eventMetadata(commandContext(req, 200), 'instance', new Date().toISOString()) },
     ], 'any');
     const pages = this.audit.range(range.from, range.to);
     // Streamed a page at a time: an export of millions of events never sits in memory whole.

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { EVENT_STORE, type EventStore, timeOrderedId } from '@app/event-store';
 import { eventMetadata } from '@app/identity';
 import type { MappedError } from './error-mapping';
 import { type AppRequest, commandContext, requestState } from './request-context';
@@ -32,7 +31,7 @@ export class RejectionRecorder {
         `provisioningRejections-${state.scope}`,
         [
           {
-            id: randomUUID(),
+            id: timeOrderedId(),
             type: 'ProvisioningRejected',
             data: {
               scope: state.scope,

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import type { AuditHandle } from '@app/audit';
-import { EVENT_STORE, type EventStore, type JsonObject, type RecordedEvent, StreamNotFoundError } from '@app/event-store';
+import { EVENT_STORE, type EventStore, type JsonObject, type RecordedEvent, StreamNotFoundError, timeOrderedId } from '@app/event-store';
 import {
   type AccountCommand,
   type AccountState,
@@ -178,7 +177,7 @@ export class SupportController {
         scope,
         command: {
           type: 'LinkIdentity',
-          identityId: randomUUID(),
+          identityId: timeOrderedId(),
           scope,
           attributes: { userName: b.userName, ...(b.externalId ? { externalId: b.externalId } : {}) },
           active: true,
@@ -224,7 +223,7 @@ export class SupportController {
     if (p?.kind !== 'management' || p.role !== 'support') return;
     await this.store.append(
       'supportReads',
-      [{ id: randomUUID(), type: 'SupportDataRead', data: { what, ...(subject ? { subject } : {}) } as JsonObject, metadata: eventMetadata(commandContext(req, 200), 'instance', new Date().toISOString()) }],
+      [{ id: timeOrderedId(), type: 'SupportDataRead', data: { what, ...(subject ? { subject } : {}) } as JsonObject, metadata: eventMetadata(commandContext(req, 200), 'instance', new Date().toISOString()) }],
       'any',
     );
   }

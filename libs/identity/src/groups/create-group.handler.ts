@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { EVENT_STORE, type EventStore, timeOrderedId } from '@app/event-store';
 import { ACCESS_LEVELS } from '../access-level';
 import { eventMetadata } from '../event-envelope';
 import { InvalidCommand, ResourceNotFound } from '../errors';
@@ -44,7 +43,7 @@ export class CreateGroupHandler implements ICommandHandler<CreateGroupCommand> {
       throw new InvalidCommand('only a top-level group can verify domains', 'verifiedDomains');
     }
     const role = c.options.defaultMembershipRole ?? 'guest';
-    const id = randomUUID();
+    const id = timeOrderedId();
     const fullPath = parent ? `${parent.fullPath}/${c.path}` : c.path;
     const owner = { stream: groupStream(id), id };
     const claims: Claim[] = [

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { EVENT_STORE, type EventStore, StreamNotFoundError } from '@app/event-store';
+import { EVENT_STORE, type EventStore, StreamNotFoundError, timeOrderedId } from '@app/event-store';
 import { AccountWriter } from '../account-writer';
 import { type CommandContext, eventMetadata } from '../event-envelope';
 import { InvalidCommand, ResourceNotFound } from '../errors';
@@ -48,7 +47,7 @@ export class AddSamlGroupLinkHandler implements ICommandHandler<AddSamlGroupLink
     if (name === '' || name.length > 255) throw new InvalidCommand('samlGroupName is required (at most 255 characters)', 'samlGroupName');
     const group = await this.directory.groupByPath(c.groupPath);
     if (!group) throw new ResourceNotFound('Group', c.groupPath);
-    const linkId = randomUUID();
+    const linkId = timeOrderedId();
     const event: SamlGroupLinkEvent = {
       type: 'SamlGroupLinkAdded',
       data: { linkId, samlGroupName: name, groupId: group.id, accessLevel: c.accessLevel },

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE, type EventStore, StreamNotFoundError } from '@app/event-store';
+import { EVENT_STORE, type EventStore, StreamNotFoundError, timeOrderedId } from '@app/event-store';
 import { type AccountState, evolve } from '../account.decider';
 import { AccountWriter } from '../account-writer';
 import { occurredAtOf } from '../account.repository';
@@ -58,7 +57,7 @@ export class ScimGroupWriter {
     members: readonly string[],
     ctx: CommandContext,
   ): Promise<ScimGroupWriteResult> {
-    const groupId = randomUUID();
+    const groupId = timeOrderedId();
     return retryOnConflict(() =>
       this.write(scope, groupId, { state: initialScimGroupState(), revision: -1n }, ctx, undefined, () => ({
         displayName,

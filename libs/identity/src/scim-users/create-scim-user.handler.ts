@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '@app/event-store';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { AccountState, IdentityState } from '../account.decider';
@@ -78,8 +78,8 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
   }
 
   private async provision(command: CreateScimUserCommand, memo: ReservationMemo): Promise<ScimUserWriteResult> {
-    const accountId = randomUUID();
-    const identityId = randomUUID();
+    const accountId = timeOrderedId();
+    const identityId = timeOrderedId();
     const base = deriveUsername(command.attributes.userName as string);
     const reprovision = await reprovisionContext(this.directory, command.scope);
     for (let n = 0; ; n++) {
@@ -127,7 +127,7 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
       }
     }
     const loaded = await this.writer.repository.load(accountId);
-    const identityId = randomUUID();
+    const identityId = timeOrderedId();
     const result = await this.writer.execute(
       accountId,
       loaded,
