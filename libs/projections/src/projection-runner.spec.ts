@@ -138,4 +138,46 @@ describe('ProjectionRunner', () => {
     expect(tables).toEqual([{ name: 'totals__g2' }]);
     await v2.stop();
   });
+
+  describe('inline on the embedded store', () => {
+    it('a caught-up projection has applied an append, with its checkpoint, when the append resolves', async () => {
+      const runner = new ProjectionRunner(store, db, [totalsProjection()]);
+      await runner.start();
+      expect(await runner.waitFor(-1n, 100)).toBe(true);
+      const r = await store.append('acc-now', [{ id: randomUUID(), type: 'Added', data: { amount: 3 } }], 'no_stream');
+      expect(runner.position).toBe(r.position);
+      expect(runner.handle<Totals>('totals').totals()['acc-now']).toBe(3);
+      const saved = db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get('totals') as { position: number };
+      expect(BigInt(saved.position)).toBe(r.position);
+      await runner.stop();
+    });
+
+    it('an append whose inline apply fails is still acknowledged and stored; the catch-up loop applies it later', async () => {
+      const failOn = { value: undefined as number | undefined };
+      const runner = new ProjectionRunner(store, db, [totalsProjection(1, failOn)]);
+      await runner.start();
+      failOn.value = 42;
+      const r = await store.append('acc-f', [{ id: randomUUID(), type: 'Added', data: { amount: 42 } }], 'no_stream');
+      expect((await store.readStream('acc-f')).map((e) => e.data.amount)).toEqual([42]);
+      expect(runner.position).toBeLessThan(r.position);
+      failOn.value = undefined;
+      expect(await runner.waitFor(r.position, 3000)).toBe(true);
+      expect(runner.handle<Totals>('totals').totals()['acc-f']).toBe(42);
+      await runner.stop();
+    });
+
+    it('a rebuild while appends keep arriving ends with the same rows as the live generation had', async () => {
+      await appendMany(store, 200);
+      const runner = new ProjectionRunner(store, db, [totalsProjection()]);
+      await runner.start();
+      expect(await runner.waitFor(await store.headPosition(), 2000)).toBe(true);
+      const writes = appendMany(store, 200, 10_000);
+      await runner.rebuild('totals');
+      await writes;
+      expect(runner.position).toBe(await store.headPosition());
+      const sum = Object.values(runner.handle<Totals>('totals').totals()).reduce((a, b) => a + b, 0);
+      expect(sum).toBe((199 * 200) / 2 + 200 * 10_000 + (199 * 200) / 2);
+      await runner.stop();
+    });
+  });
 });

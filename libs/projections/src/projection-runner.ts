@@ -1,4 +1,12 @@
-import { type EventStore, type RecordedEvent, StoreUnavailableError, type Subscription, type SubscriptionMessage } from '@app/event-store';
+import {
+  type EventStore,
+  type RecordedEvent,
+  SqliteEventStore,
+  StoreUnavailableError,
+  type Subscription,
+  type SubscriptionMessage,
+} from '@app/event-store';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { type Projection, type ProjectionHandle, tableNamer } from './projection';
 
@@ -38,6 +46,12 @@ const REBUILD_PAGE = 5000;
  * so a crash at any point leaves rows and checkpoint consistent (exactly-once on the
  * embedded store). One subscription feeds all projections; each keeps its own position so
  * projections added later, or rebuilt, catch up without disturbing the others.
+ *
+ * On the embedded store, whose log lives in the read models' own database, projections that
+ * are caught up run inline: they apply each group of appends inside the append transaction
+ * (`SqliteEventStore.setCommitHook`). The log stays the source (what they apply is what a
+ * subscriber would read, checkpoint included); a projection that is behind (new, rebuilt,
+ * or whose inline apply failed) is fed by the catch-up loop from its checkpoint instead.
  */
 export class ProjectionRunner {
   private readonly live = new Map<string, LiveProjection>();
@@ -48,6 +62,9 @@ export class ProjectionRunner {
   private readonly progressListeners = new Set<() => void>();
   private readonly rebuilding = new Map<string, RebuildProgress>();
   private failure?: unknown;
+  /** The embedded store when it shares this database: projections may then run inline. */
+  private readonly inline?: SqliteEventStore;
+  private readonly checkpoint: Statement<[number, number, string, number]>;
 
   constructor(
     private readonly store: EventStore,
@@ -58,6 +75,8 @@ export class ProjectionRunner {
     db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
       name TEXT PRIMARY KEY, version INTEGER NOT NULL, generation INTEGER NOT NULL,
       position INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+    this.checkpoint = db.prepare('UPDATE projection_checkpoints SET position = ?, updated_at = ? WHERE name = ? AND generation = ?');
+    if (store instanceof SqliteEventStore && store.db === db) this.inline = store;
   }
 
   /** Opens each projection's current generation, rebuilding those whose version changed. */
@@ -84,11 +103,14 @@ export class ProjectionRunner {
         onRebuild?.({ projection: projection.name, position: -1n, head: await this.store.headPosition(), events: 0, eventsPerSecond: 0, done: false });
       }
     }
+    if (this.inline && !this.loop) this.inline.setCommitHook((events, headBefore) => this.applyInline(events, headBefore));
     this.loop ??= this.run();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.inline?.setCommitHook(undefined);
+    this.inline?.wake();
     await this.subscription?.unsubscribe();
     await this.loop;
   }
@@ -284,9 +306,6 @@ export class ProjectionRunner {
   }
 
   private async run(): Promise<void> {
-    const checkpoint = this.db.prepare(
-      'UPDATE projection_checkpoints SET position = ?, updated_at = ? WHERE name = ? AND generation = ?',
-    );
     const flush = (batch: RecordedEvent[]) => {
       if (batch.length === 0) return;
       const last = batch[batch.length - 1].position;
@@ -296,18 +315,18 @@ export class ProjectionRunner {
           for (const e of batch) {
             if (e.position > p.position && (!p.types || p.types.has(e.type))) p.handle.apply(e);
           }
-          checkpoint.run(Number(last), Date.now(), p.projection.name, p.generation);
+          this.checkpoint.run(Number(last), Date.now(), p.projection.name, p.generation);
         }
       })();
       for (const p of this.live.values()) if (p.position < last) p.position = last;
       batch.length = 0;
-      for (const l of [...this.progressListeners]) l();
+      this.progressed();
     };
     let backoff = 100;
     while (!this.stopping) {
       const batch: RecordedEvent[] = [];
       try {
-        await this.follow(batch, flush);
+        await (this.inline ? this.catchUp(this.inline, flush) : this.follow(batch, flush));
         backoff = 100;
       } catch (err) {
         // A store outage or a failing projection: keep what was committed, resume from the
@@ -347,6 +366,60 @@ export class ProjectionRunner {
       }
     }
     flush(batch);
+  }
+
+  /**
+   * Inside the append transaction: applies the new events to every projection that had
+   * applied everything before them, with their checkpoints, in a savepoint of its own. A
+   * failure rolls back only the projections' part; the catch-up loop then retries them from
+   * their checkpoints (and pauses with the error, as it would for any batch).
+   */
+  private applyInline(events: readonly RecordedEvent[], headBefore: bigint): (() => void) | void {
+    const last = events[events.length - 1].position;
+    const current = [...this.live.values()].filter((p) => p.position === headBefore);
+    if (current.length === 0) return undefined;
+    try {
+      this.db.transaction(() => {
+        const now = Date.now();
+        for (const p of current) {
+          for (const e of events) if (!p.types || p.types.has(e.type)) p.handle.apply(e);
+          this.checkpoint.run(Number(last), now, p.projection.name, p.generation);
+        }
+      })();
+    } catch (err) {
+      this.failure = err;
+      this.log(`inline projection failed, the catch-up loop takes over: ${(err as Error).message}`);
+      return undefined;
+    }
+    return () => {
+      for (const p of current) {
+        // A rebuild may have switched generations meanwhile; only the handle applied moves on.
+        if (this.live.get(p.projection.name) === p) p.position = last;
+      }
+      this.progressed();
+    };
+  }
+
+  /** The embedded store's loop: feeds projections that are behind; inline commits do the rest. */
+  private async catchUp(store: SqliteEventStore, flush: (b: RecordedEvent[]) => void): Promise<void> {
+    while (!this.stopping) {
+      const head = store.headSync();
+      const from = this.position;
+      if (from < head) {
+        const upTo = from + BigInt(BATCH) < head ? from + BigInt(BATCH) : head;
+        flush(store.readRangeSync(from, upTo, undefined));
+        // Let requests in between pages while a long catch-up runs.
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      this.caughtUp = true;
+      this.failure = undefined;
+      await store.waitForAppend(1000);
+    }
+  }
+
+  private progressed(): void {
+    for (const l of [...this.progressListeners]) l();
   }
 }
 

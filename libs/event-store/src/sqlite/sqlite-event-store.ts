@@ -47,6 +47,14 @@ interface EventRow {
   recorded_at: number;
 }
 
+/**
+ * Runs inside an append transaction, after its events are written, with those events (as a
+ * subscriber would read them) and the head position before them. Whatever it writes commits
+ * or rolls back with the events. It returns what to do once the commit is durable. It must
+ * handle its own failures: the store ignores a throw (the events still commit).
+ */
+export type CommitHook = (events: readonly RecordedEvent[], headBefore: bigint) => (() => void) | void;
+
 interface PendingAppend {
   readonly appends: readonly StreamAppend[];
   readonly resolve: (r: AppendResult) => void;
@@ -81,9 +89,11 @@ export class SqliteEventStore implements EventStore {
   };
   /** Filtered SQL differs only by the number of prefixes and types, so few shapes ever exist. */
   private readonly filteredStatements = new Map<string, Statement<unknown[], EventRow>>();
-  private readonly appendTx: (appends: readonly StreamAppend[]) => AppendResult;
-  private readonly groupTx: (batch: PendingAppend[]) => void;
+  private readonly groupTx: (batch: PendingAppend[]) => (() => void) | void;
   private pending: PendingAppend[] = [];
+  private commitHook?: CommitHook;
+  /** Events inserted by the transaction in progress, collected only while a hook is set. */
+  private recording?: RecordedEvent[];
   private readonly waiters = new Set<() => void>();
   private closed = false;
 
@@ -118,20 +128,51 @@ export class SqliteEventStore implements EventStore {
       for (const a of appends) last = this.appendOne(a.streamId, a.events, a.expectedRevision);
       return last as AppendResult;
     });
-    this.appendTx = (appends) => tx.immediate(appends);
     // Group commit: appends that arrive in the same turn of the event loop share one
     // transaction; each runs in its own savepoint (better-sqlite3 nests transactions that
     // way), so one append's conflict never affects another's outcome.
     const group = db.transaction((batch: PendingAppend[]) => {
+      const head = this.startRecording();
       for (const item of batch) {
+        const mark = this.recording?.length ?? 0;
         try {
           item.result = tx(item.appends);
         } catch (err) {
           item.error = err;
+          // Its savepoint rolled back: its events are not in the log.
+          if (this.recording) this.recording.length = mark;
         }
       }
+      return this.endRecording(head);
     });
     this.groupTx = (batch) => group.immediate(batch);
+  }
+
+  /**
+   * Lets read models that live in this database apply new events in the append transaction
+   * itself (inline projections): one commit per group instead of two, no re-read of what was
+   * just written, and queries see a write as soon as it is acknowledged.
+   */
+  setCommitHook(hook: CommitHook | undefined): void {
+    this.commitHook = hook;
+  }
+
+  private startRecording(): bigint {
+    if (!this.commitHook) return -1n;
+    this.recording = [];
+    return this.headSync();
+  }
+
+  private endRecording(headBefore: bigint): (() => void) | void {
+    const events = this.recording;
+    this.recording = undefined;
+    if (!this.commitHook || !events || events.length === 0) return undefined;
+    try {
+      return this.commitHook(events, headBefore);
+    } catch {
+      // The hook's own failure handling already ran; the events commit regardless.
+      return undefined;
+    }
   }
 
   append(streamId: string, events: readonly EventData[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
@@ -156,26 +197,22 @@ export class SqliteEventStore implements EventStore {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
+    let afterCommit: (() => void) | void;
     try {
       this.assertOpen();
-      this.groupTx(batch);
+      afterCommit = this.groupTx(batch);
     } catch (err) {
+      this.recording = undefined;
       for (const item of batch) item.reject(err);
       return;
     }
+    // Before the callers resume, so that what they read next already includes their write.
+    afterCommit?.();
     for (const item of batch) {
       if (item.error !== undefined) item.reject(item.error);
       else item.resolve(item.result as AppendResult);
     }
     this.notify();
-  }
-
-  /** Synchronous append for callers that already run inside a SQLite transaction. */
-  appendMultiSync(appends: readonly StreamAppend[]): AppendResult {
-    this.assertOpen();
-    const result = this.appendTx(appends);
-    this.notify();
-    return result;
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -301,17 +338,14 @@ export class SqliteEventStore implements EventStore {
     for (const e of events) {
       revision += 1;
       try {
-        const info = this.stmt.insert.run(
-          null,
-          streamId,
-          revision,
-          e.id,
-          e.type,
-          JSON.stringify(e.data),
-          JSON.stringify(e.metadata ?? {}),
-          recordedAt,
-        );
+        const data = JSON.stringify(e.data);
+        const metadata = JSON.stringify(e.metadata ?? {});
+        const info = this.stmt.insert.run(null, streamId, revision, e.id, e.type, data, metadata, recordedAt);
         position = Number(info.lastInsertRowid);
+        // Parsed back from the stored text, so the hook sees exactly what a reader would.
+        this.recording?.push(
+          toRecorded({ position, stream_id: streamId, revision, event_id: e.id, type: e.type, data, metadata, recorded_at: recordedAt }),
+        );
       } catch (err) {
         // A later event id of the batch is already stored: a partial overlap is a conflict.
         if (isUniqueViolation(err)) throw new WrongExpectedRevisionError(streamId, expected, BigInt(current));
