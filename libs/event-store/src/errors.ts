@@ -18,7 +18,15 @@ export class WrongExpectedRevisionError extends EventStoreError {
 
 export class StreamNotFoundError extends EventStoreError {
   constructor(readonly streamId: string) {
-    super(`Stream ${streamId} not found`);
+    // An answer, not a fault: most reads of a create find no reservation stream, and a stack
+    // trace (with its async frames) would cost more than the read itself.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(`Stream ${streamId} not found`);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 }
 

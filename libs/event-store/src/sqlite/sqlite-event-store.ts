@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { StoreUnavailableError, StreamNotFoundError, UnsupportedOperationError, WrongExpectedRevisionError } from '../errors';
+import { StreamExistenceFilter } from './stream-existence-filter';
 import type {
   AppendResult,
   EventData,
@@ -95,6 +96,7 @@ export class SqliteEventStore implements EventStore {
   /** Events inserted by the transaction in progress, collected only while a hook is set. */
   private recording?: RecordedEvent[];
   private readonly waiters = new Set<() => void>();
+  private readonly streams: StreamExistenceFilter;
   private closed = false;
 
   constructor(
@@ -102,6 +104,9 @@ export class SqliteEventStore implements EventStore {
     private readonly options: { readonly closeDatabase?: boolean } = {},
   ) {
     migrate(db);
+    const streamIds = db.prepare<[], string>('SELECT DISTINCT stream_id FROM events').pluck();
+    const head = (db.prepare('SELECT MAX(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
+    this.streams = new StreamExistenceFilter(head, () => streamIds.iterate());
     this.stmt = {
       currentRevision: db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       byEventId: db.prepare('SELECT stream_id, revision, position FROM events WHERE event_id = ?'),
@@ -221,6 +226,7 @@ export class SqliteEventStore implements EventStore {
 
   readStreamSync(streamId: string, options: ReadStreamOptions = {}): RecordedEvent[] {
     this.assertOpen();
+    if (!this.streams.mightExist(streamId)) throw new StreamNotFoundError(streamId);
     const max = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     const rows =
       options.direction === 'backwards'
@@ -320,7 +326,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private appendOne(streamId: string, events: readonly EventData[], expected: ExpectedRevision): AppendResult {
-    const current = this.stmt.currentRevision.get(streamId)?.revision ?? -1;
+    const current = this.streams.mightExist(streamId) ? (this.stmt.currentRevision.get(streamId)?.revision ?? -1) : -1;
 
     if (events.length > 0) {
       const existing = this.stmt.byEventId.get(events[0].id);
@@ -333,6 +339,7 @@ export class SqliteEventStore implements EventStore {
       return { nextExpectedRevision: BigInt(current), position: this.headSync() };
     }
     const recordedAt = Date.now();
+    if (current === -1) this.streams.add(streamId);
     let revision = current;
     let position = 0;
     for (const e of events) {
