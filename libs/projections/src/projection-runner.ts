@@ -173,40 +173,80 @@ export class ProjectionRunner {
   }
 
   /**
-   * Rebuilds one projection (or all) from position 0 into a fresh generation while the
-   * current one keeps serving, then switches in one transaction.
+   * Rebuilds one projection (or all) from position 0 into fresh generations while the current
+   * ones keep serving, then switches. All of them are built in one shared pass over the log:
+   * each page is read and decoded once and offered to every projection being rebuilt. Each
+   * result reports the events that pass read and its rate (the same for every projection).
    */
   async rebuild(name: string | 'all', onProgress?: (p: RebuildProgress) => void): Promise<RebuildProgress[]> {
-    const targets = name === 'all' ? [...this.live.values()] : [this.live.get(name)].filter((p) => p !== undefined);
-    if (targets.length === 0) throw new Error(`Unknown projection ${name}`);
-    const results: RebuildProgress[] = [];
-    for (const current of targets) {
-      const { projection } = current;
-      if (this.rebuilding.has(projection.name)) throw new Error(`${projection.name} is already rebuilding`);
-      const generation = current.generation + 1;
-      const started = Date.now();
-      let last: RebuildProgress | undefined;
-      let position = await this.buildGeneration(projection, generation, (p) => {
-        last = p;
-        onProgress?.(p);
-      });
-      // Close the gap to the live subscription, then switch while nothing else can run.
-      while (position < current.position) {
-        position = await this.applyPage(projection, generation, position);
-      }
-      this.switchTo(projection, generation, position, current.generation);
-      const seconds = Math.max((Date.now() - started) / 1000, 1e-3);
-      const events = last?.events ?? 0;
-      results.push({
-        projection: projection.name,
-        position,
-        head: position,
-        events,
-        eventsPerSecond: Math.round(events / seconds),
-        done: true,
-      });
+    const currents = name === 'all' ? [...this.live.values()] : [this.live.get(name)].filter((p) => p !== undefined);
+    if (currents.length === 0) throw new Error(`Unknown projection ${name}`);
+    for (const c of currents) {
+      if (this.rebuilding.has(c.projection.name)) throw new Error(`${c.projection.name} is already rebuilding`);
     }
-    return results;
+    const targets = currents.map((current) => {
+      const generation = current.generation + 1;
+      const t = tableNamer(current.projection, generation);
+      this.db.transaction(() => {
+        for (const table of current.projection.tables) this.db.exec(`DROP TABLE IF EXISTS "${t(table)}"`);
+        current.projection.create(this.db, t);
+      })();
+      const types = current.projection.eventTypes ? new Set(current.projection.eventTypes) : undefined;
+      return { current, generation, handle: current.projection.open(this.db, t), types };
+    });
+    // The store filters by type only when every projection being rebuilt names its types.
+    const eventTypes = targets.every((t) => t.types)
+      ? [...new Set(targets.flatMap((t) => [...(t.types as Set<string>)]))]
+      : undefined;
+    const started = Date.now();
+    let position = -1n;
+    let events = 0;
+    let head = await this.store.headPosition();
+    const progress = (done: boolean): RebuildProgress[] => {
+      const seconds = Math.max((Date.now() - started) / 1000, 1e-3);
+      return targets.map(({ current }) => {
+        const p = { projection: current.projection.name, position, head, events, eventsPerSecond: Math.round(events / seconds), done };
+        this.rebuilding.set(current.projection.name, p);
+        onProgress?.(p);
+        return p;
+      });
+    };
+    try {
+      // Close the gap to the live generations too (inline commits keep moving them), then
+      // switch while nothing else can run: no await between the last check and the switch.
+      const target = () => targets.reduce((max, t) => (t.current.position > max ? t.current.position : max), head);
+      while (position < target()) {
+        const readHead = await this.store.headPosition();
+        // Reads start at the last position applied (inclusive, a real position on every
+        // store: EventStoreDB's are sparse, so `position + 1` may name no event) and skip it.
+        const page = (
+          await this.store.readAll({
+            ...(position >= 0n ? { fromPosition: position } : {}),
+            maxCount: REBUILD_PAGE,
+            ...(eventTypes ? { filter: { eventTypes } } : {}),
+          })
+        ).filter((e) => e.position > position);
+        if (page.length === 0) {
+          // Nothing these projections read up to `readHead`: they are built up to there.
+          if (readHead <= position) break;
+          position = readHead;
+          continue;
+        }
+        this.db.transaction(() => {
+          for (const e of page) {
+            for (const t of targets) if (!t.types || t.types.has(e.type)) t.handle.apply(e);
+          }
+        })();
+        events += page.length;
+        position = page[page.length - 1].position;
+        head = readHead > position ? readHead : position;
+        progress(false);
+      }
+      for (const t of targets) this.switchTo(t.current.projection, t.generation, position, t.current.generation);
+      return progress(true);
+    } finally {
+      for (const t of targets) this.rebuilding.delete(t.current.projection.name);
+    }
   }
 
   private attach(projection: Projection, generation: number, position: bigint): void {
@@ -219,68 +259,6 @@ export class ProjectionRunner {
       handle: projection.open(this.db, t),
       types: projection.eventTypes ? new Set(projection.eventTypes) : undefined,
     });
-  }
-
-  private async buildGeneration(
-    projection: Projection,
-    generation: number,
-    onProgress?: (p: RebuildProgress) => void,
-  ): Promise<bigint> {
-    const t = tableNamer(projection, generation);
-    this.db.transaction(() => {
-      for (const table of projection.tables) this.db.exec(`DROP TABLE IF EXISTS "${t(table)}"`);
-      projection.create(this.db, t);
-    })();
-    const handle = projection.open(this.db, t);
-    const types = projection.eventTypes ? new Set(projection.eventTypes) : undefined;
-    const started = Date.now();
-    let position = -1n;
-    let events = 0;
-    let head = await this.store.headPosition();
-    const report = (done: boolean) => {
-      const seconds = Math.max((Date.now() - started) / 1000, 1e-3);
-      const p = { projection: projection.name, position, head, events, eventsPerSecond: Math.round(events / seconds), done };
-      this.rebuilding.set(projection.name, p);
-      onProgress?.(p);
-    };
-    try {
-      while (position < head) {
-        // The store filters by type, so events the projection ignores are never decoded.
-        // Reads start at the last position applied (inclusive, a real position on every
-        // store: EventStoreDB's are sparse, so `position + 1` may name no event) and skip it.
-        const page = (
-          await this.store.readAll({
-            ...(position >= 0n ? { fromPosition: position } : {}),
-            maxCount: REBUILD_PAGE,
-            ...(projection.eventTypes ? { filter: { eventTypes: projection.eventTypes } } : {}),
-          })
-        ).filter((e) => e.position > position);
-        if (page.length === 0) break;
-        this.db.transaction(() => {
-          for (const e of page) if (!types || types.has(e.type)) handle.apply(e);
-        })();
-        events += page.length;
-        position = page[page.length - 1].position;
-        report(false);
-        if (position >= head) head = await this.store.headPosition();
-      }
-      report(true);
-      return position;
-    } finally {
-      this.rebuilding.delete(projection.name);
-    }
-  }
-
-  private async applyPage(projection: Projection, generation: number, from: bigint): Promise<bigint> {
-    const handle = projection.open(this.db, tableNamer(projection, generation));
-    const page = (await this.store.readAll({ ...(from >= 0n ? { fromPosition: from } : {}), maxCount: REBUILD_PAGE })).filter(
-      (e) => e.position > from,
-    );
-    if (page.length === 0) return from;
-    this.db.transaction(() => {
-      for (const e of page) if (!projection.eventTypes || projection.eventTypes.includes(e.type)) handle.apply(e);
-    })();
-    return page[page.length - 1].position;
   }
 
   private switchTo(projection: Projection, generation: number, position: bigint, oldGeneration?: number): void {
