@@ -6,11 +6,12 @@ import { AuthService, tokensProjection, type TokensHandle } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { createEventStore, EVENT_STORE, type EventStore } from '@app/event-store';
 import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { WalCheckpointer } from '@app/event-store/sqlite/wal-checkpointer';
 import { AccountWriter, CLOCK, type Clock, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
 import { accountsProjection, groupsProjection, ReadModelDirectory, scimGroupsProjection, scimUsersProjection } from '@app/read-models';
 import { Metrics } from '../metrics/metrics';
-import { AUTH_SERVICE, RAW_EVENT_STORE, SQLITE_DB } from './tokens';
+import { AUTH_SERVICE, RAW_EVENT_STORE, SQLITE_DB, WAL_CHECKPOINTER } from './tokens';
 
 export const PROJECTIONS = [scimUsersProjection, scimGroupsProjection, groupsProjection, accountsProjection, tokensProjection, auditProjection, identifierHistoryProjection];
 
@@ -35,6 +36,11 @@ export function coreProviders(config: AppConfig): Provider[] {
         registerSqlFunctions(db);
         return db;
       },
+    },
+    {
+      provide: WAL_CHECKPOINTER,
+      inject: [SQLITE_DB],
+      useFactory: (db: SqliteDb): Promise<WalCheckpointer> => WalCheckpointer.start(db, db.name),
     },
     {
       provide: RAW_EVENT_STORE,

@@ -7,7 +7,8 @@ import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { systemContext } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { randomUUID } from 'node:crypto';
-import { RAW_EVENT_STORE, SQLITE_DB } from './tokens';
+import type { WalCheckpointer } from '@app/event-store/sqlite/wal-checkpointer';
+import { RAW_EVENT_STORE, SQLITE_DB, WAL_CHECKPOINTER } from './tokens';
 
 /**
  * Starts the projections before the server takes requests, creates the first admin token
@@ -26,6 +27,7 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(RAW_EVENT_STORE) private readonly store: EventStore,
     @Inject(SQLITE_DB) private readonly db: SqliteDb,
+    @Inject(WAL_CHECKPOINTER) private readonly checkpointer: WalCheckpointer,
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
     private readonly commands: CommandBus,
@@ -74,6 +76,7 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
     clearTimeout(this.retryTimer);
     await this.runner.stop();
     await this.store.close();
+    await this.checkpointer.stop();
     if (this.db.open) this.db.close();
   }
 }
