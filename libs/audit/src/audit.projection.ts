@@ -4,7 +4,7 @@ import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
 import { type AuditEnvelope, isAudited, toAuditEnvelope } from './audit-envelope';
 import type { SignedCheckpoint } from './checkpoint';
-import { chainHash, GENESIS } from './hash-chain';
+import { canonical, chainHashOfCanonical, GENESIS } from './hash-chain';
 
 /** An envelope as stored and exported: with its place in its scope's hash chain. */
 export interface ChainedEnvelope extends AuditEnvelope {
@@ -94,7 +94,9 @@ export const auditProjection: Projection<AuditHandle> = {
         if (!isAudited(event)) return;
         const env = toAuditEnvelope(event);
         const current = (head.get(env.scope) as { hash: string; count: number } | undefined) ?? { hash: GENESIS, count: 0 };
-        const hash = chainHash(current.hash, env);
+        // Stored in its canonical form: one serialisation serves both the hash and the row.
+        const text = canonical(env);
+        const hash = chainHashOfCanonical(current.hash, text);
         const actor = env.actor as { kind?: string; tokenId?: string };
         insert.run({
           position: Number(event.position),
@@ -109,7 +111,7 @@ export const auditProjection: Projection<AuditHandle> = {
           outcome: env.outcome,
           correlation_id: env.correlationId ?? null,
           recorded_ms: event.recordedAt.getTime(),
-          envelope: JSON.stringify(env),
+          envelope: text,
           prev_hash: current.hash,
           hash,
         });

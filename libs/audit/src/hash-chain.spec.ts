@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { canonical, chainHash, GENESIS } from './hash-chain';
 
 describe('RFC 8785 canonical JSON', () => {
@@ -9,6 +10,18 @@ describe('RFC 8785 canonical JSON', () => {
     [{ skipped: undefined, kept: 1 }, '{"kept":1}'],
   ])('%j', (value, expected) => {
     expect(canonical(value)).toBe(expected);
+  });
+  it('carries the same data as JSON and does not depend on the order keys were written in', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = canonical(value);
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+        const reversed = JSON.parse(JSON.stringify(value), (_k, v: unknown) =>
+          v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+        ) as unknown;
+        expect(canonical(reversed)).toBe(text);
+      }),
+    );
   });
   it('refuses values JSON cannot carry', () => {
     expect(() => canonical(Number.NaN)).toThrow();
