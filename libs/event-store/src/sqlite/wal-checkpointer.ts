@@ -1,12 +1,11 @@
-import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 
 export interface WalCheckpointerOptions {
   /** How often the worker copies committed WAL frames into the database file. */
   readonly intervalMs?: number;
-  /** Above this WAL size the writer checkpoints itself, so the file cannot grow without bound. */
-  readonly maxWalBytes?: number;
+  /** WAL frames past which the writer finishes a pass itself, so that the WAL can rewind. */
+  readonly rewindFrames?: number;
 }
 
 // The worker's whole program. A string rather than a file so that it runs the same from the
@@ -17,12 +16,17 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.filename, { fileMustExist: true });
 const run = () => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    return r;
   } catch {
     // Busy or closing: the next tick tries again.
+    return undefined;
   }
 };
-const timer = setInterval(run, workerData.intervalMs);
+const timer = setInterval(() => {
+  const r = run();
+  if (r && r.log >= workerData.rewindFrames) parentPort.postMessage(r);
+}, workerData.intervalMs);
 parentPort.on('message', (m) => {
   if (m !== 'stop') return;
   clearInterval(timer);
@@ -45,16 +49,18 @@ export class WalCheckpointer {
   private constructor(
     private readonly db: Database,
     private readonly worker: Worker,
-    private readonly walFile: string,
-    private readonly maxWalBytes: number,
-    private readonly guard: NodeJS.Timeout,
   ) {}
 
   /** Starts the worker, then turns the connection's own auto-checkpoint off. */
   static async start(db: Database, filename: string, options: WalCheckpointerOptions = {}): Promise<WalCheckpointer> {
     const worker = new Worker(WORKER, {
       eval: true,
-      workerData: { driver: require.resolve('better-sqlite3'), filename, intervalMs: options.intervalMs ?? 100 },
+      workerData: {
+        driver: require.resolve('better-sqlite3'),
+        filename,
+        intervalMs: options.intervalMs ?? 100,
+        rewindFrames: options.rewindFrames ?? 2048,
+      },
     });
     worker.unref();
     await new Promise<void>((resolve, reject) => {
@@ -62,34 +68,35 @@ export class WalCheckpointer {
       worker.once('error', reject);
     });
     db.pragma('wal_autocheckpoint = 0');
-    const maxWalBytes = options.maxWalBytes ?? 256 * 1024 * 1024;
-    const walFile = `${filename}-wal`;
-    let self: WalCheckpointer | undefined = undefined;
-    const guard = setInterval(() => self?.bound(), 2000);
-    guard.unref();
-    self = new WalCheckpointer(db, worker, walFile, maxWalBytes, guard);
+    const self = new WalCheckpointer(db, worker);
+    worker.on('message', (m: unknown) => {
+      if (typeof m === 'object' && m !== null && 'log' in m) self.finishPass();
+    });
     return self;
   }
 
   /**
-   * Under a write load that never pauses, passive checkpoints may never find the WAL fully
-   * copied, and SQLite only rewinds a WAL that is. Past the bound, the writer waits once.
+   * SQLite rewinds the WAL only once a checkpoint has copied every frame in it, and under a
+   * write load that never pauses the worker's passes never catch the last frames. When the
+   * WAL has grown long, the writer itself copies the few frames written since the worker's
+   * pass (the rest are done), so its next transaction starts the WAL over. A long WAL costs
+   * every page look-up a walk through its index, and disk space.
    */
-  private bound(): void {
+  private finishPass(): void {
     if (!this.db.open) return;
-    let size: number;
     try {
-      size = statSync(this.walFile).size;
+      this.db.pragma('wal_checkpoint(PASSIVE)');
     } catch {
-      return;
+      // Busy (the worker is in a pass): it will ask again.
     }
-    if (size > this.maxWalBytes) this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.guard);
     const stopped = new Promise<void>((resolve) => {
-      this.worker.once('message', () => resolve());
+      const done = (m: unknown) => {
+        if (m === 'stopped') resolve();
+      };
+      this.worker.on('message', done);
       this.worker.once('exit', () => resolve());
     });
     this.worker.postMessage('stop');
