@@ -273,14 +273,23 @@ async function rebuildPhase(ours) {
     events: Number(p?.events),
     eventsPerSecond: Number(p?.eventsPerSecond),
   }));
-  const events = projections.reduce((a, p) => a + (Number.isFinite(p.events) ? p.events : 0), 0);
-  const seconds = projections.reduce(
-    (a, p) => a + (p.eventsPerSecond > 0 && Number.isFinite(p.events) ? p.events / p.eventsPerSecond : 0),
-    0,
-  );
+  // One shared pass over the log (every projection reports the same events and rate): its
+  // figures are the rebuild's. Separate passes: Σ events ÷ Σ (events ÷ rate).
+  const shared =
+    projections.length > 0 &&
+    projections.every((p) => p.events === projections[0].events && p.eventsPerSecond === projections[0].eventsPerSecond);
+  const events = shared
+    ? projections[0].events
+    : projections.reduce((a, p) => a + (Number.isFinite(p.events) ? p.events : 0), 0);
+  const seconds = shared
+    ? projections[0].events / projections[0].eventsPerSecond
+    : projections.reduce(
+        (a, p) => a + (p.eventsPerSecond > 0 && Number.isFinite(p.events) ? p.events / p.eventsPerSecond : 0),
+        0,
+      );
   const eventsPerSecond =
     seconds > 0 ? Math.round(events / seconds) : (projections[0]?.eventsPerSecond ?? null);
-  const row = { eventsPerSecond, events, wallSeconds, logEvents: await logEvents(ours), projections };
+  const row = { eventsPerSecond, events, wallSeconds, sharedPass: shared, logEvents: await logEvents(ours), projections };
   log(
     `[rebuild] ours: ${fmt(events)} events applied at ${fmt(eventsPerSecond ?? 0)} events/s (as reported; ${projections.map((p) => `${p.projection} ${fmt(p.eventsPerSecond)}/s`).join(', ')}), ${wallSeconds} s wall, log of ${fmt(row.logEvents ?? 0)} events`,
   );
