@@ -34,6 +34,8 @@ export interface ScimGroupsHandle extends ProjectionHandle {
   members(groupId: string): { identityId: string; accountId: string }[];
   memberCount(groupId: string): number;
   groupsOf(identityId: string): string[];
+  /** The same for many identities in one query (a page of users). */
+  groupsOfMany(identityIds: readonly string[]): Map<string, string[]>;
   /** Groups (live) whose displayName, trimmed, equals `name`. */
   byDisplayName(name: string): ScimGroupRow[];
 }
@@ -81,6 +83,9 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
     const members = db.prepare(`SELECT identity_id, account_id FROM ${m} WHERE group_id = ? ORDER BY seq, identity_id`);
     const memberCount = db.prepare(`SELECT COUNT(*) AS n FROM ${m} WHERE group_id = ?`);
     const groupsOf = db.prepare(`SELECT group_id FROM ${m} WHERE identity_id = ?`);
+    const groupsOfMany = db.prepare<[string], { identity_id: string; group_id: string }>(
+      `SELECT identity_id, group_id FROM ${m} WHERE identity_id IN (SELECT value FROM json_each(?))`,
+    );
     const byName = db.prepare(`SELECT * FROM ${g} WHERE display_name_trimmed = ? AND deleted = 0`);
     const statements = new Map<string, Statement<unknown[]>>();
     const prepared = (sql: string) => {
@@ -174,6 +179,16 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
       members: (groupId) => (members.all(groupId) as { identity_id: string; account_id: string }[]).map((r) => ({ identityId: r.identity_id, accountId: r.account_id })),
       memberCount: (groupId) => (memberCount.get(groupId) as { n: number }).n,
       groupsOf: (identityId) => (groupsOf.all(identityId) as { group_id: string }[]).map((r) => r.group_id),
+      groupsOfMany(identityIds) {
+        const byIdentity = new Map<string, string[]>();
+        if (identityIds.length === 0) return byIdentity;
+        for (const r of groupsOfMany.all(JSON.stringify(identityIds))) {
+          const list = byIdentity.get(r.identity_id);
+          if (list) list.push(r.group_id);
+          else byIdentity.set(r.identity_id, [r.group_id]);
+        }
+        return byIdentity;
+      },
       byDisplayName: (name) => (byName.all(name.trim()) as RawGroup[]).map(toRow),
     };
   },

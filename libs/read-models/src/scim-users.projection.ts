@@ -53,6 +53,9 @@ export interface ScimUsersHandle extends ProjectionHandle {
   readonly table: string;
 }
 
+/** A block of live-user counts spans 2^12 log positions. */
+const BLOCK_BITS = 12;
+
 /** JSON column the filter compiler reads: the attribute document plus `active`. */
 export const USERS_JSON_COLUMN = 'doc';
 
@@ -63,8 +66,9 @@ export const USERS_JSON_COLUMN = 'doc';
  */
 export const scimUsersProjection: Projection<ScimUsersHandle> = {
   name: 'scim-users',
-  version: 1,
-  tables: ['scim_users'],
+  // v2: live users counted per block of positions, so that paging is not a walk from the start.
+  version: 2,
+  tables: ['scim_users', 'scim_user_blocks'],
   // Every account event: each one moves the account's revision, which is the resource version.
   eventTypes: ACCOUNT_EVENT_TYPES,
   create(db: SqliteDb, t: TableNamer) {
@@ -92,6 +96,25 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
       CREATE INDEX IF NOT EXISTS ${users}_scope_external_id ON ${users} (scope, external_id);
       CREATE INDEX IF NOT EXISTS ${users}_account ON ${users} (account_id);
     `);
+    // Live users per scope and block of 4,096 log positions (seq is the position that created
+    // the row and never changes), kept by triggers so that no write path can forget them. A
+    // page at startIndex k then skips whole blocks by their counts and walks at most one block,
+    // instead of OFFSET walking k index entries; the total is the sum of a few hundred rows.
+    const blocks = t('scim_user_blocks');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS ${blocks} (scope TEXT NOT NULL, block INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (scope, block)) WITHOUT ROWID;
+      CREATE TRIGGER IF NOT EXISTS ${users}_live_insert AFTER INSERT ON ${users} WHEN NEW.deleted = 0 BEGIN
+        INSERT INTO ${blocks} (scope, block, n) VALUES (NEW.scope, NEW.seq >> ${BLOCK_BITS}, 1)
+          ON CONFLICT (scope, block) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER IF NOT EXISTS ${users}_live_delete AFTER DELETE ON ${users} WHEN OLD.deleted = 0 BEGIN
+        UPDATE ${blocks} SET n = n - 1 WHERE scope = OLD.scope AND block = OLD.seq >> ${BLOCK_BITS};
+      END;
+      CREATE TRIGGER IF NOT EXISTS ${users}_live_update AFTER UPDATE OF deleted ON ${users} WHEN OLD.deleted <> NEW.deleted BEGIN
+        INSERT INTO ${blocks} (scope, block, n) VALUES (NEW.scope, NEW.seq >> ${BLOCK_BITS}, CASE WHEN NEW.deleted = 0 THEN 1 ELSE -1 END)
+          ON CONFLICT (scope, block) DO UPDATE SET n = n + excluded.n;
+      END;
+    `);
   },
   open(db: SqliteDb, t: TableNamer): ScimUsersHandle {
     const users = t('scim_users');
@@ -108,6 +131,12 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
     );
     const bumpVersion = db.prepare(`UPDATE ${users} SET version = ? WHERE account_id = ?`);
     const remove = db.prepare(`DELETE FROM ${users} WHERE id = ?`);
+    const blocksOf = db.prepare<[string], { block: number; n: number }>(
+      `SELECT block, n FROM ${t('scim_user_blocks')} WHERE scope = ? AND n > 0 ORDER BY block`,
+    );
+    const pageFrom = db.prepare(
+      `SELECT * FROM ${users} WHERE scope = ? AND deleted = 0 AND seq >= ? ORDER BY seq ASC LIMIT ? OFFSET ?`,
+    );
     const listStatements = new Map<string, Statement<unknown[]>>();
     const prepared = (sql: string) => {
       let s = listStatements.get(sql);
@@ -193,14 +222,30 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
         return row ? { accountId: row.account_id, scope: row.scope, deleted: row.deleted === 1 } : undefined;
       },
       count(scope, query) {
-        const where = query.where ? ` AND (${query.where.sql})` : '';
+        if (!query.where) return blocksOf.all(scope).reduce((total, b) => total + b.n, 0);
+        const where = ` AND (${query.where.sql})`;
         const r = prepared(`SELECT COUNT(*) AS n FROM ${users} WHERE scope = ? AND deleted = 0${where}`).get(
           scope,
-          ...(query.where?.params ?? []),
+          ...query.where.params,
         ) as { n: number };
         return r.n;
       },
       list(scope, query) {
+        if (!query.where && !query.orderBy) {
+          const counts = blocksOf.all(scope);
+          const total = counts.reduce((sum, b) => sum + b.n, 0);
+          if (query.limit <= 0 || query.offset >= total) return { total, rows: [] };
+          let skip = query.offset;
+          let from = 0;
+          for (const b of counts) {
+            if (skip < b.n) {
+              from = b.block * 2 ** BLOCK_BITS;
+              break;
+            }
+            skip -= b.n;
+          }
+          return { total, rows: (pageFrom.all(scope, from, query.limit, skip) as RawRow[]).map(toRow) };
+        }
         const where = query.where ? ` AND (${query.where.sql})` : '';
         const params = [scope, ...(query.where?.params ?? [])];
         const total = this.count(scope, query);

@@ -32,11 +32,17 @@ export const USER_COLUMNS: FilterSqlMapping = {
 
 const resolveUser = (path: string) => resolveAttribute('User', path);
 
-function withGroups(runner: ProjectionRunner, row: ScimUserRow): UserWithGroups {
+function withGroups(runner: ProjectionRunner, row: ScimUserRow, ids?: string[]): UserWithGroups {
   const groups = runner.handle<ScimGroupsHandle>('scim-groups');
-  const ids = groups.groupsOf(row.id);
-  if (ids.length === 0) return row;
-  return { ...row, groups: groups.byIds(ids).map((g) => ({ value: g.id, display: g.displayName })) };
+  const groupIds = ids ?? groups.groupsOf(row.id);
+  if (groupIds.length === 0) return row;
+  return { ...row, groups: groups.byIds(groupIds).map((g) => ({ value: g.id, display: g.displayName })) };
+}
+
+/** A page of users with their groups: one membership query for the page, not one per user. */
+function pageWithGroups(runner: ProjectionRunner, rows: readonly ScimUserRow[]): UserWithGroups[] {
+  const byIdentity = runner.handle<ScimGroupsHandle>('scim-groups').groupsOfMany(rows.map((r) => r.id));
+  return rows.map((r) => withGroups(runner, r, byIdentity.get(r.id) ?? []));
 }
 
 @QueryHandler(GetScimUserQuery)
@@ -71,6 +77,6 @@ export class ListScimUsersHandler implements IQueryHandler<ListScimUsersQuery> {
       offset: q.params.startIndex - 1,
       limit: q.params.count,
     });
-    return q.withGroups ? { total: result.total, rows: result.rows.map((r) => withGroups(this.runner, r)) } : result;
+    return q.withGroups ? { total: result.total, rows: pageWithGroups(this.runner, result.rows) } : result;
   }
 }
