@@ -28,6 +28,8 @@ interface RawGroup {
 
 export interface ScimGroupsHandle extends ProjectionHandle {
   readonly table: string;
+  /** Physical name of the membership table, for queries that join it. */
+  readonly membersTable: string;
   get(scope: string, id: string): ScimGroupRow | undefined;
   byIds(ids: readonly string[]): ScimGroupRow[];
   list(scope: string, query: ListQuery): { total: number; rows: ScimGroupRow[] };
@@ -100,6 +102,7 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
     const doc = (name: string, externalId: string | null) => JSON.stringify({ displayName: name, ...(externalId ? { externalId } : {}) });
     return {
       table: g,
+      membersTable: m,
       apply(e: RecordedEvent) {
         const at = occurredAtOf(e);
         const event = { type: e.type, data: e.data } as unknown as ScimGroupEvent | AccountEvent;

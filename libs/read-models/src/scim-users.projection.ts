@@ -45,6 +45,11 @@ export interface ListQuery {
 
 export interface ScimUsersHandle extends ProjectionHandle {
   get(scope: string, id: string): ScimUserRow | undefined;
+  /**
+   * The same row and the ids of the SCIM groups it is a member of, in one statement: the
+   * membership table (the scim-groups projection's, passed by name) is read in a subquery.
+   */
+  getWithGroupIds(scope: string, id: string, membersTable: string): (ScimUserRow & { groupIds: string[] }) | undefined;
   /** Includes deleted identities (for the write side's look-ups and support). */
   findIdentity(id: string): { accountId: string; scope: string; deleted: boolean } | undefined;
   list(scope: string, query: ListQuery): { total: number; rows: ScimUserRow[] };
@@ -131,6 +136,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
     );
     const bumpVersion = db.prepare(`UPDATE ${users} SET version = ? WHERE account_id = ?`);
     const remove = db.prepare(`DELETE FROM ${users} WHERE id = ?`);
+    const withGroupIds = new Map<string, Statement>();
     const blocksOf = db.prepare<[string], { block: number; n: number }>(
       `SELECT block, n FROM ${t('scim_user_blocks')} WHERE scope = ? AND n > 0 ORDER BY block`,
     );
@@ -216,6 +222,20 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
       get(scope, id) {
         const row = liveById.get(id, scope) as RawRow | undefined;
         return row ? toRow(row) : undefined;
+      },
+      getWithGroupIds(scope, id, membersTable) {
+        let stmt = withGroupIds.get(membersTable);
+        if (!stmt) {
+          stmt = db.prepare(
+            `SELECT u.*, (SELECT json_group_array(m.group_id) FROM "${membersTable}" m WHERE m.identity_id = u.id) AS group_ids
+             FROM ${users} u WHERE u.id = ? AND u.scope = ? AND u.deleted = 0`,
+          );
+          // One entry per generation of the members table: a rebuild adds one.
+          if (withGroupIds.size > 4) withGroupIds.clear();
+          withGroupIds.set(membersTable, stmt);
+        }
+        const row = stmt.get(id, scope) as (RawRow & { group_ids: string }) | undefined;
+        return row ? { ...toRow(row), groupIds: JSON.parse(row.group_ids) as string[] } : undefined;
       },
       findIdentity(id) {
         const row = byId.get(id) as RawRow | undefined;

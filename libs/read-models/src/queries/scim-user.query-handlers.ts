@@ -54,8 +54,12 @@ export class GetScimUserHandler implements IQueryHandler<GetScimUserQuery> {
 
   async execute(q: GetScimUserQuery) {
     await this.ryw.settle();
-    const row = this.runner.handle<ScimUsersHandle>('scim-users').get(q.scope, q.id);
-    return row && q.withGroups ? withGroups(this.runner, row) : row;
+    const users = this.runner.handle<ScimUsersHandle>('scim-users');
+    if (!q.withGroups) return users.get(q.scope, q.id);
+    const found = users.getWithGroupIds(q.scope, q.id, this.runner.handle<ScimGroupsHandle>('scim-groups').membersTable);
+    if (!found) return undefined;
+    const { groupIds, ...row } = found;
+    return withGroups(this.runner, row, groupIds);
   }
 }
 
