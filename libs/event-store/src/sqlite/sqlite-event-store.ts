@@ -130,7 +130,8 @@ export class SqliteEventStore implements EventStore {
     // better-sqlite3's .immediate() issues BEGIN IMMEDIATE: the write lock is taken up front.
     const tx = db.transaction((appends: readonly StreamAppend[]) => {
       let last: AppendResult | undefined;
-      for (const a of appends) last = this.appendOne(a.streamId, a.events, a.expectedRevision);
+      const meta = {};
+      for (const a of appends) last = this.appendOne(a.streamId, a.events, a.expectedRevision, meta);
       return last as AppendResult;
     });
     // Group commit: appends that arrive in the same turn of the event loop share one
@@ -325,14 +326,22 @@ export class SqliteEventStore implements EventStore {
     return rows.map(toRecorded);
   }
 
-  private appendOne(streamId: string, events: readonly EventData[], expected: ExpectedRevision): AppendResult {
+  private appendOne(
+    streamId: string,
+    events: readonly EventData[],
+    expected: ExpectedRevision,
+    meta: { object?: unknown; json?: string },
+  ): AppendResult {
     const current = this.streams.mightExist(streamId) ? (this.stmt.currentRevision.get(streamId)?.revision ?? -1) : -1;
-
-    if (events.length > 0) {
+    const matches = revisionMatches(expected, current);
+    // A retried batch can only be stored at the expected place if the stream has moved past
+    // it (or the writer did not say where). Otherwise any stored id is a conflict, which the
+    // UNIQUE(event_id) insert below reports without a look-up first.
+    if (events.length > 0 && (!matches || expected === 'any' || expected === 'stream_exists')) {
       const existing = this.stmt.byEventId.get(events[0].id);
       if (existing) return this.idempotentResult(streamId, events, expected, current, existing);
     }
-    if (!revisionMatches(expected, current)) {
+    if (!matches) {
       throw new WrongExpectedRevisionError(streamId, expected, BigInt(current));
     }
     if (events.length === 0) {
@@ -346,7 +355,12 @@ export class SqliteEventStore implements EventStore {
       revision += 1;
       try {
         const data = JSON.stringify(e.data);
-        const metadata = JSON.stringify(e.metadata ?? {});
+        // The events of one decision share one metadata envelope: serialise it once.
+        if (e.metadata !== meta.object || meta.json === undefined) {
+          meta.object = e.metadata;
+          meta.json = JSON.stringify(e.metadata ?? {});
+        }
+        const metadata = meta.json;
         const info = this.stmt.insert.run(null, streamId, revision, e.id, e.type, data, metadata, recordedAt);
         position = Number(info.lastInsertRowid);
         // Parsed back from the stored text, so the hook sees exactly what a reader would.
