@@ -4,7 +4,7 @@ import { auditProjection } from '@app/audit';
 import { identifierHistoryProjection } from '@app/support';
 import { AuthService, tokensProjection, type TokensHandle } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { createEventStore, EVENT_STORE, type EventStore } from '@app/event-store';
+import { createEventStore, EVENT_STORE, type EventStore, SqliteEventStore } from '@app/event-store';
 import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { WalCheckpointer } from '@app/event-store/sqlite/wal-checkpointer';
 import { AccountWriter, CLOCK, type Clock, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
@@ -39,8 +39,11 @@ export function coreProviders(config: AppConfig): Provider[] {
     },
     {
       provide: WAL_CHECKPOINTER,
-      inject: [SQLITE_DB],
-      useFactory: (db: SqliteDb): Promise<WalCheckpointer> => WalCheckpointer.start(db, db.name),
+      inject: [SQLITE_DB, RAW_EVENT_STORE],
+      useFactory: (db: SqliteDb, store: EventStore): Promise<WalCheckpointer> =>
+        WalCheckpointer.start(db, db.name, {
+          ...(store instanceof SqliteEventStore ? { quiesce: (pass: () => Promise<void>) => store.holdCommits(pass) } : {}),
+        }),
     },
     {
       provide: RAW_EVENT_STORE,

@@ -93,6 +93,7 @@ export class SqliteEventStore implements EventStore {
   private readonly groupTx: (batch: PendingAppend[]) => (() => void) | void;
   private pending: PendingAppend[] = [];
   private commitHook?: CommitHook;
+  private held = false;
   /** Events inserted by the transaction in progress, collected only while a hook is set. */
   private recording?: RecordedEvent[];
   private readonly waiters = new Set<() => void>();
@@ -198,8 +199,25 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  /**
+   * Queues appends (they are still accepted) while `during` runs, then commits them as one
+   * group. Lets the WAL checkpointer finish a pass with no writer in between, which SQLite
+   * needs before it can start the WAL over; requests that only read are not held.
+   */
+  async holdCommits(during: () => Promise<void>): Promise<void> {
+    if (this.held) return;
+    this.held = true;
+    try {
+      await during();
+    } finally {
+      this.held = false;
+      if (this.pending.length > 0) setImmediate(() => this.commitPending());
+    }
+  }
+
   /** Commits every queued append in one transaction, then settles each caller. */
   private commitPending(): void {
+    if (this.held) return;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;

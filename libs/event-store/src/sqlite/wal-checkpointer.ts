@@ -4,8 +4,13 @@ import type { Database } from 'better-sqlite3';
 export interface WalCheckpointerOptions {
   /** How often the worker copies committed WAL frames into the database file. */
   readonly intervalMs?: number;
-  /** WAL frames past which the writer finishes a pass itself, so that the WAL can rewind. */
+  /** WAL frames past which a pass runs with commits held, so that the WAL can rewind. */
   readonly rewindFrames?: number;
+  /**
+   * Runs `pass` while the writer holds its commits (`SqliteEventStore.holdCommits`). Without
+   * it, the writer's own connection finishes the pass (copy and fsync on its thread).
+   */
+  readonly quiesce?: (pass: () => Promise<void>) => Promise<void>;
 }
 
 // The worker's whole program. A string rather than a file so that it runs the same from the
@@ -28,6 +33,10 @@ const timer = setInterval(() => {
   if (r && r.log >= workerData.rewindFrames) parentPort.postMessage(r);
 }, workerData.intervalMs);
 parentPort.on('message', (m) => {
+  if (m === 'final') {
+    parentPort.postMessage({ final: run() ?? null });
+    return;
+  }
   if (m !== 'stop') return;
   clearInterval(timer);
   run();
@@ -49,6 +58,7 @@ export class WalCheckpointer {
   private constructor(
     private readonly db: Database,
     private readonly worker: Worker,
+    private readonly quiesce?: (pass: () => Promise<void>) => Promise<void>,
   ) {}
 
   /** Starts the worker, then turns the connection's own auto-checkpoint off. */
@@ -59,7 +69,7 @@ export class WalCheckpointer {
         driver: require.resolve('better-sqlite3'),
         filename,
         intervalMs: options.intervalMs ?? 100,
-        rewindFrames: options.rewindFrames ?? 2048,
+        rewindFrames: options.rewindFrames ?? 4096,
       },
     });
     worker.unref();
@@ -68,9 +78,9 @@ export class WalCheckpointer {
       worker.once('error', reject);
     });
     db.pragma('wal_autocheckpoint = 0');
-    const self = new WalCheckpointer(db, worker);
+    const self = new WalCheckpointer(db, worker, options.quiesce);
     worker.on('message', (m: unknown) => {
-      if (typeof m === 'object' && m !== null && 'log' in m) self.finishPass();
+      if (typeof m === 'object' && m !== null && 'log' in m) void self.finishPass();
     });
     return self;
   }
@@ -78,17 +88,41 @@ export class WalCheckpointer {
   /**
    * SQLite rewinds the WAL only once a checkpoint has copied every frame in it, and under a
    * write load that never pauses the worker's passes never catch the last frames. When the
-   * WAL has grown long, the writer itself copies the few frames written since the worker's
-   * pass (the rest are done), so its next transaction starts the WAL over. A long WAL costs
+   * WAL has grown long, one pass runs with the writer's commits held (they queue and go out
+   * as one group after it), so the next transaction starts the WAL over. A long WAL costs
    * every page look-up a walk through its index, and disk space.
    */
-  private finishPass(): void {
-    if (!this.db.open) return;
+  private async finishPass(): Promise<void> {
+    if (!this.db.open || this.finishing) return;
+    this.finishing = true;
     try {
-      this.db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // Busy (the worker is in a pass): it will ask again.
+      if (this.quiesce) {
+        await this.quiesce(() => this.ask('final'));
+      } else {
+        try {
+          this.db.pragma('wal_checkpoint(PASSIVE)');
+        } catch {
+          // Busy (the worker is in a pass): it will ask again.
+        }
+      }
+    } finally {
+      this.finishing = false;
     }
+  }
+
+  private finishing = false;
+
+  private ask(message: string): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (m: unknown) => {
+        if (typeof m === 'object' && m !== null && 'final' in m) {
+          this.worker.off('message', done);
+          resolve();
+        }
+      };
+      this.worker.on('message', done);
+      this.worker.postMessage(message);
+    });
   }
 
   async stop(): Promise<void> {
