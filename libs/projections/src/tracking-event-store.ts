@@ -1,29 +1,67 @@
-import type { AppendResult, EventData, EventStore, ExpectedRevision, StreamAppend } from '@app/event-store';
+import type {
+  AppendResult,
+  EventData,
+  EventStore,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamAppend,
+  SubscribeOptions,
+  Subscription,
+} from '@app/event-store';
 
 /**
  * Reports the commit position of every append this process makes, so read-your-writes
  * knows what the read models must include before a query answers. One wrapper instead of
- * every handler remembering to report.
+ * every handler remembering to report. A plain delegating class (not a Proxy): every read of
+ * a create goes through it, and a Proxy trap allocated a bound function per call.
  */
+export class TrackingEventStore implements EventStore {
+  readonly name: EventStore['name'];
+  readonly supportsMultiStreamAppend: boolean;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly wrote: (position: bigint) => void,
+  ) {
+    this.name = store.name;
+    this.supportsMultiStreamAppend = store.supportsMultiStreamAppend;
+  }
+
+  async append(streamId: string, events: readonly EventData[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+    const r = await this.store.append(streamId, events, expectedRevision);
+    this.wrote(r.position);
+    return r;
+  }
+
+  async appendMulti(appends: readonly StreamAppend[]): Promise<AppendResult> {
+    const r = await this.store.appendMulti(appends);
+    this.wrote(r.position);
+    return r;
+  }
+
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    return this.store.readStream(streamId, options);
+  }
+
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    return this.store.readAll(options);
+  }
+
+  subscribeToAll(options?: SubscribeOptions): Subscription {
+    return this.store.subscribeToAll(options);
+  }
+
+  headPosition(): Promise<bigint> {
+    return this.store.headPosition();
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
 export function trackWrites(store: EventStore, wrote: (position: bigint) => void): EventStore {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'append') {
-        return async (streamId: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> => {
-          const r = await target.append(streamId, events, expected);
-          wrote(r.position);
-          return r;
-        };
-      }
-      if (prop === 'appendMulti') {
-        return async (appends: readonly StreamAppend[]): Promise<AppendResult> => {
-          const r = await target.appendMulti(appends);
-          wrote(r.position);
-          return r;
-        };
-      }
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return new TrackingEventStore(store, wrote);
 }
