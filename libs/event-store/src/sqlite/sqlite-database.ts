@@ -28,8 +28,10 @@ export function openSqliteDatabase(options: SqliteDatabaseOptions): Database.Dat
   db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  // Read models and the log share the page cache; 64 MiB keeps hot indexes resident.
-  db.pragma('cache_size = -65536');
+  // Read models and the log share the page cache. 32 MiB keeps the hot index pages resident;
+  // the rest of the file stays in the OS page cache (a miss is a pread, not a disk read), and
+  // the server's memory stays within its budget at 100,000 users.
+  db.pragma('cache_size = -32768');
   db.pragma('temp_store = MEMORY');
   return db;
 }
