@@ -63,7 +63,7 @@ export const auditProjection: Projection<AuditHandle> = {
     const heads = t('audit_heads');
     const cps = t('audit_checkpoints');
     const insert = db.prepare(
-      `INSERT OR IGNORE INTO ${e} VALUES (@position, @id, @type, @scope, @seq, @target_id, @identity_id, @actor_token_id, @actor_kind, @outcome, @correlation_id, @recorded_ms, @envelope, @prev_hash, @hash)`,
+      `INSERT OR IGNORE INTO ${e} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const head = db.prepare(`SELECT hash, count FROM ${heads} WHERE scope = ?`);
     const setHead = db.prepare(
@@ -98,23 +98,24 @@ export const auditProjection: Projection<AuditHandle> = {
         const text = canonical(env);
         const hash = chainHashOfCanonical(current.hash, text);
         const actor = env.actor as { kind?: string; tokenId?: string };
-        insert.run({
-          position: Number(event.position),
-          id: env.id,
-          type: env.type,
-          scope: env.scope,
-          seq: current.count + 1,
-          target_id: env.target.id,
-          identity_id: env.target.identityId ?? null,
-          actor_token_id: actor.tokenId ?? null,
-          actor_kind: actor.kind ?? null,
-          outcome: env.outcome,
-          correlation_id: env.correlationId ?? null,
-          recorded_ms: event.recordedAt.getTime(),
-          envelope: text,
-          prev_hash: current.hash,
+        // Positional, in column order: binding by name costs a property look-up per column.
+        insert.run(
+          Number(event.position),
+          env.id,
+          env.type,
+          env.scope,
+          current.count + 1,
+          env.target.id,
+          env.target.identityId ?? null,
+          actor.tokenId ?? null,
+          actor.kind ?? null,
+          env.outcome,
+          env.correlationId ?? null,
+          event.recordedAt.getTime(),
+          text,
+          current.hash,
           hash,
-        });
+        );
         setHead.run(env.scope, hash, current.count + 1, Number(event.position));
       },
       query(q) {

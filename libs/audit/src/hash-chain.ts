@@ -39,11 +39,24 @@ export function canonical(value: unknown): string {
       if (v === undefined) continue;
       if (!first) out += ',';
       first = false;
-      out += `${JSON.stringify(key)}:${canonical(v)}`;
+      out += `${quoted(key)}:${canonical(v)}`;
     }
     return `${out}}`;
   }
   throw new Error(`Cannot canonicalise a ${typeof value}`);
+}
+
+// Envelopes repeat the same few dozen keys; their JSON form is computed once. Keys inside
+// event data can be anything an IdP sends, so the cache is bounded.
+const quotedKeys = new Map<string, string>();
+function quoted(key: string): string {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = JSON.stringify(key);
+    if (quotedKeys.size >= 4096) quotedKeys.clear();
+    quotedKeys.set(key, q);
+  }
+  return q;
 }
 
 /** h_i = SHA-256(h_{i-1} || canonical(envelope_i)), hex. */

@@ -70,4 +70,21 @@ describe('scim-users projection: paging by live-user blocks', () => {
       { numRuns: 200 },
     );
   });
+
+  it('keeps the stored document in step with the lifecycle flags (filters read it)', () => {
+    const ids = { accountId: 'a1', identityId: 'i1', scope: 'instance' };
+    users.apply(event(1, 'UserProvisioned', { ...ids, attributes: { userName: 'ada' }, active: true }));
+    const doc = () =>
+      JSON.parse(
+        (db.prepare('SELECT doc FROM scim_users__g1 WHERE id = ?').get('i1') as { doc: string }).doc,
+      ) as Record<string, unknown>;
+    users.apply(event(2, 'IdentityDeactivated', ids));
+    expect(doc()).toEqual({ userName: 'ada', active: false });
+    expect(users.get('instance', 'i1')?.active).toBe(false);
+    users.apply(event(3, 'IdentityReactivated', ids));
+    expect(doc()).toEqual({ userName: 'ada', active: true });
+    users.apply(event(4, 'IdentityDeleted', ids));
+    expect(users.get('instance', 'i1')).toBeUndefined();
+    expect(users.count('instance', {})).toBe(0);
+  });
 });
