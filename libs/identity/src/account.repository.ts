@@ -11,7 +11,7 @@ export interface LoadedAccount {
 
 // Folded states of the most recently written or read accounts. Each is a few KB; a miss costs
 // one stream read and fold, so the cache is sized for memory, not for the whole population.
-const CACHE_LIMIT = 5_000;
+const CACHE_LIMIT = 2_000;
 
 /**
  * Loads accounts by folding their stream with the decider's `evolve`. Folded states are

@@ -39,8 +39,8 @@ export interface ProjectionStatus {
 
 const BATCH = 1000;
 // Events are decoded a page at a time, and one event can be large (a group PATCH adding a
-// thousand members): a page of 1,000 bounds what a rebuild holds in memory.
-const REBUILD_PAGE = 1000;
+// thousand members): a page of 500 bounds what a rebuild holds in memory.
+const REBUILD_PAGE = 500;
 
 /**
  * Runs projections from the store's global log. Each batch of events is applied to every
