@@ -44,7 +44,9 @@ export class UsersController {
       new CreateScimUserCommand(scim.scope, attributes, active, commandContext(scim.req, 201)),
     );
     const sel = selection(query);
-    const resource = renderUser(await this.withGroups(fromWrite(result), sel), scim.baseUrl);
+    // An identity created by this request belongs to no group yet; a revived one may.
+    const view = fromWrite(result);
+    const resource = renderUser(result.revived ? await this.withGroups(view, sel) : view, scim.baseUrl);
     void reply.header('Location', (resource.meta as { location: string }).location);
     void reply.header('ETag', weakEtag(result.revision.toString()));
     return applyAttributeSelection(resource, 'User', sel);
