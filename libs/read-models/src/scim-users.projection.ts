@@ -224,7 +224,8 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
             break;
         }
         // The resource version is the account stream's revision: every account event moves it.
-        bumpVersion.run(Number(e.revision), (event.data as { accountId: string }).accountId);
+        // A provisioned account has just this identity, whose row was inserted with it.
+        if (event.type !== 'UserProvisioned') bumpVersion.run(Number(e.revision), (event.data as { accountId: string }).accountId);
       },
       get(scope, id) {
         const row = liveById.get(id, scope) as RawRow | undefined;
