@@ -65,7 +65,11 @@ export const auditProjection: Projection<AuditHandle> = {
     const insert = db.prepare(
       `INSERT OR IGNORE INTO ${e} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const head = db.prepare(`SELECT hash, count FROM ${heads} WHERE scope = ?`);
+    const head = db.prepare(`SELECT hash, count, position FROM ${heads} WHERE scope = ?`);
+    // The chain head of each scope as this handle last wrote it. The table stays the truth: an
+    // event at or before the cached position means a rolled-back batch is being applied again
+    // (projections resume from their checkpoint), so the stored head is read instead.
+    const cachedHeads = new Map<string, { hash: string; count: number; position: number }>();
     const setHead = db.prepare(
       `INSERT INTO ${heads} VALUES (?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET hash = excluded.hash, count = excluded.count, position = excluded.position`,
     );
@@ -93,14 +97,22 @@ export const auditProjection: Projection<AuditHandle> = {
         }
         if (!isAudited(event)) return;
         const env = toAuditEnvelope(event);
-        const current = (head.get(env.scope) as { hash: string; count: number } | undefined) ?? { hash: GENESIS, count: 0 };
+        const position = Number(event.position);
+        let current = cachedHeads.get(env.scope);
+        if (!current || position <= current.position) {
+          current = (head.get(env.scope) as { hash: string; count: number; position: number } | undefined) ?? {
+            hash: GENESIS,
+            count: 0,
+            position: -1,
+          };
+        }
         // Stored in its canonical form: one serialisation serves both the hash and the row.
         const text = canonical(env);
         const hash = chainHashOfCanonical(current.hash, text);
         const actor = env.actor as { kind?: string; tokenId?: string };
         // Positional, in column order: binding by name costs a property look-up per column.
         insert.run(
-          Number(event.position),
+          position,
           env.id,
           env.type,
           env.scope,
@@ -116,7 +128,8 @@ export const auditProjection: Projection<AuditHandle> = {
           current.hash,
           hash,
         );
-        setHead.run(env.scope, hash, current.count + 1, Number(event.position));
+        setHead.run(env.scope, hash, current.count + 1, position);
+        cachedHeads.set(env.scope, { hash, count: current.count + 1, position });
       },
       query(q) {
         const clauses: string[] = [];
