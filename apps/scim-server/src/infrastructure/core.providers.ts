@@ -40,10 +40,17 @@ export function coreProviders(config: AppConfig): Provider[] {
     {
       provide: WAL_CHECKPOINTER,
       inject: [SQLITE_DB, RAW_EVENT_STORE],
-      useFactory: (db: SqliteDb, store: EventStore): Promise<WalCheckpointer> =>
-        WalCheckpointer.start(db, db.name, {
-          ...(store instanceof SqliteEventStore ? { quiesce: (pass: () => Promise<void>) => store.holdCommits(pass) } : {}),
-        }),
+      useFactory: async (db: SqliteDb, store: EventStore): Promise<WalCheckpointer | null> => {
+        try {
+          return await WalCheckpointer.start(db, db.name, {
+            ...(store instanceof SqliteEventStore ? { quiesce: (pass: () => Promise<void>) => store.holdCommits(pass) } : {}),
+          });
+        } catch (err) {
+          // SQLite's own auto-checkpoint stays on: slower commits now and then, nothing lost.
+          new Logger('sqlite').warn(`WAL checkpoint worker not started, using SQLite's auto-checkpoint: ${(err as Error).message}`);
+          return null;
+        }
+      },
     },
     {
       provide: RAW_EVENT_STORE,

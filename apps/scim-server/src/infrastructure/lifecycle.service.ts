@@ -27,7 +27,7 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(RAW_EVENT_STORE) private readonly store: EventStore,
     @Inject(SQLITE_DB) private readonly db: SqliteDb,
-    @Inject(WAL_CHECKPOINTER) private readonly checkpointer: WalCheckpointer,
+    @Inject(WAL_CHECKPOINTER) private readonly checkpointer: WalCheckpointer | null,
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
     private readonly commands: CommandBus,
@@ -76,7 +76,7 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
     clearTimeout(this.retryTimer);
     await this.runner.stop();
     await this.store.close();
-    await this.checkpointer.stop();
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

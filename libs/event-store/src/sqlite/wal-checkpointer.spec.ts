@@ -34,4 +34,13 @@ describe('WalCheckpointer', () => {
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 6000 });
   });
+
+  it('gives the writer its own auto-checkpoint back when the worker dies', async () => {
+    const checkpointer = await WalCheckpointer.start(db, db.name);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const worker = (checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    await worker.terminate();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  });
 });

@@ -79,6 +79,11 @@ export class WalCheckpointer {
     });
     db.pragma('wal_autocheckpoint = 0');
     const self = new WalCheckpointer(db, worker, options.quiesce);
+    // A worker that dies must not take the server with it, nor leave the WAL unbounded.
+    worker.on('error', () => undefined);
+    worker.once('exit', () => {
+      if (!self.stopped && db.open) db.pragma('wal_autocheckpoint = 1000');
+    });
     worker.on('message', (m: unknown) => {
       if (typeof m === 'object' && m !== null && 'log' in m) void self.finishPass();
     });
@@ -125,7 +130,10 @@ export class WalCheckpointer {
     });
   }
 
+  private stopped = false;
+
   async stop(): Promise<void> {
+    this.stopped = true;
     const stopped = new Promise<void>((resolve) => {
       const done = (m: unknown) => {
         if (m === 'stopped') resolve();
