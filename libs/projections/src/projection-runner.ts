@@ -97,10 +97,7 @@ export class ProjectionRunner {
         // generation from position -1. The live loop then feeds every such projection in one
         // shared pass over the log (not one pass each); readiness waits until it caught up.
         const generation = (row?.generation ?? 0) + 1;
-        const t = tableNamer(projection, generation);
-        this.db.transaction(() => {
-          for (const table of projection.tables) this.db.exec(`DROP TABLE IF EXISTS "${t(table)}"`);
-        })();
+        this.db.transaction(() => this.dropTables(projection, generation))();
         this.switchTo(projection, generation, -1n, row?.generation);
         onRebuild?.({ projection: projection.name, position: -1n, head: await this.store.headPosition(), events: 0, eventsPerSecond: 0, done: false });
       }
@@ -190,7 +187,7 @@ export class ProjectionRunner {
       const generation = current.generation + 1;
       const t = tableNamer(current.projection, generation);
       this.db.transaction(() => {
-        for (const table of current.projection.tables) this.db.exec(`DROP TABLE IF EXISTS "${t(table)}"`);
+        this.dropTables(current.projection, generation);
         current.projection.create(this.db, t);
       })();
       const types = current.projection.eventTypes ? new Set(current.projection.eventTypes) : undefined;
@@ -266,13 +263,23 @@ export class ProjectionRunner {
   private switchTo(projection: Projection, generation: number, position: bigint, oldGeneration?: number): void {
     this.db.transaction(() => {
       this.saveCheckpoint(projection, generation, position);
-      if (oldGeneration !== undefined && oldGeneration !== generation) {
-        const old = tableNamer(projection, oldGeneration);
-        for (const table of projection.tables) this.db.exec(`DROP TABLE IF EXISTS "${old(table)}"`);
-      }
+      if (oldGeneration !== undefined && oldGeneration !== generation) this.dropTables(projection, oldGeneration);
     })();
     this.attach(projection, generation, position);
     this.log(`projection ${projection.name} v${projection.version} generation ${generation} at ${position}`);
+  }
+
+  private dropTables(projection: Projection, generation: number): void {
+    const t = tableNamer(projection, generation);
+    for (const table of projection.tables) this.db.exec(`DROP TABLE IF EXISTS "${t(table)}"`);
+  }
+
+  /** Applies what `p` has not applied yet of `events` (in log order) and moves its checkpoint. */
+  private applyTo(p: LiveProjection, events: readonly RecordedEvent[], last: bigint, now: number): void {
+    for (const e of events) {
+      if (e.position > p.position && (!p.types || p.types.has(e.type))) p.handle.apply(e);
+    }
+    this.checkpoint.run(Number(last), now, p.projection.name, p.generation);
   }
 
   private saveCheckpoint(projection: Projection, generation: number, position: bigint): void {
@@ -290,13 +297,8 @@ export class ProjectionRunner {
       if (batch.length === 0) return;
       const last = batch[batch.length - 1].position;
       this.db.transaction(() => {
-        for (const p of this.live.values()) {
-          if (p.position >= last) continue;
-          for (const e of batch) {
-            if (e.position > p.position && (!p.types || p.types.has(e.type))) p.handle.apply(e);
-          }
-          this.checkpoint.run(Number(last), Date.now(), p.projection.name, p.generation);
-        }
+        const now = Date.now();
+        for (const p of this.live.values()) if (p.position < last) this.applyTo(p, batch, last, now);
       })();
       for (const p of this.live.values()) if (p.position < last) p.position = last;
       batch.length = 0;
@@ -361,10 +363,7 @@ export class ProjectionRunner {
     try {
       this.db.transaction(() => {
         const now = Date.now();
-        for (const p of current) {
-          for (const e of events) if (!p.types || p.types.has(e.type)) p.handle.apply(e);
-          this.checkpoint.run(Number(last), now, p.projection.name, p.generation);
-        }
+        for (const p of current) this.applyTo(p, events, last, now);
       })();
     } catch (err) {
       this.failure = err;

@@ -141,7 +141,8 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
       `UPDATE ${users} SET active = ?, deleted = ?, last_modified = ?,
          ${USERS_JSON_COLUMN} = json_set(${USERS_JSON_COLUMN}, '$.active', json(?)) WHERE id = ?`,
     );
-    const setState = { run: (active: 0 | 1, deleted: 0 | 1, at: string, id: string) => setStatement.run(active, deleted, at, active ? 'true' : 'false', id) };
+    const setState = (active: 0 | 1, deleted: 0 | 1, at: string, id: string) =>
+      setStatement.run(active, deleted, at, active ? 'true' : 'false', id);
     const remove = db.prepare(`DELETE FROM ${users} WHERE id = ?`);
     const withGroupIds = new Map<string, Statement>();
     const blocksOf = db.prepare<[string], { block: number; n: number }>(
@@ -209,13 +210,13 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
             });
             break;
           case 'IdentityDeactivated':
-            setState.run(0, 0, at, event.data.identityId);
+            setState(0, 0, at, event.data.identityId);
             break;
           case 'IdentityReactivated':
-            setState.run(1, 0, at, event.data.identityId);
+            setState(1, 0, at, event.data.identityId);
             break;
           case 'IdentityDeleted':
-            setState.run(0, 1, at, event.data.identityId);
+            setState(0, 1, at, event.data.identityId);
             break;
           case 'IdentityUnlinked':
             remove.run(event.data.identityId);

@@ -105,9 +105,6 @@ export class SqliteEventStore implements EventStore {
     private readonly options: { readonly closeDatabase?: boolean } = {},
   ) {
     migrate(db);
-    const streamIds = db.prepare<[], string>('SELECT DISTINCT stream_id FROM events').pluck();
-    const head = (db.prepare('SELECT MAX(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
-    this.streams = new StreamExistenceFilter(head, () => streamIds.iterate());
     this.stmt = {
       currentRevision: db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       byEventId: db.prepare('SELECT stream_id, revision, position FROM events WHERE event_id = ?'),
@@ -128,6 +125,9 @@ export class SqliteEventStore implements EventStore {
       allBackwards: db.prepare('SELECT * FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?'),
       range: db.prepare('SELECT * FROM events WHERE position > ? AND position <= ? ORDER BY position ASC'),
     };
+    // Sized by the log's length, which bounds the number of streams.
+    const streamIds = db.prepare<[], string>('SELECT DISTINCT stream_id FROM events').pluck();
+    this.streams = new StreamExistenceFilter(Number(this.headSync()) + 1, () => streamIds.iterate());
     // better-sqlite3's .immediate() issues BEGIN IMMEDIATE: the write lock is taken up front.
     const tx = db.transaction((appends: readonly StreamAppend[]) => {
       let last: AppendResult | undefined;

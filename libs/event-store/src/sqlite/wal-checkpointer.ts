@@ -102,7 +102,7 @@ export class WalCheckpointer {
     this.finishing = true;
     try {
       if (this.quiesce) {
-        await this.quiesce(() => this.ask('final'));
+        await this.quiesce(() => this.workerPass());
       } else {
         try {
           this.db.pragma('wal_checkpoint(PASSIVE)');
@@ -117,7 +117,8 @@ export class WalCheckpointer {
 
   private finishing = false;
 
-  private ask(message: string): Promise<void> {
+  /** One pass in the worker, resolved when it reports back. */
+  private workerPass(): Promise<void> {
     return new Promise((resolve) => {
       const done = (m: unknown) => {
         if (typeof m === 'object' && m !== null && 'final' in m) {
@@ -126,7 +127,7 @@ export class WalCheckpointer {
         }
       };
       this.worker.on('message', done);
-      this.worker.postMessage(message);
+      this.worker.postMessage('final');
     });
   }
 
