@@ -43,4 +43,24 @@ describe('WalCheckpointer', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
   });
+
+  it("never holds the writer's commits for a worker that is gone", async () => {
+    let held = 0;
+    const checkpointer = await WalCheckpointer.start(db, db.name, {
+      quiesce: async (pass) => {
+        held++;
+        await pass();
+      },
+    });
+    const internals = checkpointer as unknown as {
+      worker: { terminate(): Promise<number> };
+      finishPass(): Promise<void>;
+    };
+    await internals.worker.terminate();
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    await internals.finishPass();
+    expect(held).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
 });

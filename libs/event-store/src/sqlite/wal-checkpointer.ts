@@ -55,6 +55,10 @@ parentPort.postMessage('ready');
  * readers; durability is unchanged (the WAL is synced before its frames are copied).
  */
 export class WalCheckpointer {
+  private finishing = false;
+  private stopped = false;
+  private exited = false;
+
   private constructor(
     private readonly db: Database,
     private readonly worker: Worker,
@@ -82,6 +86,7 @@ export class WalCheckpointer {
     // A worker that dies must not take the server with it, nor leave the WAL unbounded.
     worker.on('error', () => undefined);
     worker.once('exit', () => {
+      self.exited = true;
       if (!self.stopped && db.open) db.pragma('wal_autocheckpoint = 1000');
     });
     worker.on('message', (m: unknown) => {
@@ -115,23 +120,28 @@ export class WalCheckpointer {
     }
   }
 
-  private finishing = false;
-
-  /** One pass in the worker, resolved when it reports back. */
+  /**
+   * One pass in the worker, resolved when it reports back, exits, or after a bound: commits
+   * are held meanwhile, so a worker that dies or hangs must not hold them for ever.
+   */
   private workerPass(): Promise<void> {
+    if (this.exited) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = (m: unknown) => {
-        if (typeof m === 'object' && m !== null && 'final' in m) {
-          this.worker.off('message', done);
-          resolve();
-        }
+      const finish = () => {
+        clearTimeout(timer);
+        this.worker.off('message', done);
+        this.worker.off('exit', finish);
+        resolve();
       };
+      const done = (m: unknown) => {
+        if (typeof m === 'object' && m !== null && 'final' in m) finish();
+      };
+      const timer = setTimeout(finish, 2000);
       this.worker.on('message', done);
+      this.worker.once('exit', finish);
       this.worker.postMessage('final');
     });
   }
-
-  private stopped = false;
 
   async stop(): Promise<void> {
     this.stopped = true;
