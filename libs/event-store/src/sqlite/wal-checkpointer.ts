@@ -11,6 +11,8 @@ export interface WalCheckpointerOptions {
    * it, the writer's own connection finishes the pass (copy and fsync on its thread).
    */
   readonly quiesce?: (pass: () => Promise<void>) => Promise<void>;
+  /** Longest a held pass waits for the worker's answer (default 2 s). */
+  readonly passTimeoutMs?: number;
 }
 
 // The worker's whole program. A string rather than a file so that it runs the same from the
@@ -63,6 +65,7 @@ export class WalCheckpointer {
     private readonly db: Database,
     private readonly worker: Worker,
     private readonly quiesce?: (pass: () => Promise<void>) => Promise<void>,
+    private readonly passTimeoutMs = 2000,
   ) {}
 
   /** Starts the worker, then turns the connection's own auto-checkpoint off. */
@@ -82,7 +85,7 @@ export class WalCheckpointer {
       worker.once('error', reject);
     });
     db.pragma('wal_autocheckpoint = 0');
-    const self = new WalCheckpointer(db, worker, options.quiesce);
+    const self = new WalCheckpointer(db, worker, options.quiesce, options.passTimeoutMs);
     // A worker that dies must not take the server with it, nor leave the WAL unbounded.
     worker.on('error', () => undefined);
     worker.once('exit', () => {
@@ -136,7 +139,7 @@ export class WalCheckpointer {
       const done = (m: unknown) => {
         if (typeof m === 'object' && m !== null && 'final' in m) finish();
       };
-      const timer = setTimeout(finish, 2000);
+      const timer = setTimeout(finish, this.passTimeoutMs);
       this.worker.on('message', done);
       this.worker.once('exit', finish);
       this.worker.postMessage('final');
