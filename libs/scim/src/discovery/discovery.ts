@@ -17,7 +17,6 @@ export interface ServiceProviderOptions {
   readonly documentationUri?: string;
 }
 
-/** RFC 7643 §5, with real booleans: what this server actually supports. */
 /** The characteristics of an attribute definition (RFC 7643 §7), as the Schema schema lists them. */
 const CHARACTERISTICS: AttributeDefinition[] = [
   str('name', "The attribute's name.", { required: true, caseExact: true, mutability: 'readOnly' }),
@@ -33,6 +32,7 @@ const CHARACTERISTICS: AttributeDefinition[] = [
   str('referenceTypes', 'The names of the resource types that may be referenced.', { multiValued: true, mutability: 'readOnly' }),
 ];
 
+/** RFC 7643 §5, with real booleans: what this server actually supports. */
 export function serviceProviderConfig(o: ServiceProviderOptions) {
   return {
     schemas: [SPC_URN],
