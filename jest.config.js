@@ -1,5 +1,5 @@
 // Nest 12 ships ESM only; jest's CommonJS runtime cannot require(esm) on Node 20, so the
-// @nestjs packages are transformed to CommonJS by swc like our own sources.
+// @nestjs packages (and unicode-case-folding) are transformed to CommonJS by swc like our own sources.
 const swcJest = [
   '@swc/jest',
   {
@@ -20,7 +20,7 @@ const moduleNameMapper = {
 };
 const common = {
   transform: { '^.+\\.(ts|js|mjs)$': swcJest },
-  transformIgnorePatterns: ['^(?!.*/node_modules/(@nestjs|file-type|strtok3|token-types|@tokenizer|uint8array-extras|content-disposition|cookie)/).*/node_modules/'],
+  transformIgnorePatterns: ['^(?!.*/node_modules/(@nestjs|file-type|strtok3|token-types|@tokenizer|uint8array-extras|content-disposition|cookie|unicode-case-folding)/).*/node_modules/'],
   moduleNameMapper,
   testEnvironment: 'node',
 };

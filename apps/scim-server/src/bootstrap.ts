@@ -16,6 +16,7 @@ import { Metrics } from './metrics/metrics';
 import { isScimPath, SCIM_CONTENT_TYPE } from './infrastructure/all-exceptions.filter';
 import { LifecycleService } from './infrastructure/lifecycle.service';
 import { requestState, type AppRequest } from './infrastructure/request-context';
+import { canonicalScimUrl } from './scim/scim-paths';
 
 const LEVELS: Record<AppConfig['logLevel'], LogLevel[] | false> = {
   silent: false,
@@ -57,6 +58,7 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     // Node's default: an idle keep-alive client cannot hold a shutdown open for long.
     keepAliveTimeout: 5000,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    rewriteUrl: (req: { url?: string }) => canonicalScimUrl(req.url ?? '/'),
     // Every body is JSON; prototype-poisoning keys are refused, not silently dropped.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

@@ -1,6 +1,6 @@
 import type { AccessLevel } from './access-level';
 import { applyChanges, diffDocuments, displayNameOf, primaryEmail } from './document';
-import { InvalidCommand, LastOwnerViolation, ResourceNotFound, UniquenessViolation } from './errors';
+import { Conflict, InvalidCommand, LastOwnerViolation, ResourceNotFound, UniquenessViolation } from './errors';
 import type { AccountEvent, AccountEventMap, AttributeDocument, MembershipSource } from './events';
 import { type SyncContext, syncMemberships } from './membership-sync';
 import { type ScopeId, scopeGroupId } from './scope';
@@ -258,6 +258,8 @@ export type AccountCommand =
   | {
       readonly type: 'SetMembership';
       readonly groupId: string;
+      /** The top-level group of `groupId`'s hierarchy: a grant there waits for an inactive SCIM identity. */
+      readonly topLevelId: string;
       readonly source: MembershipSource;
       readonly level: AccessLevel | null;
       readonly cause: string;
@@ -276,6 +278,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
     case 'UnlinkIdentity':
       return remove(command, state, 'IdentityUnlinked');
     case 'SetMembership':
+      if (command.level !== null) refuseWhileSuspended(state, command.topLevelId);
       return setMembership(state, command.groupId, command.source, command.level, command.cause);
     case 'ChangeScimGroupMembers':
       return changeScimGroupMembers(command, state);
@@ -484,6 +487,22 @@ function deprovision(state: AccountState, identity: IdentityState, ctx: Deprovis
     }
   }
   return events;
+}
+
+/**
+ * While the account's SCIM identity of a group scope is inactive (or deleted), nothing may
+ * grant it access inside that hierarchy — an administrator's or support's grant included:
+ * the IdP said this person is out, and only the IdP brings them back. Removing stays allowed.
+ */
+function refuseWhileSuspended(state: AccountState, topLevelId: string): void {
+  const suspended = Object.values(state.identities).some(
+    (i) => i.scope === `group:${topLevelId}` && !i.unlinked && (!i.active || i.deleted),
+  );
+  if (suspended) {
+    throw new Conflict(
+      'The account is deactivated in this group hierarchy by its SCIM identity; it can be granted membership there only after the identity is active again',
+    );
+  }
 }
 
 export function setMembership(

@@ -10,6 +10,7 @@ export * from './account-writer';
 export * from './event-envelope';
 export * from './ports';
 export * from './reservations';
+export * from './identifier-fold';
 export * from './unit-of-work';
 export * from './scim-users/scim-user.result';
 export * from './scim-users/create-scim-user.command';

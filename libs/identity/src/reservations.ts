@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { UniqueKind } from './errors';
+import { foldForMatch, legacyFold } from './identifier-fold';
 
 /**
  * Unique values (userName and NameID per scope, email and account username instance-wide,
@@ -33,13 +34,29 @@ export interface ReservedData {
 
 export const RESERVATION_EVENT_TYPES = ['ValueReserved', 'ValueReleased'] as const;
 
-/** Case-insensitive as GitLab matches these values; NFC so that composed forms compare equal. */
+/** Values compare as people read them: identifier-fold.ts. */
 export function foldValue(value: string): string {
-  return value.normalize('NFC').toLowerCase();
+  return foldForMatch(value);
 }
 
 export function reservationStream(key: ReservationKey): string {
-  const hash = createHash('sha256').update(foldValue(key.value)).digest('hex');
+  return streamOf(key, foldValue(key.value));
+}
+
+/**
+ * The stream a value was reserved under before the identifier fold (NFC + toLowerCase), when
+ * that differs from today's. Values claimed before the upgrade hold only that stream, so
+ * claims and look-ups consult it too and releases release it: a value already taken stays
+ * taken under both spellings, and nothing needs rewriting in an existing log.
+ */
+export function legacyReservationStream(key: ReservationKey): string | undefined {
+  const legacy = legacyFold(key.value);
+  return legacy === foldValue(key.value) ? undefined : streamOf(key, legacy);
+}
+
+function streamOf(key: ReservationKey, folded: string): string {
+  // Lone surrogates never reach here from a client (refused); 'utf8' would map them all to U+FFFD.
+  const hash = createHash('sha256').update(folded).digest('hex');
   return `unique-${key.kind}-${key.scopeKey}-${hash}`;
 }
 
@@ -48,6 +65,8 @@ export interface ReservationState {
   readonly revision: bigint;
   readonly holder?: ReservationOwner;
   readonly since?: string;
+  /** The pre-fold stream of the same value (legacyReservationStream), when it differs. */
+  readonly legacy?: { readonly stream: string; readonly state: ReservationState };
 }
 
 export function foldReservation(

@@ -14,6 +14,7 @@ import {
   type ReservationKey,
   type ReservationOwner,
   type ReservationState,
+  legacyReservationStream,
   reservationStream,
 } from './reservations';
 
@@ -57,15 +58,28 @@ export class UnitOfWork {
     const stream = reservationStream(key);
     const known = memo?.get(stream);
     if (known) return known;
-    let state: ReservationState;
-    try {
-      state = foldReservation(await this.store.readStream(stream));
-    } catch (err) {
-      if (!(err instanceof StreamNotFoundError)) throw err;
-      state = { revision: -1n };
+    let state = await this.readReservation(stream);
+    const legacyStream = legacyReservationStream(key);
+    if (legacyStream !== undefined) {
+      // Taken before the identifier fold: held under the old stream name only.
+      const legacy = await this.readReservation(legacyStream);
+      state = {
+        ...state,
+        ...(!state.holder && legacy.holder ? { holder: legacy.holder, since: legacy.since } : {}),
+        legacy: { stream: legacyStream, state: legacy },
+      };
     }
     memo?.set(stream, state);
     return state;
+  }
+
+  private async readReservation(stream: string): Promise<ReservationState> {
+    try {
+      return foldReservation(await this.store.readStream(stream));
+    } catch (err) {
+      if (!(err instanceof StreamNotFoundError)) throw err;
+      return { revision: -1n };
+    }
   }
 
   async commit(request: CommitRequest): Promise<AppendResult> {
@@ -85,12 +99,14 @@ export class UnitOfWork {
     const releaseAppends: StreamAppend[] = [];
     for (const release of request.releases ?? []) {
       const state = await this.reservation(release, request.memo);
-      if (!state.holder || !sameOwner(state.holder, release.owner)) continue;
-      releaseAppends.push({
-        streamId: reservationStream(release),
-        expectedRevision: state.revision,
-        events: [this.event('ValueReleased', { kind: release.kind, scopeKey: release.scopeKey, owner: release.owner }, request.metadata)],
-      });
+      const released = this.event('ValueReleased', { kind: release.kind, scopeKey: release.scopeKey, owner: release.owner }, request.metadata);
+      if (state.legacy?.state.holder && sameOwner(state.legacy.state.holder, release.owner)) {
+        releaseAppends.push({ streamId: state.legacy.stream, expectedRevision: state.legacy.state.revision, events: [released] });
+      }
+      // The current stream's own holder (the legacy one is folded into `holder` only when it has none).
+      const current = state.legacy && state.holder === state.legacy.state.holder ? undefined : state.holder;
+      if (!current || !sameOwner(current, release.owner)) continue;
+      releaseAppends.push({ streamId: reservationStream(release), expectedRevision: state.revision, events: [{ ...released, id: timeOrderedId() }] });
     }
     const writes: StreamAppend[] = request.writes
       .filter((w) => w.events.length > 0)

@@ -13,7 +13,10 @@ export interface ScimGroupRow {
   readonly externalId: string | null;
   readonly created: string;
   readonly lastModified: string;
+  /** meta.version: the log position of the last event that changed the group or its members. */
   readonly version: string;
+  /** Revision of the group's own stream, which a write's If-Match is checked against. */
+  readonly revision: bigint;
 }
 
 interface RawGroup {
@@ -24,6 +27,7 @@ interface RawGroup {
   created: string;
   last_modified: string;
   version: number;
+  revision: number;
 }
 
 export interface ScimGroupsHandle extends ProjectionHandle {
@@ -47,7 +51,8 @@ export const GROUPS_JSON_COLUMN = 'doc';
 /** SCIM groups per scope, and their members (from the members' account streams). */
 export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
   name: 'scim-groups',
-  version: 1,
+  // v2: displayName folded by the identifier fold; meta.version moves with membership changes.
+  version: 2,
   tables: ['scim_groups', 'scim_group_members'],
   eventTypes: ['ScimGroupCreated', 'ScimGroupRenamed', 'ScimGroupExternalIdChanged', 'ScimGroupDeleted', 'ScimGroupMembersAdded', 'ScimGroupMembersRemoved'],
   create(db: SqliteDb, t: TableNamer) {
@@ -57,7 +62,7 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
       CREATE TABLE IF NOT EXISTS ${g} (
         id TEXT PRIMARY KEY, scope TEXT NOT NULL, seq INTEGER NOT NULL, display_name TEXT NOT NULL,
         display_name_folded TEXT NOT NULL, display_name_trimmed TEXT NOT NULL, external_id TEXT, ${GROUPS_JSON_COLUMN} TEXT NOT NULL,
-        deleted INTEGER NOT NULL, created TEXT NOT NULL, last_modified TEXT NOT NULL, version INTEGER NOT NULL);
+        deleted INTEGER NOT NULL, created TEXT NOT NULL, last_modified TEXT NOT NULL, version INTEGER NOT NULL, revision INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS ${g}_scope_seq ON ${g} (scope, deleted, seq);
       CREATE INDEX IF NOT EXISTS ${g}_scope_name ON ${g} (scope, display_name_folded);
       CREATE INDEX IF NOT EXISTS ${g}_trimmed ON ${g} (display_name_trimmed);
@@ -70,15 +75,19 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
     const g = t('scim_groups');
     const m = t('scim_group_members');
     const insert = db.prepare(
-      `INSERT OR IGNORE INTO ${g} VALUES (@id, @scope, @seq, @name, @folded, @trimmed, @external_id, @doc, 0, @at, @at, @version)`,
+      `INSERT OR IGNORE INTO ${g} VALUES (@id, @scope, @seq, @name, @folded, @trimmed, @external_id, @doc, 0, @at, @at, @version, @revision)`,
     );
     const byIdRaw = db.prepare(`SELECT * FROM ${g} WHERE id = ?`);
     const rename = db.prepare(
-      `UPDATE ${g} SET display_name = @name, display_name_folded = @folded, display_name_trimmed = @trimmed, ${GROUPS_JSON_COLUMN} = @doc, last_modified = @at, version = @version WHERE id = @id`,
+      `UPDATE ${g} SET display_name = @name, display_name_folded = @folded, display_name_trimmed = @trimmed, ${GROUPS_JSON_COLUMN} = @doc, last_modified = @at, version = @version, revision = @revision WHERE id = @id`,
     );
-    const setExternal = db.prepare(`UPDATE ${g} SET external_id = @external_id, ${GROUPS_JSON_COLUMN} = @doc, last_modified = @at, version = @version WHERE id = @id`);
-    const markDeleted = db.prepare(`UPDATE ${g} SET deleted = 1, last_modified = ?, version = ? WHERE id = ?`);
-    const touch = db.prepare(`UPDATE ${g} SET last_modified = ? WHERE id = ?`);
+    const setExternal = db.prepare(
+      `UPDATE ${g} SET external_id = @external_id, ${GROUPS_JSON_COLUMN} = @doc, last_modified = @at, version = @version, revision = @revision WHERE id = @id`,
+    );
+    const markDeleted = db.prepare(`UPDATE ${g} SET deleted = 1, last_modified = ?, version = ?, revision = ? WHERE id = ?`);
+    // Members live in the members' account streams: their events move the group's version too,
+    // so that If-None-Match and If-Match see a membership change.
+    const touch = db.prepare(`UPDATE ${g} SET last_modified = ?, version = ? WHERE id = ?`);
     const addMember = db.prepare(`INSERT OR IGNORE INTO ${m} VALUES (?, ?, ?, ?)`);
     const removeMember = db.prepare(`DELETE FROM ${m} WHERE group_id = ? AND identity_id = ?`);
     const live = db.prepare(`SELECT * FROM ${g} WHERE id = ? AND scope = ? AND deleted = 0`);
@@ -119,7 +128,8 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
               external_id: d.externalId ?? null,
               doc: doc(d.displayName, d.externalId ?? null),
               at,
-              version: Number(e.revision),
+              version: Number(e.position),
+              revision: Number(e.revision),
             });
             break;
           }
@@ -132,7 +142,8 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
               trimmed: event.data.to.trim(),
               doc: doc(event.data.to, row?.external_id ?? null),
               at,
-              version: Number(e.revision),
+              version: Number(e.position),
+              revision: Number(e.revision),
             });
             break;
           }
@@ -143,20 +154,21 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
               external_id: event.data.to ?? null,
               doc: doc(row?.display_name ?? '', event.data.to ?? null),
               at,
-              version: Number(e.revision),
+              version: Number(e.position),
+              revision: Number(e.revision),
             });
             break;
           }
           case 'ScimGroupDeleted':
-            markDeleted.run(at, Number(e.revision), event.data.groupId);
+            markDeleted.run(at, Number(e.position), Number(e.revision), event.data.groupId);
             break;
           case 'ScimGroupMembersAdded':
             for (const id of event.data.members) addMember.run(event.data.groupId, id, event.data.accountId, Number(e.position));
-            touch.run(at, event.data.groupId);
+            touch.run(at, Number(e.position), event.data.groupId);
             break;
           case 'ScimGroupMembersRemoved':
             for (const id of event.data.members) removeMember.run(event.data.groupId, id);
-            touch.run(at, event.data.groupId);
+            touch.run(at, Number(e.position), event.data.groupId);
             break;
           default:
             break;
@@ -206,5 +218,6 @@ function toRow(r: RawGroup): ScimGroupRow {
     created: r.created,
     lastModified: r.last_modified,
     version: String(r.version),
+    revision: BigInt(r.revision),
   };
 }

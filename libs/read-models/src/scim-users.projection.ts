@@ -72,7 +72,8 @@ export const USERS_JSON_COLUMN = 'doc';
 export const scimUsersProjection: Projection<ScimUsersHandle> = {
   name: 'scim-users',
   // v2: live users counted per block of positions, so that paging is not a walk from the start.
-  version: 2,
+  // v3: userName and externalId folded by the identifier fold (identifier-fold.ts).
+  version: 3,
   tables: ['scim_users', 'scim_user_blocks'],
   // Every account event: each one moves the account's revision, which is the resource version.
   eventTypes: ACCOUNT_EVENT_TYPES,
@@ -87,6 +88,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
         user_name TEXT NOT NULL,
         user_name_folded TEXT NOT NULL,
         external_id TEXT,
+        external_id_folded TEXT,
         display_name TEXT,
         ${USERS_JSON_COLUMN} TEXT NOT NULL,
         attributes TEXT NOT NULL,
@@ -98,7 +100,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
       );
       CREATE INDEX IF NOT EXISTS ${users}_scope_seq ON ${users} (scope, deleted, seq);
       CREATE INDEX IF NOT EXISTS ${users}_scope_user_name ON ${users} (scope, user_name_folded);
-      CREATE INDEX IF NOT EXISTS ${users}_scope_external_id ON ${users} (scope, external_id);
+      CREATE INDEX IF NOT EXISTS ${users}_scope_external_id ON ${users} (scope, external_id_folded);
       CREATE INDEX IF NOT EXISTS ${users}_account ON ${users} (account_id);
     `);
     // Live users per scope and block of 4,096 log positions (seq is the position that created
@@ -124,13 +126,13 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
   open(db: SqliteDb, t: TableNamer): ScimUsersHandle {
     const users = t('scim_users');
     const insert = db.prepare(
-      `INSERT INTO ${users} (id, scope, account_id, seq, user_name, user_name_folded, external_id, display_name, ${USERS_JSON_COLUMN}, attributes, active, deleted, created, last_modified, version)
-       VALUES (@id, @scope, @account_id, @seq, @user_name, @user_name_folded, @external_id, @display_name, @doc, @attributes, @active, 0, @at, @at, @version)`,
+      `INSERT INTO ${users} (id, scope, account_id, seq, user_name, user_name_folded, external_id, external_id_folded, display_name, ${USERS_JSON_COLUMN}, attributes, active, deleted, created, last_modified, version)
+       VALUES (@id, @scope, @account_id, @seq, @user_name, @user_name_folded, @external_id, @external_id_folded, @display_name, @doc, @attributes, @active, 0, @at, @at, @version)`,
     );
     const byId = db.prepare(`SELECT * FROM ${users} WHERE id = ?`);
     const liveById = db.prepare(`SELECT * FROM ${users} WHERE id = ? AND scope = ? AND deleted = 0`);
     const save = db.prepare(
-      `UPDATE ${users} SET user_name = @user_name, user_name_folded = @user_name_folded, external_id = @external_id,
+      `UPDATE ${users} SET user_name = @user_name, user_name_folded = @user_name_folded, external_id = @external_id, external_id_folded = @external_id_folded,
          display_name = @display_name, ${USERS_JSON_COLUMN} = @doc, attributes = @attributes, active = @active, deleted = @deleted,
          last_modified = @at WHERE id = @id`,
     );
@@ -299,6 +301,8 @@ function columns(attributes: AttributeDocument, active: boolean) {
     user_name: userName,
     user_name_folded: foldValue(userName),
     external_id: typeof attributes.externalId === 'string' ? attributes.externalId : null,
+    // externalId is the SAML NameID, reserved folded: `externalId eq` must find what a 409 calls taken.
+    external_id_folded: typeof attributes.externalId === 'string' ? foldValue(attributes.externalId) : null,
     display_name: typeof attributes.displayName === 'string' ? attributes.displayName : null,
     doc: JSON.stringify({ ...attributes, active }),
     attributes: JSON.stringify(attributes),

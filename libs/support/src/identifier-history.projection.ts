@@ -29,7 +29,8 @@ export interface IdentifierHistoryHandle extends ProjectionHandle {
  */
 export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = {
   name: 'identifier-history',
-  version: 1,
+  // v2: values folded by the identifier fold (libs/identity/src/identifier-fold.ts).
+  version: 2,
   tables: ['identifier_spans'],
   eventTypes: ['UserProvisioned', 'IdentityLinked', 'UserNameChanged', 'ExternIdChanged', 'EmailChanged', 'IdentityUnlinked'],
   create(db: SqliteDb, t: TableNamer) {

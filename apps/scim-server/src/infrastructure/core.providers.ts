@@ -7,7 +7,7 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import { createEventStore, EVENT_STORE, type EventStore, SqliteEventStore } from '@app/event-store';
 import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { WalCheckpointer } from '@app/event-store/sqlite/wal-checkpointer';
-import { AccountWriter, CLOCK, type Clock, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
+import { AccountWriter, CLOCK, type Clock, foldForMatch, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
 import { accountsProjection, groupsProjection, ReadModelDirectory, scimGroupsProjection, scimUsersProjection } from '@app/read-models';
 import { Metrics } from '../metrics/metrics';
@@ -15,11 +15,9 @@ import { AUTH_SERVICE, RAW_EVENT_STORE, SQLITE_DB, WAL_CHECKPOINTER } from './to
 
 export const PROJECTIONS = [scimUsersProjection, scimGroupsProjection, groupsProjection, accountsProjection, tokensProjection, auditProjection, identifierHistoryProjection];
 
-/** Registers `scim_fold`, the case folding the filter compiler and the read models share. */
+/** Registers `scim_fold`, the identifier fold the filter compiler and the read models share. */
 function registerSqlFunctions(db: SqliteDb): void {
-  db.function('scim_fold', { deterministic: true }, (s: unknown) =>
-    typeof s === 'string' ? s.normalize('NFC').toLowerCase() : s,
-  );
+  db.function('scim_fold', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? foldForMatch(s) : s));
 }
 
 export function coreProviders(config: AppConfig): Provider[] {

@@ -103,7 +103,7 @@ export class GroupsController {
       await this.writer.execute(
         accountId,
         loaded,
-        { type: 'SetMembership', groupId: group.id, source: 'admin', level, cause: 'set by an administrator' },
+        { type: 'SetMembership', groupId: group.id, topLevelId: group.topLevelId, source: 'admin', level, cause: 'set by an administrator' },
         commandContext(req, status),
         'instance',
       );

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   CreateScimGroupCommand,
   DeleteScimGroupCommand,
+  PreconditionFailed,
   ResourceNotFound,
   type ScimGroupState,
   type ScimGroupWriteResult,
@@ -13,15 +14,15 @@ import {
 import { GetScimGroupQuery, type GroupWithMembers, ListScimGroupsQuery } from '@app/read-models/queries/scim-group.queries';
 import { planGroupPatch } from '@app/scim/patch';
 import { renderGroup } from '@app/scim/resources/group.resource';
-import { listResponse, weakEtag } from '@app/scim/resources/user.resource';
+import { listResponse, parseEtag, weakEtag } from '@app/scim/resources/user.resource';
 import { normalizeGroupInput } from '@app/scim/schema/normalize';
 import { resolveAttribute } from '@app/scim/schema/resolve';
 import { applyAttributeSelection, wantsAttribute } from '@app/scim/schema/select-attributes';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
 import { commandContext, Scim, type ScimRequest } from '../infrastructure/request-context';
-import { ifMatchRevision, isUuid, queryParam, scimPaths } from './scim-paths';
+import { isUuid, queryParam, scimPaths } from './scim-paths';
 import { listParameters, type Selection, selection } from './scim-query';
-import { searchBody } from './users.controller';
+import { headerOf, searchBody } from './users.controller';
 
 const resolveGroup = (path: string) => resolveAttribute('Group', path);
 
@@ -42,9 +43,9 @@ export class GroupsController {
     const result = await this.commands.execute(
       new CreateScimGroupCommand(scim.scope, doc.displayName, doc.externalId, doc.members, commandContext(scim.req, 201)),
     );
-    const resource = await this.render(scim, result, selection(query));
+    const { resource, version } = await this.render(scim, result, selection(query));
     void reply.header('Location', (resource.meta as { location: string }).location);
-    void reply.header('ETag', weakEtag(result.revision.toString()));
+    void reply.header('ETag', weakEtag(version));
     return resource;
   }
 
@@ -64,6 +65,11 @@ export class GroupsController {
     const sel = selection(query);
     const found = await this.find(scim, id, wantsAttribute('Group', sel, 'members'));
     void reply.header('ETag', weakEtag(found.group.version));
+    const inm = parseEtag(headerOf(scim, 'if-none-match'));
+    if (inm === '*' || (typeof inm === 'bigint' && inm.toString() === found.group.version)) {
+      void reply.status(304);
+      return undefined;
+    }
     return applyAttributeSelection(renderGroup(found.group, scim.baseUrl, found.members), 'Group', sel);
   }
 
@@ -77,17 +83,19 @@ export class GroupsController {
   ) {
     this.assertId(id);
     const doc = normalizeGroupInput(body);
+    const ifMatch = await this.ifMatch(scim, id);
     const result = await this.commands.execute(
       new UpdateScimGroupCommand(
         scim.scope,
         id,
         () => ({ displayName: doc.displayName, externalId: doc.externalId ?? null, memberOps: [{ op: 'replace', ids: doc.members }] }),
         commandContext(scim.req, 200),
-        ifMatchRevision(scim.req.headers['if-match']),
+        ifMatch,
       ),
     );
-    void reply.header('ETag', weakEtag(result.revision.toString()));
-    return this.render(scim, result, selection(query));
+    const { resource, version } = await this.render(scim, result, selection(query));
+    void reply.header('ETag', weakEtag(version));
+    return resource;
   }
 
   /** 204 as Entra expects, unless the request asks for attributes back. */
@@ -100,6 +108,7 @@ export class GroupsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     this.assertId(id);
+    const ifMatch = await this.ifMatch(scim, id);
     const result = await this.commands.execute(
       new UpdateScimGroupCommand(
         scim.scope,
@@ -117,24 +126,26 @@ export class GroupsController {
           };
         },
         commandContext(scim.req, 204),
-        ifMatchRevision(scim.req.headers['if-match']),
+        ifMatch,
       ),
     );
-    void reply.header('ETag', weakEtag(result.revision.toString()));
     const sel = selection(query);
+    const { resource, version } = await this.render(scim, result, sel);
+    void reply.header('ETag', weakEtag(version));
     if (queryParam(query, 'attributes') === undefined && queryParam(query, 'excludedAttributes') === undefined) {
       void reply.status(204);
       return undefined;
     }
     void reply.status(200);
-    return this.render(scim, result, sel);
+    return resource;
   }
 
   @Delete(scimPaths('Groups/:id'))
   @HttpCode(204)
   async remove(@Scim() scim: ScimRequest, @Param('id') id: string) {
     this.assertId(id);
-    await this.commands.execute(new DeleteScimGroupCommand(scim.scope, id, commandContext(scim.req, 204), ifMatchRevision(scim.req.headers['if-match'])));
+    const ifMatch = await this.ifMatch(scim, id);
+    await this.commands.execute(new DeleteScimGroupCommand(scim.scope, id, commandContext(scim.req, 204), ifMatch));
   }
 
   private async search(scim: ScimRequest, params: ReturnType<typeof listParameters>) {
@@ -147,10 +158,26 @@ export class GroupsController {
     );
   }
 
+  /** The group as this write left it; its version is the read model's (members included). */
   private async render(scim: ScimRequest, result: ScimGroupWriteResult, sel: Selection) {
     const found = await this.queries.execute(new GetScimGroupQuery(scim.scope, result.group.id, wantsAttribute('Group', sel, 'members')));
     if (!found) throw new ResourceNotFound('Group', result.group.id);
-    return applyAttributeSelection(renderGroup({ ...found.group, version: result.revision.toString() }, scim.baseUrl, found.members), 'Group', sel);
+    return { resource: applyAttributeSelection(renderGroup(found.group, scim.baseUrl, found.members), 'Group', sel), version: found.group.version };
+  }
+
+  /**
+   * A group's version moves with its members, whose events live in the members' account
+   * streams; If-Match is checked against that version here, and the group stream's revision
+   * it stands for is handed to the writer, which refuses a change of the group itself since.
+   */
+  private async ifMatch(scim: ScimRequest, id: string): Promise<bigint | undefined> {
+    const tag = parseEtag(headerOf(scim, 'if-match'));
+    if (tag === undefined || tag === '*') return undefined;
+    if (tag === 'invalid') throw new PreconditionFailed('If-Match does not name a version of this resource');
+    const found = await this.queries.execute(new GetScimGroupQuery(scim.scope, id, false));
+    if (!found) throw new ResourceNotFound('Group', id);
+    if (tag.toString() !== found.group.version) throw new PreconditionFailed();
+    return found.group.revision;
   }
 
   private async find(scim: ScimRequest, id: string, withMembers: boolean): Promise<GroupWithMembers> {

@@ -26,3 +26,20 @@ export function ifMatchRevision(header: string | string[] | undefined): bigint |
   if (parsed === 'invalid') throw new PreconditionFailed('If-Match does not name a version of this resource');
   return parsed === '*' ? undefined : parsed;
 }
+
+const RESOURCES = ['Users', 'Groups', 'Me', 'Bulk', 'Schemas', 'ResourceTypes', 'ServiceProviderConfig'];
+const CANONICAL = new Map(RESOURCES.map((r) => [r.toLowerCase(), r]));
+const RESOURCE_SEGMENT = /^(\/api\/scim\/v2\/(?:application|groups\/[^/?#]+)\/)([A-Za-z]+)(?=[/?#]|$)/;
+
+/**
+ * SCIM resource endpoints are matched case-insensitively (`/users` is `/Users`: some client
+ * libraries send them so). Only the resource segment is rewritten: group paths, ids and the
+ * rest of the URL are data and keep their case, which Fastify's router-wide `caseSensitive:
+ * false` would not promise for every other route.
+ */
+export function canonicalScimUrl(url: string): string {
+  const m = RESOURCE_SEGMENT.exec(url);
+  if (!m) return url;
+  const canonical = CANONICAL.get(m[2].toLowerCase());
+  return canonical === undefined || canonical === m[2] ? url : `${m[1]}${canonical}${url.slice(m[0].length)}`;
+}

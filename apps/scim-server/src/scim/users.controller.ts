@@ -197,7 +197,7 @@ export function fromRow(row: UserWithGroups) {
   };
 }
 
-function headerOf(scim: ScimRequest, name: string): string | undefined {
+export function headerOf(scim: ScimRequest, name: string): string | undefined {
   const v = scim.req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }

@@ -1,3 +1,4 @@
+import { identifierProblem } from '../identifier-fold';
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore, StreamNotFoundError, timeOrderedId } from '@app/event-store';
 import { type AccountState, evolve } from '../account.decider';
@@ -267,5 +268,7 @@ export class ScimGroupWriter {
 function requireDisplayName(name: string | undefined): string {
   if (typeof name !== 'string' || name.trim() === '') throw new InvalidCommand('displayName is required', 'displayName');
   if (name.length > 255) throw new InvalidCommand('displayName is longer than 255 characters', 'displayName');
+  const problem = identifierProblem(name, { allowIgnorable: true });
+  if (problem !== undefined) throw new InvalidCommand(`displayName ${problem}`, 'displayName');
   return name;
 }

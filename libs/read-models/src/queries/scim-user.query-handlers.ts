@@ -15,7 +15,7 @@ export const USER_COLUMNS: FilterSqlMapping = {
       case 'userName':
         return { expr: 'user_name_folded', folded: true };
       case 'externalId':
-        return { expr: 'external_id' };
+        return { expr: 'external_id_folded', folded: true };
       case 'id':
         return { expr: 'id' };
       case 'meta.created':

@@ -17,6 +17,21 @@ export interface ServiceProviderOptions {
   readonly documentationUri?: string;
 }
 
+/** The characteristics of an attribute definition (RFC 7643 §7), as the Schema schema lists them. */
+const CHARACTERISTICS: AttributeDefinition[] = [
+  str('name', "The attribute's name.", { required: true, caseExact: true, mutability: 'readOnly' }),
+  str('type', "The attribute's data type.", { required: true, mutability: 'readOnly', canonicalValues: ['string', 'complex', 'boolean', 'decimal', 'integer', 'dateTime', 'reference', 'binary'] }),
+  attr('multiValued', 'boolean', 'A Boolean value indicating an attribute\'s plurality.', { required: true, mutability: 'readOnly' }),
+  str('description', 'A human-readable description of the attribute.', { mutability: 'readOnly' }),
+  attr('required', 'boolean', 'A boolean value indicating whether or not the attribute is required.', { mutability: 'readOnly' }),
+  str('canonicalValues', 'A collection of canonical values.', { multiValued: true, mutability: 'readOnly' }),
+  attr('caseExact', 'boolean', 'A Boolean value indicating whether or not a string attribute is case sensitive.', { mutability: 'readOnly' }),
+  str('mutability', 'Indicates whether or not an attribute is modifiable.', { mutability: 'readOnly', canonicalValues: ['readOnly', 'readWrite', 'immutable', 'writeOnly'] }),
+  str('returned', 'Indicates when an attribute is returned in a response.', { mutability: 'readOnly', canonicalValues: ['always', 'never', 'default', 'request'] }),
+  str('uniqueness', 'Indicates how unique a value must be.', { mutability: 'readOnly', canonicalValues: ['none', 'server', 'global'] }),
+  str('referenceTypes', 'The names of the resource types that may be referenced.', { multiValued: true, mutability: 'readOnly' }),
+];
+
 /** RFC 7643 §5, with real booleans: what this server actually supports. */
 export function serviceProviderConfig(o: ServiceProviderOptions) {
   return {
@@ -148,18 +163,13 @@ const META_SCHEMAS: SchemaDefinition[] = [
         required: true,
         mutability: 'readOnly',
         subAttributes: [
-          str('name', "The attribute's name.", { required: true, caseExact: true, mutability: 'readOnly' }),
-          str('type', "The attribute's data type.", { required: true, mutability: 'readOnly', canonicalValues: ['string', 'complex', 'boolean', 'decimal', 'integer', 'dateTime', 'reference', 'binary'] }),
-          attr('multiValued', 'boolean', 'A Boolean value indicating an attribute\'s plurality.', { required: true, mutability: 'readOnly' }),
-          str('description', 'A human-readable description of the attribute.', { mutability: 'readOnly' }),
-          attr('required', 'boolean', 'A boolean value indicating whether or not the attribute is required.', { mutability: 'readOnly' }),
-          str('canonicalValues', 'A collection of canonical values.', { multiValued: true, mutability: 'readOnly' }),
-          attr('caseExact', 'boolean', 'A Boolean value indicating whether or not a string attribute is case sensitive.', { mutability: 'readOnly' }),
-          str('mutability', 'Indicates whether or not an attribute is modifiable.', { mutability: 'readOnly', canonicalValues: ['readOnly', 'readWrite', 'immutable', 'writeOnly'] }),
-          str('returned', 'Indicates when an attribute is returned in a response.', { mutability: 'readOnly', canonicalValues: ['always', 'never', 'default', 'request'] }),
-          str('uniqueness', 'Indicates how unique a value must be.', { mutability: 'readOnly', canonicalValues: ['none', 'server', 'global'] }),
-          str('referenceTypes', 'The names of the resource types that may be referenced.', { multiValued: true, mutability: 'readOnly' }),
-          attr('subAttributes', 'complex', 'Used to define the sub-attributes of a complex attribute.', { multiValued: true, mutability: 'readOnly' }),
+          ...CHARACTERISTICS,
+          // RFC 7643 §8.7.2 describes a sub-attribute with the same characteristics (one level).
+          attr('subAttributes', 'complex', 'Used to define the sub-attributes of a complex attribute.', {
+            multiValued: true,
+            mutability: 'readOnly',
+            subAttributes: CHARACTERISTICS,
+          }),
         ],
       }),
     ],

@@ -1,3 +1,4 @@
+import { foldForMatch } from '../schema/fold-identifier';
 import type { ResolvedAttribute } from '../schema/schema.types';
 import type { CompareOp, FilterNode, Literal } from './filter.ast';
 
@@ -71,8 +72,9 @@ function isPresent(v: unknown): boolean {
   return v !== null && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0);
 }
 
+/** Case-insensitive comparison uses the identifier fold (schema/fold-identifier.ts), as uniqueness does. */
 export function fold(s: string): string {
-  return s.normalize('NFC').toLowerCase();
+  return foldForMatch(s);
 }
 
 function compare(actual: unknown, op: CompareOp, expected: Exclude<Literal, null>, caseExact: boolean, type: string): boolean {

@@ -27,7 +27,9 @@ export function applyUserPatch(doc: Plain, body: unknown, resolve: Resolver, con
   const work = structuredClone(doc) as Plain;
   const changed = new Set<string>();
   for (const op of ops) {
+    const extension = op.path?.trim().toLowerCase().startsWith('urn:') ? resolveExtensionObject(op.path.trim(), resolve) : undefined;
     if (op.path === undefined) applyPathless(work, op, resolve, context, changed);
+    else if (extension) applyExtensionObject(work, op, extension, resolve, context, changed);
     else applyAtPath(work, op, op.path, op.value, resolve, context, changed);
   }
   return { doc: work, changedPaths: [...changed] };
@@ -56,6 +58,20 @@ function applyPathless(work: Plain, op: PatchOperation, resolve: Resolver, conte
     if (!resolve(key)) continue; // Unknown attributes are ignored, as in a POST body.
     applyAtPath(work, op, key, value, resolve, context, changed);
   }
+}
+
+/**
+ * A path that is an extension schema URN alone names the extension object: remove drops it,
+ * add and replace apply each attribute of the value at its own path (as a pathless value
+ * keyed by the URN does), so attributes the client did not name are kept.
+ */
+function applyExtensionObject(work: Plain, op: PatchOperation, extension: string, resolve: Resolver, context: { id?: string }, changed: Set<string>): void {
+  if (op.op === 'remove' || op.value === null) {
+    if (work[extension] !== undefined) changed.add(extension);
+    delete work[extension];
+    return;
+  }
+  applyPathless(work, { ...op, path: undefined, value: { [extension]: op.value } }, resolve, context, changed);
 }
 
 function resolveExtensionObject(key: string, resolve: Resolver): string | undefined {

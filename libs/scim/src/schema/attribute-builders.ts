@@ -37,13 +37,16 @@ export function multi(
   name: string,
   description: string,
   types: readonly string[],
-  o: { valueType?: AttributeType; extra?: readonly AttributeDefinition[]; mutability?: Mutability; valueRequired?: boolean } = {},
+  o: { valueType?: AttributeType; valueReferenceTypes?: readonly string[]; extra?: readonly AttributeDefinition[]; mutability?: Mutability; valueRequired?: boolean } = {},
 ): AttributeDefinition {
   return attr(name, 'complex', description, {
     multiValued: true,
     mutability: o.mutability ?? 'readWrite',
     subAttributes: [
-      attr('value', o.valueType ?? 'string', `The value of ${name}.`, { mutability: o.mutability ?? 'readWrite' }),
+      attr('value', o.valueType ?? 'string', `The value of ${name}.`, {
+        mutability: o.mutability ?? 'readWrite',
+        ...(o.valueReferenceTypes ? { referenceTypes: o.valueReferenceTypes } : {}),
+      }),
       str('display', 'A human-readable name, primarily used for display purposes.', { mutability: o.mutability ?? 'readWrite' }),
       str('type', `A label indicating the ${name} function.`, { canonicalValues: types, mutability: o.mutability ?? 'readWrite' }),
       attr('primary', 'boolean', 'Indicates the primary or preferred value.', { mutability: o.mutability ?? 'readWrite' }),

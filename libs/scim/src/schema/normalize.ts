@@ -1,4 +1,5 @@
 import { ScimError } from '../scim-error';
+import { identifierProblem } from './fold-identifier';
 import type { GroupDocument, UserDocument } from './document.types';
 import { ENTERPRISE_USER_SCHEMA, ENTERPRISE_USER_URN } from './enterprise-user.schema';
 import { GROUP_SCHEMA_URN } from './group.schema';
@@ -46,9 +47,12 @@ export function normalizeGroupInput(body: unknown): GroupDocument {
     throw ScimError.invalidValue('displayName is required and must be a non-empty string', 'displayName');
   }
   if (displayName.length > 255) throw ScimError.invalidValue('displayName is longer than 255 characters', 'displayName');
+  // A display name may carry emoji (variation selectors, ZWJ): invisible code points fold away instead.
+  refuseUnreadable(displayName, 'displayName', true);
   if (externalId !== undefined && externalId !== null && externalId !== '' && typeof externalId !== 'string') {
     throw ScimError.invalidValue('externalId must be a string', 'externalId');
   }
+  if (typeof externalId === 'string') refuseUnreadable(externalId, 'externalId');
   return {
     displayName,
     ...(typeof externalId === 'string' && externalId !== '' ? { externalId } : {}),
@@ -84,6 +88,11 @@ function finishUser(doc: Plain): UserDocument {
   if (userName.length > MAX_IDENTIFIER) throw ScimError.invalidValue('userName is too long', 'userName');
   if (typeof doc.externalId === 'string' && doc.externalId.length > MAX_IDENTIFIER) {
     throw ScimError.invalidValue('externalId is too long', 'externalId');
+  }
+  refuseUnreadable(userName, 'userName');
+  if (typeof doc.externalId === 'string') refuseUnreadable(doc.externalId, 'externalId');
+  if (Array.isArray(doc.emails)) {
+    for (const e of doc.emails) if (isPlain(e) && typeof e.value === 'string') refuseUnreadable(e.value, 'emails.value');
   }
   return { ...doc, userName, active: doc.active === undefined ? true : (doc.active as boolean) } as UserDocument;
 }
@@ -181,6 +190,16 @@ function normalizeSingle(definition: AttributeDefinition, value: unknown, path: 
       return Object.keys(inner).length > 0 ? inner : undefined;
     }
   }
+}
+
+/**
+ * Identifiers are compared folded (fold-identifier.ts); a value whose fold would hide part of
+ * it (NUL and other controls, zero-width characters, soft hyphens, a BOM, unpaired
+ * surrogates, unassigned code points) could pose as another, so it is refused.
+ */
+function refuseUnreadable(value: string, path: string, allowIgnorable = false): void {
+  const problem = identifierProblem(value, { allowIgnorable });
+  if (problem !== undefined) throw ScimError.invalidValue(`${path} ${problem}`, path);
 }
 
 export function toBoolean(value: unknown, path: string): boolean {

@@ -14,7 +14,9 @@ export const COMMON_ATTRIBUTES: readonly AttributeDefinition[] = [
     returned: 'always',
     uniqueness: 'server',
   }),
-  str('externalId', 'An identifier for the resource as defined by the provisioning client.', { caseExact: true }),
+  // Not caseExact: externalId is unique as the identifier fold reads it (a SAML NameID), so
+  // `externalId eq` compares folded too — a value a 409 calls taken is always found.
+  str('externalId', 'An identifier for the resource as defined by the provisioning client.'),
   attr('meta', 'complex', 'A complex attribute containing resource metadata.', {
     mutability: 'readOnly',
     subAttributes: [

@@ -36,7 +36,7 @@ export const USER_SCHEMA: SchemaDefinition = {
     multi('emails', 'Email addresses for the user.', ['work', 'home', 'other']),
     multi('phoneNumbers', 'Phone numbers for the User.', ['work', 'home', 'mobile', 'fax', 'pager', 'other']),
     multi('ims', 'Instant messaging addresses for the User.', ['aim', 'gtalk', 'icq', 'xmpp', 'msn', 'skype', 'qq', 'yahoo']),
-    multi('photos', 'URLs of photos of the User.', ['photo', 'thumbnail'], { valueType: 'reference' }),
+    multi('photos', 'URLs of photos of the User.', ['photo', 'thumbnail'], { valueType: 'reference', valueReferenceTypes: ['external'] }),
     attr('addresses', 'complex', 'A physical mailing address for this User.', {
       multiValued: true,
       subAttributes: [
