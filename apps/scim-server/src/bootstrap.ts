@@ -17,7 +17,7 @@ import { Metrics } from './metrics/metrics';
 import { isScimPath, SCIM_CONTENT_TYPE } from './infrastructure/all-exceptions.filter';
 import { MAX_JSON_DEPTH, jsonNestedDeeperThan } from './infrastructure/json-depth';
 import { LifecycleService } from './infrastructure/lifecycle.service';
-import { SingleValuedQueryPipe } from './infrastructure/single-valued-query.pipe';
+import { RequestShapePipe } from './infrastructure/request-shape.pipe';
 import { requestState, type AppRequest } from './infrastructure/request-context';
 
 const LEVELS: Record<AppConfig['logLevel'], LogLevel[] | false> = {
@@ -132,7 +132,7 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
       Object.assign(new Error('Too many requests'), { statusCode: 429, code: 'FST_ERR_RATE_LIMITED', retryAfter: context.after }),
   });
   app.useGlobalPipes(
-    new SingleValuedQueryPipe(),
+    new RequestShapePipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: false,

@@ -2,10 +2,9 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { ScimError } from '../scim-error';
 import { applyUserPatch } from '../patch/apply-user-patch';
-import { COMMON_ATTRIBUTES, resolveAttribute } from '../schema/resolve';
+import { resolveAttribute } from '../schema/resolve';
 import { ENTERPRISE_USER_SCHEMA } from '../schema/enterprise-user.schema';
-import type { AttributeDefinition } from '../schema/schema.types';
-import { USER_SCHEMA } from '../schema/user.schema';
+import { filterOf, patchPathOf, schemaAttributes } from '../../../../test/support/scim-grammar';
 import { matchesFilter } from './filter.evaluate';
 import { FILTER_LIMITS, PATCH_PATH_LIMITS } from './filter.limits';
 import { parseFilter } from './filter.parser';
@@ -21,60 +20,8 @@ import { compileFilterToSql, type FilterSqlMapping } from './filter.sql';
  */
 const resolve = (p: string) => resolveAttribute('User', p);
 const ENT = ENTERPRISE_USER_SCHEMA.id;
-const OPS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le', 'pr'] as const;
-
-interface Leaf {
-  readonly path: string;
-  readonly def: AttributeDefinition;
-}
-
-/** Every attribute path a filter can name, with its definition. */
-const leaves: Leaf[] = [];
-const complexMulti: { path: string; subs: Leaf[] }[] = [];
-const complexSingle: string[] = [];
-for (const [prefix, attrs] of [
-  ['', [...USER_SCHEMA.attributes, ...COMMON_ATTRIBUTES]],
-  [`${ENT}:`, ENTERPRISE_USER_SCHEMA.attributes],
-] as const) {
-  for (const a of attrs) {
-    leaves.push({ path: `${prefix}${a.name}`, def: a });
-    if (a.subAttributes) {
-      const subs = a.subAttributes.map((s) => ({ path: `${prefix}${a.name}.${s.name}`, def: s }));
-      leaves.push(...subs);
-      if (a.multiValued) complexMulti.push({ path: `${prefix}${a.name}`, subs: a.subAttributes.map((s) => ({ path: s.name, def: s })) });
-      else complexSingle.push(`${prefix}${a.name}`);
-    }
-  }
-}
-
-const literal = fc.oneof(
-  fc.constantFrom('""', '"x"', '"Ann"', '"ann@example.com"', '"work"', '"%"', '"_"', '"\\u0000"', '"ẞ"', 'true', 'false', 'null', '0', '-1', '1e400', '3.5', '99999999999999999999'),
-  fc.constantFrom('"2024-01-01T00:00:00Z"', '"+010000-01-01T00:00:00Z"', '"-000001-01-01T00:00:00Z"', '"9999-12-31T23:59:59Z"', '"0000-01-01T00:00:00Z"', '"not a date"', '"2024"'),
-  fc.string({ maxLength: 12 }).map((s) => JSON.stringify(s)),
-);
-const attrName = fc.oneof(
-  fc.constantFrom(...leaves.map((l) => l.path)),
-  fc.constantFrom(...complexSingle, 'nosuch', 'name.nosuch', 'emails.value.x', `${ENT}:nosuch`),
-);
-const comparison = fc.tuple(attrName, fc.constantFrom(...OPS), literal).map(([a, op, v]) => (op === 'pr' ? `${a} pr` : `${a} ${op} ${v}`));
-const subComparison = (subs: Leaf[]) =>
-  fc.tuple(fc.constantFrom(...subs.map((s) => s.path)), fc.constantFrom(...OPS), literal).map(([a, op, v]) => (op === 'pr' ? `${a} pr` : `${a} ${op} ${v}`));
-const valuePath = fc
-  .constantFrom(...complexMulti, ...complexSingle.map((path) => ({ path, subs: [{ path: 'givenName', def: leaves[0].def }] })))
-  .chain(({ path, subs }) =>
-    fc.tuple(fc.array(subComparison(subs), { minLength: 1, maxLength: 3 }), fc.constantFrom('and', 'or'), fc.option(subComparison(subs))).map(
-      // Entra's `attr[filter].sub op value` form, or the plain value path.
-      ([inner, join, entra]) => `${path}[${inner.join(` ${join} `)}]${entra ? `.${entra}` : ''}`,
-    ),
-  );
-const { filter } = fc.letrec<{ filter: string; term: string }>((tie) => ({
-  term: fc.oneof({ depthSize: 'small', withCrossShrink: true }, comparison, valuePath, tie('filter').map((f) => `(${f})`), tie('filter').map((f) => `not (${f})`)),
-  filter: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    tie('term'),
-    fc.tuple(tie('term'), fc.constantFrom('and', 'or'), tie('term')).map(([a, op, b]) => `${a} ${op} ${b}`),
-  ),
-}));
+const USER_ATTRIBUTES = schemaAttributes('User');
+const filter = filterOf(USER_ATTRIBUTES);
 
 const USERS: Record<string, Record<string, unknown>> = {
   ann: { userName: 'Ann@Example.com', externalId: 'A-1', active: true, title: 'CTO', name: { givenName: 'Ann', familyName: 'Smith' }, emails: [{ value: 'ann@example.com', type: 'work', primary: true }, { value: 'x@home.test', type: 'home' }], [ENT]: { department: 'R&D', manager: { value: 'bob-id' } } },
@@ -200,16 +147,7 @@ describe('filters generated from the grammar', () => {
 
 describe('PATCH paths generated from the grammar', () => {
   const doc = { userName: 'ann', emails: [{ value: 'a@x', type: 'work' }], name: { givenName: 'Ann' }, active: true };
-  const path = fc.oneof(
-    fc.constantFrom(...leaves.map((l) => l.path), ...complexSingle),
-    valuePath,
-    valuePath.map((p) => `${p}.value`),
-    fc.string({ maxLength: 30 }),
-    fc.integer({ min: 0, max: 3 * FILTER_LIMITS.maxValuePathTerms }).map((n) => `emails[${Array.from({ length: n }, (_, i) => `value eq "${i}"`).join(' or ')}].display`),
-    fc.integer({ min: PATCH_PATH_LIMITS.maxLength - 20, max: PATCH_PATH_LIMITS.maxLength * 40 }).map((n) => `emails[value eq "${'x'.repeat(n)}"]`),
-    // Far beyond any sane size: tens of thousands of terms.
-    fc.constantFrom(' and ', ' or ').map((join) => `emails[${Array.from({ length: 30_000 }, () => 'type eq "w"').join(join)}].value`),
-  );
+  const path = patchPathOf(USER_ATTRIBUTES, 'emails');
   const op = fc.record({ op: fc.constantFrom('add', 'replace', 'remove'), path, value: fc.oneof(fc.constant('v'), fc.constant(null), fc.constant({ value: 'v' }), fc.boolean()) });
 
   it('applies or refuses every generated path with a 400 ScimError, never anything else', () => {
