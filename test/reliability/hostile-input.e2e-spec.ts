@@ -26,7 +26,7 @@ describe('hostile input', () => {
   const stateEvents = () => (db.prepare("SELECT COUNT(*) AS n FROM events WHERE type != 'ProvisioningRejected'").get() as { n: number }).n;
 
   beforeAll(async () => {
-    server = await TestServer.start({ RATE_LIMIT_PER_MINUTE: '100000000', MAX_PAYLOAD_BYTES: '65536' });
+    server = await TestServer.start({ RATE_LIMIT_PER_MINUTE: '100000000', MAX_PAYLOAD_BYTES: '1048576' });
     await server.createGroup('fuzz');
     scim = await server.scim();
     userId = (await scim.request('POST', '/Users', userBody('fuzz@example.com'))).body.id;
@@ -111,7 +111,7 @@ describe('hostile input', () => {
     badFilter.map((f) => ({ method: 'POST', path: '/Users/.search', body: { filter: f, count: 'many' }, write: false })),
     fc.record({ Operations: fc.array(fc.record({ method: weird, path: weird }), { minLength: 1, maxLength: 3 }) }).map((body) => ({ method: 'POST', path: '/Bulk', body, write: true })),
     weird.map((w) => ({ method: 'POST', path: '/Groups', body: { displayName: w.trim() === '' ? 5 : w, members: [{ value: 5 }] }, write: true })),
-    fc.constant({ method: 'POST', path: '/Users', raw: JSON.stringify({ userName: 'big', pad: 'x'.repeat(70_000) }), write: true }),
+    fc.constant({ method: 'POST', path: '/Users', raw: JSON.stringify({ userName: 'big', pad: 'x'.repeat(1_100_000) }), write: true }),
     fc.stringMatching(/^[A-Za-z0-9_\-.~+/=]{0,60}$/).map((t) => ({ method: 'POST', path: '/Users', body: userBody('never@example.com'), token: `scimtok_${t}`, write: true })),
     fc.constant({ method: 'DELETE', path: '/ServiceProviderConfig', write: true }),
     fc.constant({ method: 'POST', path: '/Users', raw: '<xml/>', headers: { 'content-type': 'application/xml' }, write: true }),
@@ -184,6 +184,33 @@ describe('hostile input', () => {
         { numRuns: 150, seed: 20261201 },
       );
     }, 120_000);
+
+    it('refuses the filters that used to be 500s, and far dates, with 400 and a SCIM or management error', async () => {
+      const scimFilters = [
+        ['Users', 'userName ew ""'],
+        ['Users', 'emails co ""'],
+        ['Users', 'emails[type sw ""]'],
+        ['Groups', 'displayName ew ""'],
+        ['Users', 'name[givenName eq "Test"]'],
+        ['Users', 'name[givenName eq "Test"] or userName eq "x"'],
+        ['Users', 'not (name[givenName eq "Test"])'],
+        ['Users', 'meta.created gt "+010000-01-01T00:00:00Z"'],
+        ['Users', 'meta.created lt "-000001-01-01T00:00:00Z"'],
+        ['Groups', 'meta.lastModified ge "+275760-09-13T00:00:00Z"'],
+      ];
+      for (const [resource, f] of scimFilters) {
+        const before = stateEvents();
+        const r = await scim.request('GET', `/${resource}?filter=${encodeURIComponent(f)}`);
+        check(`GET /api/scim/v2/${resource}?filter=${f}`, r, before);
+        expect([f, r.status, r.body.scimType]).toEqual([f, 400, 'invalidFilter']);
+      }
+      for (const f of ['type ew ""', 'scope co ""', 'actor[kind eq "admin"]']) {
+        const before = stateEvents();
+        const r = await server.admin('GET', `/api/v1/audit/events?filter=${encodeURIComponent(f)}`);
+        check(`GET /api/v1/audit/events?filter=${f}`, r, before);
+        expect([f, r.status]).toEqual([f, 400]);
+      }
+    });
 
     it('answers every generated PATCH path with 200 or a 400 error body, changing nothing when refused', async () => {
       const op = fc.record({
