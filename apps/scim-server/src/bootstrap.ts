@@ -10,11 +10,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@app/config';
 import { InvalidCommand } from '@app/identity';
+import { ScimError } from '@app/scim/scim-error';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { Metrics } from './metrics/metrics';
 import { isScimPath, SCIM_CONTENT_TYPE } from './infrastructure/all-exceptions.filter';
+import { MAX_JSON_DEPTH, jsonNestedDeeperThan } from './infrastructure/json-depth';
 import { LifecycleService } from './infrastructure/lifecycle.service';
+import { RequestShapePipe } from './infrastructure/request-shape.pipe';
 import { requestState, type AppRequest } from './infrastructure/request-context';
 import { canonicalScimUrl } from './scim/scim-paths';
 
@@ -72,7 +75,14 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
   fastify.addContentTypeParser(
     /^application\/(scim\+)?json/i,
     { parseAs: 'string', bodyLimit: config.maxPayloadBytes },
-    (req, body, done) => ((body as string).length === 0 ? done(null, undefined) : json(req, body as string, done)),
+    (req, body, done) => {
+      const text = body as string;
+      if (text.length === 0) return done(null, undefined);
+      if (jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {
+        return done(ScimError.invalidSyntax(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels (the limit is ${MAX_JSON_DEPTH})`), undefined);
+      }
+      return json(req, text, done);
+    },
   );
   // Callback-style hooks: an async hook costs every request a promise and a tick.
   fastify.addHook('onRequest', (req, reply, done) => {
@@ -124,6 +134,7 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
       Object.assign(new Error('Too many requests'), { statusCode: 429, code: 'FST_ERR_RATE_LIMITED', retryAfter: context.after }),
   });
   app.useGlobalPipes(
+    new RequestShapePipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: false,

@@ -1,6 +1,7 @@
 import { ScimError } from '../scim-error';
 import type { ResolvedAttribute } from '../schema/schema.types';
 import type { FilterNode, Resolver } from '../filter/filter.ast';
+import { PATCH_PATH_LIMITS } from '../filter/filter.limits';
 import { parseValueFilter } from '../filter/filter.parser';
 
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -55,7 +56,14 @@ export function parsePatchBody(body: unknown): PatchOperation[] {
   });
 }
 
+/**
+ * A PATCH path within the budget (PATCH_PATH_LIMITS, FILTER_LIMITS for its value filter):
+ * a path beyond it is 400 invalidPath naming the limit, before any of it is parsed.
+ */
 export function parsePatchPath(path: string, resolve: Resolver): PatchPath {
+  if (path.length > PATCH_PATH_LIMITS.maxLength) {
+    throw ScimError.invalidPath(`The path is longer than ${PATCH_PATH_LIMITS.maxLength} characters (the limit is ${PATCH_PATH_LIMITS.maxLength})`);
+  }
   const open = path.indexOf('[');
   if (open < 0) {
     const attr = resolve(path);
@@ -68,7 +76,7 @@ export function parsePatchPath(path: string, resolve: Resolver): PatchPath {
   if (!attr || attr.subAttribute || attr.attribute.type !== 'complex' || !attr.attribute.multiValued) {
     throw ScimError.invalidPath(`The path's value filter needs a multi-valued complex attribute: ${truncate(path.slice(0, open))}`);
   }
-  const filter = parseValueFilter(path.slice(open + 1, close), attr, resolve);
+  const filter = parseValueFilter(path.slice(open + 1, close), attr, resolve, { limitError: (d) => ScimError.invalidPath(`Invalid path: ${d}`, attr.canonicalPath) });
   const rest = path.slice(close + 1);
   if (rest === '') return { attr, filter };
   if (!rest.startsWith('.')) throw ScimError.invalidPath('Unexpected text after ] in the path');
