@@ -1,12 +1,11 @@
 import { createHash, createPublicKey, type Hash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import type { AuditEnvelope } from './audit-envelope';
 import type { ChainedEnvelope } from './audit.projection';
 import { CSV_COLUMNS, CSV_HEADER, csvCells, csvRowsOf } from './audit-csv';
 import { BUNDLE_FILES, BUNDLE_FORMAT, type FileDigest, fingerprintOf, type ManifestScope, type PublicKeyEntry, type SignedManifest, verifyManifestSignature } from './bundle';
 import { type Row, readSmall, RowTooLong, rows } from './bundle-lines';
 import { type SignedCheckpoint, verifyCheckpoint } from './checkpoint';
-import { chainHash, GENESIS } from './hash-chain';
+import { canonicalWith, chainHashOfCanonical, GENESIS } from './hash-chain';
 import { parseCanonicalJson } from './strict-json';
 
 /** The files of a bundle, however they are stored (a directory, memory in tests). */
@@ -353,6 +352,38 @@ class Verification {
     return value;
   }
 
+  /**
+   * One line of events.ndjson: the record, and its envelope's canonical text (what the chain
+   * hashes). The fast path serialises each member once for both the strictness check and the
+   * hash; any line that is not canonical goes through the strict parser, which says why.
+   */
+  private parseRecord(row: Row, where: string): { record: ChainedEnvelope; envelopeText: string } | undefined {
+    if (!isUtf8(row.bytes)) {
+      this.problem(Stage.Records, `${where} is not UTF-8`, where);
+      return undefined;
+    }
+    const text = row.bytes.toString('utf8');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    const shaped = value === undefined ? 'is not JSON' : recordShape(value);
+    if (typeof shaped !== 'string') {
+      const { seq, prevHash, hash, ...envelope } = shaped;
+      try {
+        const c = canonicalWith(envelope, { seq, prevHash, hash });
+        if (c.full === text) return { record: shaped, envelopeText: c.base };
+      } catch {
+        // A value JSON cannot carry exactly: the strict parser below names it.
+      }
+    }
+    const strict = parseCanonicalJson(text);
+    this.problem(Stage.Records, `${where} ${strict.ok ? shaped : strict.problem}`, where);
+    return undefined;
+  }
+
   private async readEvents(): Promise<void> {
     const m = this.manifest;
     const name = BUNDLE_FILES.events;
@@ -370,21 +401,21 @@ class Verification {
     let cp = 0;
     for await (const row of this.fileRows(name)) {
       line++;
-      const r = this.parseLine(row, `${name} line ${line}`, Stage.Records, recordShape);
+      const r = this.parseRecord(row, `${name} line ${line}`);
       if (!r) continue;
       this.events++;
-      const at = `event ${r.id} (${name} line ${line})`;
-      const { seq: _seq, prevHash, hash, ...envelope } = r;
-      if (chainHash(prevHash, envelope as AuditEnvelope) !== hash) this.problem(Stage.Records, `${at} does not match its hash (edited)`, r.id);
-      const position = BigInt(r.position);
-      if (position <= previous) this.problem(Stage.Records, `${at} is out of log order (position ${r.position} after ${previous})`, r.id);
+      const at = `event ${r.record.id} (${name} line ${line})`;
+      if (chainHashOfCanonical(r.record.prevHash, r.envelopeText) !== r.record.hash) this.problem(Stage.Records, `${at} does not match its hash (edited)`, r.record.id);
+      const rec = r.record;
+      const position = BigInt(rec.position);
+      if (position <= previous) this.problem(Stage.Records, `${at} is out of log order (position ${rec.position} after ${previous})`, rec.id);
       previous = position;
-      if (position < from || position > to) this.problem(Stage.Records, `${at} lies outside the signed range ${m.fromPosition}–${m.toPosition}`, r.id);
-      this.chain(r, at);
+      if (position < from || position > to) this.problem(Stage.Records, `${at} lies outside the signed range ${m.fromPosition}–${m.toPosition}`, rec.id);
+      this.chain(rec, at);
       // Checkpoints are sorted by position: each is met when the records pass its position.
       while (cp < this.checkpoints.length && BigInt(this.checkpoints[cp].position) < position) this.unmatched(this.checkpoints[cp++]);
-      while (cp < this.checkpoints.length && BigInt(this.checkpoints[cp].position) === position) this.match(this.checkpoints[cp++], r);
-      await this.compareCsv(r, at);
+      while (cp < this.checkpoints.length && BigInt(this.checkpoints[cp].position) === position) this.match(this.checkpoints[cp++], rec);
+      await this.compareCsv(rec, at);
       if (this.events % 10_000 === 0) this.options.progress?.({ events: this.events, total: m.events });
     }
     while (cp < this.checkpoints.length) this.unmatched(this.checkpoints[cp++]);

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:
 import type { ChainedEnvelope } from './audit.projection';
 import { CSV_HEADER, csvText } from './audit-csv';
 import type { SignedCheckpoint } from './checkpoint';
-import { canonical } from './hash-chain';
+import { canonical, canonicalWith } from './hash-chain';
 
 /**
  * An export bundle is a directory of these files. Every JSON text in it is RFC 8785 canonical
@@ -66,7 +66,8 @@ export interface SignedManifest extends BundleManifest {
 
 /** One line of events.ndjson. */
 export function ndjsonLine(record: ChainedEnvelope): string {
-  return `${canonical(record)}\n`;
+  const { seq, prevHash, hash, ...envelope } = record;
+  return `${canonicalWith(envelope, { seq, prevHash, hash }).full}\n`;
 }
 
 export function checkpointsText(checkpoints: readonly SignedCheckpoint[]): string {
@@ -132,11 +133,12 @@ export class ManifestBuilder {
     this.csvChunk(`${CSV_HEADER}\n`);
   }
 
-  add(record: ChainedEnvelope): void {
-    const line = ndjsonLine(record);
+  /** Takes the next record; answers its NDJSON line and CSV rows, as hashed. */
+  add(record: ChainedEnvelope, line: string = ndjsonLine(record)): { line: string; csv: string } {
     this.ndjson.update(line, 'utf8');
     this.ndjsonBytes += Buffer.byteLength(line);
-    this.csvChunk(csvText(record));
+    const csv = csvText(record);
+    this.csvChunk(csv);
     this.events++;
     const s = this.scopes.get(record.scope);
     if (s) {
@@ -147,6 +149,7 @@ export class ManifestBuilder {
     } else {
       this.scopes.set(record.scope, { count: 1, prevSeq: record.seq - 1, prevHash: record.prevHash, firstHash: record.hash, lastHash: record.hash, lastSeq: record.seq, lastPosition: record.position });
     }
+    return { line, csv };
   }
 
   /** The last record of each scope inside the range: where the export's own checkpoints go. */

@@ -1,10 +1,10 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { AuditEnvelope } from '../audit-envelope';
 import type { ChainedEnvelope } from '../audit.projection';
-import { CSV_HEADER, csvText } from '../audit-csv';
-import { BUNDLE_FILES, checkpointsText, ManifestBuilder, manifestText, ndjsonLine, publicKeyEntry, publicKeysText, signManifest } from '../bundle';
+import { CSV_HEADER } from '../audit-csv';
+import { BUNDLE_FILES, checkpointsText, ManifestBuilder, manifestText, publicKeyEntry, publicKeysText, signManifest } from '../bundle';
 import { generateSigningKey, type SignedCheckpoint, signCheckpoint } from '../checkpoint';
-import { canonical, chainHashOfCanonical, GENESIS } from '../hash-chain';
+import { canonical, canonicalWith, chainHashOfCanonical, GENESIS } from '../hash-chain';
 
 export interface GeneratedBundleOptions {
   readonly events: number;
@@ -16,6 +16,8 @@ export interface GeneratedBundleOptions {
   readonly privateKeyPem?: string;
   /** Extra scopes that exist but have no records in the range. */
   readonly emptyScopes?: readonly string[];
+  /** Characters of filler in each event's data: large bundles without many more events. */
+  readonly padding?: number;
 }
 
 /**
@@ -29,6 +31,7 @@ export function generateBundle(options: GeneratedBundleOptions, write: (file: st
   const scopes = options.scopes ?? ['application', 'group:7', 'instance'];
   const every = options.checkpointEvery ?? 1000;
   const before = options.before ?? 0;
+  const filler = 'x'.repeat(options.padding ?? 0);
   const heads = new Map<string, { seq: number; hash: string }>();
   // Records before the range only move the chain: hash what they would have been.
   let position = 1;
@@ -55,13 +58,17 @@ export function generateBundle(options: GeneratedBundleOptions, write: (file: st
   for (let i = 0; i < options.events; i++) {
     const scope = scopes[i % scopes.length];
     const head = heads.get(scope) ?? { seq: 0, hash: GENESIS };
-    const env = envelope(position++, scope);
-    const hash = chainHashOfCanonical(head.hash, canonical(env));
+    const env = envelope(position++, scope, filler);
+    let hash = '';
+    const text = canonicalWith(env as unknown as Record<string, unknown>, (base) => {
+      hash = chainHashOfCanonical(head.hash, base);
+      return { seq: head.seq + 1, prevHash: head.hash, hash };
+    });
     const record: ChainedEnvelope = { ...env, seq: head.seq + 1, prevHash: head.hash, hash };
     heads.set(scope, { seq: record.seq, hash });
-    builder.add(record);
-    ndjson += ndjsonLine(record);
-    csv += csvText(record);
+    const out = builder.add(record, `${text.full}\n`);
+    ndjson += out.line;
+    csv += out.csv;
     last.set(scope, record);
     const n = (seen.get(scope) ?? 0) + 1;
     seen.set(scope, n);
@@ -100,7 +107,7 @@ function checkpointOf(r: ChainedEnvelope, key: KeyObject): SignedCheckpoint {
   return signCheckpoint({ scope: r.scope, position: r.position, count: r.seq, headHash: r.hash, time: '2026-01-01T00:00:00.000Z' }, key);
 }
 
-function envelope(position: number, scope: string): AuditEnvelope {
+function envelope(position: number, scope: string, filler = ''): AuditEnvelope {
   const id = `0190${position.toString(16).padStart(12, '0')}-0000-7000-8000-000000000000`;
   const account = `acc-${position % 5000}`;
   const time = new Date(Date.UTC(2026, 0, 1) + position * 1000).toISOString();
@@ -117,6 +124,6 @@ function envelope(position: number, scope: string): AuditEnvelope {
     target: { type: 'account', id: account },
     changes: position % 3 === 0 ? [{ path: 'userName', from: `old${position}@example.com`, to: `new${position}@example.com` }] : [],
     outcome: 'success',
-    data: { userName: `user${position}@example.com`, note: position % 11 === 0 ? '=cmd|, "quoted"\nline' : 'plain' },
+    data: { userName: `user${position}@example.com`, note: position % 11 === 0 ? '=cmd|, "quoted"\nline' : 'plain', ...(filler ? { filler } : {}) },
   };
 }
