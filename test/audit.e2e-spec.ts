@@ -55,6 +55,10 @@ describe('audit log', () => {
     expect(bounded.headers.get('link')).toBeNull();
     expect((await auditGet('/api/v1/audit/events?filter=' + encodeURIComponent('nosuch eq "x"'))).status).toBe(400);
     expect((await auditGet('/api/v1/audit/events?limit=5000')).status).toBe(400);
+    for (const repeated of ['events?sortOrder=ascending&sortOrder=descending', 'events?q=a&q=b', 'export?format=csv&format=ndjson', 'export?since=2020-01-01T00:00:00Z&since=x']) {
+      const r = await auditGet(`/api/v1/audit/${repeated}`);
+      expect({ repeated, status: r.status }).toEqual({ repeated, status: 400 });
+    }
   });
 
   it('masks personal data for auditors without the pii grant, and refuses them exports', async () => {

@@ -118,6 +118,7 @@ describe('offline bundle verification', () => {
       ['drops the last events of a scope', { events: (rs) => rs.filter((r) => !(r.scope === 'instance' && r.seq > 21)) }, /scope instance: the chain ends at hash .* the signed manifest at/],
       ['deletes a whole scope', { events: (rs) => rs.filter((r) => r.scope !== 'group:7') }, /scope group:7: the signed manifest counts 20 records in the range, the bundle holds none/],
       ['deletes a whole scope and its checkpoints', { events: (rs) => rs.filter((r) => r.scope !== 'group:7'), checkpoints: (ls) => ls.filter((l) => !l.includes('"group:7"')) }, /scope group:7: the signed manifest counts 20/],
+      ['moves an event into a scope the manifest does not list', { events: (rs) => rs.map((r, i) => (i === 5 ? { ...r, scope: 'constructor' } : r)) }, /belongs to scope constructor, which the signed manifest does not list/],
       ['swaps two events', { events: (rs) => rs.map((r, i) => (i === 3 ? rs[4] : i === 4 ? rs[3] : r)) }, /out of log order/],
       ['removes checkpoints', { checkpoints: (ls) => ls.filter((l) => !l.includes('"application"')) }, /scope application: the last 20 records .* covered by no signed checkpoint/],
       ['forges a checkpoint', { checkpoints: (ls) => ls.map((l, i) => (i === 0 ? l.replace(/"count":(\d+)/, (_, n: string) => `"count":${Number(n) + 1}`) : l)) }, /checkpoint .* has an invalid signature/],

@@ -328,7 +328,7 @@ class Verification {
       else this.validCheckpoint.add(c);
       const position = BigInt(c.position);
       if (position < from || position > to) this.problem(Stage.Checkpoints, `${id} lies outside the bundle's range ${m.fromPosition}–${m.toPosition}`, id);
-      if (!m.scopes[c.scope]) this.problem(Stage.Checkpoints, `${id} names scope ${c.scope}, which the signed manifest does not list`, id);
+      if (!Object.hasOwn(m.scopes, c.scope)) this.problem(Stage.Checkpoints, `${id} names scope ${c.scope}, which the signed manifest does not list`, id);
     }
     if (this.checkpoints.length !== m.checkpoints) this.problem(Stage.Checkpoints, `the signed manifest counts ${m.checkpoints} checkpoints, ${name} holds ${this.checkpoints.length}`, name);
     this.checkpoints.sort((a, b) => cmp(BigInt(a.position), BigInt(b.position)) || (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));
@@ -428,7 +428,8 @@ class Verification {
   }
 
   private chain(r: ChainedEnvelope, at: string): void {
-    const scope = this.manifest.scopes[r.scope];
+    // Own members only: a record's scope named `constructor` must not find Object's.
+    const scope = Object.hasOwn(this.manifest.scopes, r.scope) ? this.manifest.scopes[r.scope] : undefined;
     if (!scope) {
       this.problem(Stage.Records, `${at} belongs to scope ${r.scope}, which the signed manifest does not list`, r.id);
       return;

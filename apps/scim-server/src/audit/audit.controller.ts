@@ -30,6 +30,7 @@ export class AuditController {
   @Get('events')
   @Roles('admin', 'auditor')
   async events(@Query() q: Q, @Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    singles(q);
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidCommand('limit must be an integer from 1 to 1000', 'limit');
     const descending = (q.sortOrder ?? 'ascending').toLowerCase() === 'descending';
@@ -62,7 +63,8 @@ export class AuditController {
   @Roles('admin', 'auditor')
   async export(@Query() q: Q, @Req() req: AppRequest, @Res() reply: FastifyReply) {
     this.requirePii(req);
-    const format = single(q.format ?? 'ndjson', 'format').toLowerCase();
+    singles(q);
+    const format = (q.format ?? 'ndjson').toLowerCase();
     if (format !== 'ndjson' && format !== 'csv') throw new InvalidCommand('format must be ndjson or csv', 'format');
     await this.ryw.settle();
     const range = this.range(q);
@@ -95,6 +97,7 @@ export class AuditController {
   @Roles('admin', 'auditor')
   async startExport(@Query() q: Q, @Body() body: unknown, @Req() req: AppRequest) {
     this.requirePii(req);
+    singles(q);
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     const param = (name: string) => {
       const v = b[name] ?? q[name];
@@ -202,10 +205,9 @@ export class AuditController {
   }
 }
 
-/** A query parameter given twice arrives as an array: refused rather than guessed at. */
-function single(v: unknown, name: string): string {
-  if (typeof v !== 'string') throw new InvalidCommand(`${name} must be given once`, name);
-  return v;
+/** A query parameter given twice arrives as an array: refused (400) rather than guessed at. */
+function singles(q: Record<string, unknown>): void {
+  for (const [name, v] of Object.entries(q)) if (typeof v !== 'string') throw new InvalidCommand(`${name} must be given once`, name);
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
