@@ -157,6 +157,11 @@ describe('offline bundle verification', () => {
       expect(problemsOf(v)).toMatch(/checkpoint group:7@\d+ disagrees/);
     });
 
+    it('hands in a bundle of the older, unsigned format', async () => {
+      const old = { ...good, [F.manifest]: JSON.stringify({ fromPosition: '1', toPosition: '9', events: 9, counts: {}, heads: {}, eventsSha256: 'x' }, null, 2) };
+      expect((await verifyBundle(old)).problem).toBe('manifest.json is an unsigned manifest of an older export: export again');
+    });
+
     it('removes a file or adds one', async () => {
       const { [F.csv]: csv, ...noCsv } = good;
       void csv;

@@ -179,7 +179,7 @@ class Verification {
     if (!file) return false;
     const parsed = file.text.endsWith('\n') ? parseCanonicalJson(file.text.slice(0, -1)) : ({ ok: false, problem: 'does not end with a line break' } as const);
     if (!parsed.ok) {
-      this.problem(Stage.Manifest, `${BUNDLE_FILES.manifest} ${parsed.problem}`, BUNDLE_FILES.manifest);
+      this.problem(Stage.Manifest, `${BUNDLE_FILES.manifest} ${olderFormat(file.text) ? `is an unsigned manifest of an older export: export again` : parsed.problem}`, BUNDLE_FILES.manifest);
       return false;
     }
     const shape = manifestShape(parsed.value);
@@ -543,6 +543,16 @@ class Verification {
       perScope,
       signatures: this.signatures,
     };
+  }
+}
+
+/** The first bundle format: a pretty-printed, unsigned manifest with `eventsSha256`. */
+function olderFormat(text: string): boolean {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    return isObject(v) && 'eventsSha256' in v && !('signature' in v);
+  } catch {
+    return false;
   }
 }
 
