@@ -416,7 +416,7 @@ class Verification {
       while (cp < this.checkpoints.length && BigInt(this.checkpoints[cp].position) < position) this.unmatched(this.checkpoints[cp++]);
       while (cp < this.checkpoints.length && BigInt(this.checkpoints[cp].position) === position) this.match(this.checkpoints[cp++], rec);
       await this.compareCsv(rec, at);
-      if (this.events % 10_000 === 0) this.options.progress?.({ events: this.events, total: m.events });
+      if (this.events % 1000 === 0) this.options.progress?.({ events: this.events, total: m.events });
     }
     while (cp < this.checkpoints.length) this.unmatched(this.checkpoints[cp++]);
     this.options.progress?.({ events: this.events, total: m.events });
