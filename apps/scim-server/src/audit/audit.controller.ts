@@ -125,7 +125,7 @@ export class AuditController {
     const manifest = this.signing.signManifest(
       builder.build({ fromPosition: String(range.from), toPosition: String(range.to), createdAt: new Date().toISOString(), emptyScopes, checkpoints, keys, signingKey: keys[0] }),
     );
-    await this.recordExport(req, { format: 'bundle', since: q.since ?? null, until: q.until ?? null, fromPosition: range.from, toPosition: range.to });
+    await this.recordExport(req, { format: 'bundle', since: param('since') ?? null, until: param('until') ?? null, fromPosition: range.from, toPosition: range.to });
     return { manifest, checkpoints, keys };
   }
 
