@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, TestServer, userBody } from './support/test-server';
 
@@ -45,6 +48,43 @@ describe('scimctl', () => {
     expect((await run(['users', 'diagnose', 'CLI-EXT'])).stdout).toContain('case_only_mismatch');
     expect((await run(['projections', 'status'])).stdout).toMatch(/scim-users\s+v\d+\s+position \d+\s+lag 0/);
     void u;
+  });
+
+  it('exports an audit bundle and verifies it offline against a pinned key; removing a scope fails, naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scimctl-audit-'));
+    try {
+      const bundle = join(dir, 'bundle');
+      const exported = await run(['audit', 'export', '--out', bundle]);
+      expect(exported.code).toBe(0);
+      expect(exported.stdout).toMatch(/bundle written to .*: \d+ events/);
+      // stderr is not a terminal here: plain progress lines with counts.
+      expect(exported.stderr).toMatch(/downloading events.ndjson: 100% [\d,]+\/[\d,]+ events/);
+      const keys = JSON.parse((await run(['audit', 'keys', '--json'])).stdout) as { fingerprint: string }[];
+      const pinned = await run(['audit', 'verify', bundle, '--key', keys[0].fingerprint]);
+      expect(pinned.code).toBe(0);
+      expect(pinned.stdout).toMatch(/^OK: \d+ events in \d+ scopes/);
+      expect(pinned.stdout).toMatch(/scope instance: \d+ events .*, \d+ covered by signed checkpoints/);
+      expect(pinned.stdout).toContain(`key: pinned, SHA-256 ${keys[0].fingerprint}`);
+      expect(pinned.stderr).toMatch(/verifying events.ndjson: 100%/);
+      const unpinned = await run(['audit', 'verify', bundle, '--quiet']);
+      expect(unpinned.code).toBe(0);
+      expect(unpinned.stdout).toContain(`NOT pinned; trusted the bundle's own key, SHA-256 ${keys[0].fingerprint}`);
+      expect((await run(['audit', 'verify', bundle, '--key', 'ab'.repeat(32)])).stdout).toMatch(/FAILED: manifest.json is signed with key [0-9a-f]{64}, which is not a pinned key/);
+
+      // Every record of scope "instance" removed, the file's digest recomputed in the manifest.
+      const events = readFileSync(join(bundle, 'events.ndjson'), 'utf8').split('\n').filter((l) => l && JSON.parse(l).scope !== 'instance');
+      const text = `${events.join('\n')}\n`;
+      writeFileSync(join(bundle, 'events.ndjson'), text);
+      const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8'));
+      manifest.files['events.ndjson'] = { bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+      writeFileSync(join(bundle, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+      const tampered = await run(['audit', 'verify', bundle, '--key', keys[0].fingerprint]);
+      expect(tampered.code).toBe(1);
+      expect(tampered.stdout).toMatch(/^FAILED: manifest.json/);
+      expect(tampered.stdout).toMatch(/scope instance: the signed manifest counts \d+ records in the range, the bundle holds none/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('uses exit codes that mean something', async () => {

@@ -1,7 +1,9 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { verifyBundle } from '@app/audit';
+import { type Verdict, verifyBundleSource } from '@app/audit';
 import { ApiClient, ApiError } from './api-client';
-import { exportBundle, readBundle } from './audit-bundle';
+import { directoryBundle, exportBundle, HttpFailure, noProgress, stderrProgress } from './audit-bundle';
+import { Progress } from './progress';
 
 const USAGE = `scimctl — command line for the SCIM provisioning backend
 
@@ -18,8 +20,10 @@ Connection: --url <server> (or SCIMCTL_URL), --token <management token> (or SCIM
   scimctl users timeline <account id> | users state <account id> [--at T | --revision N]
   scimctl users diagnose <NameID>
   scimctl projections status | projections rebuild [name]
-  scimctl audit export --out <dir> [--since T] [--until T]
-  scimctl audit verify <bundle dir>           (offline: no network, no database)
+  scimctl audit export --out <dir> [--since T] [--until T] [--quiet]
+  scimctl audit verify <bundle dir> [--key <PEM file or SHA-256 fingerprint> ...] [--allow-unsigned-tail] [--verbose] [--quiet]
+                                              (offline: no network, no database)
+  scimctl audit keys                          (the server's signing keys and their fingerprints)
 
 Exit codes: 0 ok, 1 not found or verification failed, 2 usage error, 3 server error, 4 not allowed.`;
 
@@ -55,6 +59,10 @@ async function main(argv: string[]): Promise<number> {
       'verified-domain': { type: 'string', multiple: true },
       'saml-group': { type: 'string' },
       'access-level': { type: 'string' },
+      key: { type: 'string', multiple: true },
+      'allow-unsigned-tail': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
     },
   });
   const [area, command, arg] = positionals;
@@ -68,10 +76,22 @@ async function main(argv: string[]): Promise<number> {
 
   if (area === 'audit' && command === 'verify') {
     if (!arg) throw new UsageError('audit verify needs a bundle directory');
-    const verdict = verifyBundle(readBundle(arg));
-    print(verdict, (v: typeof verdict) =>
-      v.ok ? `OK: ${v.events} events in ${v.scopes} scopes, ${v.checkpoints} signed checkpoints verified` : `FAILED: ${v.problem}${v.record ? ` (first bad record: ${v.record})` : ''}`,
-    );
+    if (!existsSync(arg) || !statSync(arg).isDirectory()) throw new UsageError(`${arg} is not a bundle directory`);
+    // A --key that names a file is a PEM public key; anything else a fingerprint.
+    const pinned = (values.key ?? []).map((k) => (existsSync(k) ? readFileSync(k, 'utf8') : k));
+    let bar: Progress | undefined;
+    const verdict = await verifyBundleSource(directoryBundle(arg), {
+      pinned,
+      allowUnsignedTail: values['allow-unsigned-tail'],
+      progress: values.quiet
+        ? undefined
+        : ({ events, total }) => {
+            bar ??= new Progress('verifying events.ndjson', total, 'events');
+            bar.update(events);
+          },
+    });
+    bar?.finish(verdict.events);
+    print(verdict, (v: Verdict) => report(v, values.verbose));
     return verdict.ok ? 0 : 1;
   }
 
@@ -165,13 +185,44 @@ async function main(argv: string[]): Promise<number> {
       print(r, (rs: typeof r) => rs.map((x) => `${x.projection}: ${x.events} events at ${x.eventsPerSecond} events/s`).join('\n'));
       return 0;
     }
-    case 'audit export':
-      await exportBundle(url, token, need(values.out, '--out'), { ...(values.since ? { since: values.since } : {}), ...(values.until ? { until: values.until } : {}) }, (m) => process.stderr.write(`… ${m}\n`));
-      print({ ok: true, out: values.out }, () => `bundle written to ${values.out}`);
+    case 'audit export': {
+      const manifest = await exportBundle(url, token, need(values.out, '--out'), { ...(values.since ? { since: values.since } : {}), ...(values.until ? { until: values.until } : {}) }, values.quiet ? noProgress : stderrProgress);
+      print({ ok: true, out: values.out, events: manifest.events, fromPosition: manifest.fromPosition, toPosition: manifest.toPosition, keyFingerprint: manifest.keyFingerprint }, () =>
+        `bundle written to ${values.out}: ${manifest.events} events, positions ${manifest.fromPosition}–${manifest.toPosition}, signed by key ${manifest.keyFingerprint}`,
+      );
+      return 0;
+    }
+    case 'audit keys':
+      print(await api.call('GET', '/api/v1/audit/keys'), (ks: { keyId: string; fingerprint: string }[]) => ks.map((k) => `${k.keyId}\tSHA-256 ${k.fingerprint}`).join('\n'));
       return 0;
     default:
       throw new UsageError(`unknown command: ${positionals.join(' ')}`);
   }
+}
+
+/** The human form of a verdict: what was checked, what each signature covers, which key was trusted. */
+function report(v: Verdict, verbose: boolean): string {
+  const out: string[] = [];
+  if (v.ok) out.push(`OK: ${v.events} events in ${v.scopes} scopes, ${v.checkpoints} signed checkpoints verified${v.range ? ` (positions ${v.range.fromPosition}–${v.range.toPosition})` : ''}`);
+  else {
+    out.push(`FAILED: ${v.problem}${v.record ? ` (first bad record: ${v.record})` : ''}`);
+    for (const p of v.problems.slice(1)) out.push(`  also: ${p.problem}`);
+  }
+  for (const s of v.perScope) {
+    const seqs = s.firstSeq !== undefined ? ` (#${s.firstSeq}–#${s.lastSeq})` : '';
+    out.push(`  scope ${s.scope}: ${s.events} events${seqs}, ${s.signed} covered by signed checkpoints${s.unsignedTail ? `, ${s.unsignedTail} unsigned at the end` : ''}`);
+  }
+  if (verbose || v.signatures.length <= 20) {
+    for (const c of v.signatures) out.push(`  checkpoint ${c.scope}@${c.position} (key ${c.keyId}) signs through #${c.throughSeq}: covers ${c.covers} events`);
+  } else out.push(`  (${v.signatures.length} checkpoints: --verbose lists how many events each covers)`);
+  for (const k of v.keys) {
+    out.push(
+      v.trust === 'pinned'
+        ? `  key: pinned, SHA-256 ${k.fingerprint}`
+        : `  key: NOT pinned; trusted the bundle's own key, SHA-256 ${k.fingerprint}. Compare it with GET /api/v1/audit/keys (scimctl audit keys), then pin it: --key ${k.fingerprint}`,
+    );
+  }
+  return out.join('\n');
 }
 
 main(process.argv.slice(2)).then(
@@ -180,6 +231,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message}\n\n${USAGE}\n`);
       process.exit(2);
+    }
+    if (err instanceof HttpFailure) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(err.status === 401 || err.status === 403 ? 4 : 3);
     }
     if (err instanceof ApiError) {
       process.stderr.write(`error: ${err.message}\n`);

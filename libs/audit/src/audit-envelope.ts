@@ -102,10 +102,16 @@ function changesOf(type: string, d: Record<string, unknown>): AuditChange[] {
 const PERSONAL = new Set(['userName', 'externalId', 'samlNameId', 'samlNameIdFrom', 'samlNameIdTo', 'email', 'emails', 'name', 'displayName', 'phoneNumbers', 'addresses', 'nickName', 'username', 'attributes', 'from', 'to', 'title', 'manager']);
 const PERSONAL_PATHS = /^(userName|externalId|samlNameId|email|emails|name|displayName|phoneNumbers|addresses|nickName|title|urn:.*)$/;
 
-/** For auditors without the `pii` grant: ids stay, personal values become "***". */
+/**
+ * For auditors without the `pii` grant: ids stay, personal values become "***". Raw client
+ * text goes too: a request path keeps only the route's own words and ids (a client may put an
+ * email address in a URL), and an attribute path keeps its name, not its filter
+ * (`emails[value eq "…"]` becomes `emails[***]`).
+ */
 export function maskEnvelope(env: AuditEnvelope): AuditEnvelope {
   return {
     ...env,
+    ...(env.request ? { request: maskRequest(env.request) } : {}),
     changes: env.changes.map((c) =>
       PERSONAL_PATHS.test(c.path.split('.')[0]) || c.path.startsWith('urn:')
         ? { path: c.path, ...(c.from !== undefined ? { from: '***' } : {}), ...(c.to !== undefined ? { to: '***' } : {}) }
@@ -115,6 +121,28 @@ export function maskEnvelope(env: AuditEnvelope): AuditEnvelope {
   };
 }
 
+// The words of our own routes; any other path segment may be client text.
+const ROUTE_WORDS = new Set(
+  'api scim v1 v2 Users Groups Bulk Me .search Schemas ResourceTypes ServiceProviderConfig groups members identities accounts support audit tokens projections saml-group-links health metrics search timeline state nameid-diagnosis remediation export exports checkpoints keys verification events rebuild live ready'.split(' '),
+);
+const ID_SEGMENT = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9]+)$/i;
+
+function maskRequest(request: JsonObject): JsonObject {
+  const path = request.path;
+  if (typeof path !== 'string') return request;
+  const masked = path
+    .split('/')
+    .map((segment) => (segment === '' || ROUTE_WORDS.has(segment) || ID_SEGMENT.test(segment) ? segment : '***'))
+    .join('/');
+  return { ...request, path: masked };
+}
+
+/** An attribute path without its filter, and nothing at all if it is not a path. */
+function maskAttributePath(path: string): string {
+  const name = path.replace(/\[[\s\S]*$/, '[***]');
+  return /^[A-Za-z0-9_.:$-]*(\[\*\*\*\])?$/.test(name) ? name : '***';
+}
+
 function maskObject(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskObject);
   if (!value || typeof value !== 'object') return value;
@@ -122,6 +150,7 @@ function maskObject(value: unknown): unknown {
   for (const [k, v] of Object.entries(value)) {
     if (k === 'changes' && Array.isArray(v)) out[k] = (v as AuditChange[]).map((c) => ({ path: c.path, from: '***', to: '***' }));
     else if (PERSONAL.has(k) && v !== null && v !== undefined) out[k] = '***';
+    else if (k === 'attribute' && typeof v === 'string') out[k] = maskAttributePath(v);
     else out[k] = maskObject(v);
   }
   return out;

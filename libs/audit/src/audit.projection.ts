@@ -29,6 +29,8 @@ export interface AuditHandle extends ProjectionHandle {
   /** Events with position in [from, to], in log order, a page at a time. */
   range(fromPosition: number, toPosition: number): Generator<ChainedEnvelope[]>;
   heads(): { scope: string; hash: string; count: number; position: number }[];
+  /** Where a scope's chain stood just before a position: its last record's seq and hash. */
+  chainBefore(scope: string, position: number): { seq: number; hash: string } | undefined;
   checkpoints(): SignedCheckpoint[];
 }
 
@@ -76,6 +78,7 @@ export const auditProjection: Projection<AuditHandle> = {
     const allHeads = db.prepare(`SELECT scope, hash, count, position FROM ${heads} ORDER BY scope`);
     const addCp = db.prepare(`INSERT OR REPLACE INTO ${cps} VALUES (?, ?, ?)`);
     const allCps = db.prepare(`SELECT body FROM ${cps} ORDER BY position, scope`);
+    const before = db.prepare(`SELECT seq, hash FROM ${e} WHERE scope = ? AND position < ? ORDER BY position DESC LIMIT 1`);
     const rangeStmt = db.prepare(`SELECT * FROM ${e} WHERE position >= ? AND position <= ? AND position > ? ORDER BY position LIMIT 1000`);
     const statements = new Map<string, Statement<unknown[]>>();
     const prepared = (sql: string) => {
@@ -160,6 +163,7 @@ export const auditProjection: Projection<AuditHandle> = {
         }
       },
       heads: () => allHeads.all() as { scope: string; hash: string; count: number; position: number }[],
+      chainBefore: (scope, position) => before.get(scope, position) as { seq: number; hash: string } | undefined,
       checkpoints: () => (allCps.all() as { body: string }[]).map((r) => JSON.parse(r.body) as SignedCheckpoint),
     };
   },

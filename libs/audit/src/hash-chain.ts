@@ -46,6 +46,36 @@ export function canonical(value: unknown): string {
   throw new Error(`Cannot canonicalise a ${typeof value}`);
 }
 
+/**
+ * The canonical form of an object and of the same object with a few more top-level members,
+ * each member's value serialised once: an envelope (what is hashed) and its chained record
+ * (what is exported) cost one canonicalisation, not two.
+ */
+export function canonicalWith(base: Readonly<Record<string, unknown>>, more: Readonly<Record<string, unknown>> | ((base: string) => Readonly<Record<string, unknown>>)): { base: string; full: string } {
+  const members: [string, string][] = [];
+  for (const key of Object.keys(base).sort()) {
+    const v = base[key];
+    if (v !== undefined) members.push([key, `${quoted(key)}:${canonical(v)}`]);
+  }
+  let b = '{';
+  for (let i = 0; i < members.length; i++) b += (i ? ',' : '') + members[i][1];
+  b += '}';
+  const extra = typeof more === 'function' ? more(b) : more;
+  const extras: [string, string][] = [];
+  for (const key of Object.keys(extra).sort()) {
+    const v = extra[key];
+    if (v !== undefined && !Object.prototype.hasOwnProperty.call(base, key)) extras.push([key, `${quoted(key)}:${canonical(v)}`]);
+  }
+  let f = '{';
+  let i = 0;
+  let j = 0;
+  while (i < members.length || j < extras.length) {
+    const next = j >= extras.length || (i < members.length && members[i][0] < extras[j][0]) ? members[i++] : extras[j++];
+    f += (f.length > 1 ? ',' : '') + next[1];
+  }
+  return { base: b, full: `${f}}` };
+}
+
 // Envelopes repeat the same few dozen keys; their JSON form is computed once. Keys inside
 // event data can be anything an IdP sends, so the cache is bounded.
 const quotedKeys = new Map<string, string>();

@@ -5,3 +5,7 @@ export * from './audit.projection';
 export * from './verify-bundle';
 export * from './audit-filter';
 export * from './chain-verifier';
+export * from './audit-csv';
+export * from './bundle';
+export * from './bundle-verifier';
+export * from './strict-json';

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { randomUUID, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type AuditHandle, generateSigningKey, keyIdOf, signCheckpoint, type SignedCheckpoint } from '@app/audit';
+import { type AuditHandle, type BundleManifest, generateSigningKey, keyIdOf, publicKeyEntry, type PublicKeyEntry, signCheckpoint, type SignedCheckpoint, type SignedManifest, signManifest } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, type EventStore, type JsonObject, timeOrderedId } from '@app/event-store';
 import { eventMetadata, systemContext } from '@app/identity';
@@ -46,16 +46,22 @@ export class AuditSigningService implements OnApplicationBootstrap, OnApplicatio
   async checkpointNow(): Promise<SignedCheckpoint[]> {
     await this.ryw.settle();
     const audit = this.runner.handle<AuditHandle>('audit');
-    const existing = new Map(audit.checkpoints().map((c) => [`${c.scope}|${c.position}`, c]));
+    return this.checkpointAt(audit.heads().map((h) => ({ scope: h.scope, position: String(h.position), count: h.count, headHash: h.hash })));
+  }
+
+  /**
+   * Signs and records a checkpoint at each of these chain positions that has none yet (an
+   * export's last record of each scope, so every exported record is covered by a signature).
+   */
+  async checkpointAt(points: readonly { scope: string; position: string; count: number; headHash: string }[]): Promise<SignedCheckpoint[]> {
+    const audit = this.runner.handle<AuditHandle>('audit');
+    const existing = new Set(audit.checkpoints().map((c) => `${c.scope}|${c.position}`));
     const made: SignedCheckpoint[] = [];
-    for (const head of audit.heads()) {
-      if (existing.has(`${head.scope}|${head.position}`)) continue;
-      const signed = signCheckpoint(
-        { scope: head.scope, position: String(head.position), count: head.count, headHash: head.hash, time: new Date().toISOString() },
-        this.privateKey,
-      );
+    for (const point of points) {
+      if (existing.has(`${point.scope}|${point.position}`)) continue;
+      const signed = signCheckpoint({ ...point, time: new Date().toISOString() }, this.privateKey);
       await this.store.append(
-        `auditCheckpoints-${head.scope}`,
+        `auditCheckpoints-${point.scope}`,
         [{ id: timeOrderedId(), type: 'AuditCheckpointSigned', data: signed as unknown as JsonObject, metadata: eventMetadata(systemContext(randomUUID(), randomUUID()), 'instance', signed.time) }],
         'any',
       );
@@ -63,6 +69,15 @@ export class AuditSigningService implements OnApplicationBootstrap, OnApplicatio
     }
     await this.ryw.settle();
     return made;
+  }
+
+  signManifest(manifest: BundleManifest): SignedManifest {
+    return signManifest(manifest, this.privateKey);
+  }
+
+  /** The keys an export's signatures can be checked with; the fingerprint is what auditors pin. */
+  publicKeys(): PublicKeyEntry[] {
+    return [publicKeyEntry(this.publicKeyPem)];
   }
 
   private loadKey(): void {

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { type AuditHandle, type ChainedEnvelope, ChainVerifier, compileAuditFilter, maskEnvelope } from '@app/audit';
+import { type AuditHandle, ChainVerifier, compileAuditFilter, CSV_HEADER, csvText, ManifestBuilder, maskEnvelope, ndjsonLine, sortCheckpoints } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, type EventStore, type JsonObject, timeOrderedId } from '@app/event-store';
 import { eventMetadata, Forbidden, InvalidCommand } from '@app/identity';
@@ -31,6 +30,7 @@ export class AuditController {
   @Get('events')
   @Roles('admin', 'auditor')
   async events(@Query() q: Q, @Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    singles(q);
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidCommand('limit must be an integer from 1 to 1000', 'limit');
     const descending = (q.sortOrder ?? 'ascending').toLowerCase() === 'descending';
@@ -54,58 +54,85 @@ export class AuditController {
     return this.pii(req) ? rows : rows.map((r) => ({ ...maskEnvelope(r), seq: r.seq, prevHash: r.prevHash, hash: r.hash }));
   }
 
-  /** Streams the range as NDJSON (canonical chained envelopes in log order) or CSV. */
+  /**
+   * Streams the range as NDJSON (one canonical chained envelope per line, in log order) or CSV,
+   * a page at a time from the database, giving the event loop back between pages: an export of
+   * millions of events neither sits in memory nor stalls other requests.
+   */
   @Get('export')
   @Roles('admin', 'auditor')
   async export(@Query() q: Q, @Req() req: AppRequest, @Res() reply: FastifyReply) {
     this.requirePii(req);
+    singles(q);
     const format = (q.format ?? 'ndjson').toLowerCase();
     if (format !== 'ndjson' && format !== 'csv') throw new InvalidCommand('format must be ndjson or csv', 'format');
     await this.ryw.settle();
     const range = this.range(q);
-    await this.store.append('audit-exports', [
-      { id: timeOrderedId(), type: 'AuditExported', data: { format, since: q.since ?? null, until: q.until ?? null, fromPosition: range.from, toPosition: range.to } as JsonObject, metadata: eventMetadata(commandContext(req, 200), 'instance', new Date().toISOString()) },
-    ], 'any');
-    const pages = this.audit.range(range.from, range.to);
-    // Streamed a page at a time: an export of millions of events never sits in memory whole.
+    await this.recordExport(req, { format, since: q.since ?? null, until: q.until ?? null, fromPosition: range.from, toPosition: range.to });
+    const audit = this.audit;
     const body = Readable.from(
-      (function* () {
+      (async function* () {
         if (format === 'csv') yield `${CSV_HEADER}\n`;
-        for (const rows of pages) yield rows.map((r) => (format === 'csv' ? csvRows(r) : `${JSON.stringify(r)}\n`)).join('');
+        for (const rows of audit.range(range.from, range.to)) {
+          let text = '';
+          for (const r of rows) text += format === 'csv' ? csvText(r) : ndjsonLine(r);
+          yield text;
+          await yieldToEventLoop();
+        }
       })(),
     );
     void reply.header('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
     return reply.send(body);
   }
 
-  /** Range, counts per scope, chain heads and the SHA-256 of the NDJSON and CSV exports of the same range. */
-  @Get('export/manifest')
+  /**
+   * Starts an export bundle: fixes the range, signs a fresh checkpoint at the last record of
+   * each scope inside it, and answers the signed manifest (range, every scope that exists with
+   * its count and edge hashes, the checkpoints, the SHA-256 of every file) with the checkpoints
+   * and public keys to write beside it. The events themselves are then downloaded with
+   * `GET export?fromPosition&toPosition`, and must match the signed digests.
+   */
+  @Post('exports')
+  @HttpCode(201)
   @Roles('admin', 'auditor')
-  async manifest(@Query() q: Q, @Req() req: AppRequest) {
+  async startExport(@Query() q: Q, @Body() body: unknown, @Req() req: AppRequest) {
     this.requirePii(req);
+    singles(q);
+    const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    const param = (name: string) => {
+      const v = b[name] ?? q[name];
+      if (v !== undefined && typeof v !== 'string') throw new InvalidCommand(`${name} must be a string`, name);
+      return v;
+    };
     await this.ryw.settle();
-    const range = this.range(q);
-    const ndjson = createHash('sha256');
-    const csv = createHash('sha256').update(`${CSV_HEADER}\n`);
-    const counts: Record<string, number> = {};
-    const heads: Record<string, string> = {};
-    let events = 0;
-    for (const rows of this.audit.range(range.from, range.to)) {
-      for (const r of rows) {
-        ndjson.update(`${JSON.stringify(r)}\n`);
-        csv.update(csvRows(r));
-        counts[r.scope] = (counts[r.scope] ?? 0) + 1;
-        heads[r.scope] = r.hash;
-        events++;
-      }
+    const range = this.range({ since: param('since'), until: param('until'), fromPosition: param('fromPosition'), toPosition: param('toPosition') });
+    const audit = this.audit;
+    const builder = new ManifestBuilder();
+    for (const rows of audit.range(range.from, range.to)) {
+      for (const r of rows) builder.add(r);
+      await yieldToEventLoop();
     }
-    return { fromPosition: String(range.from), toPosition: String(range.to), events, counts, heads, eventsSha256: ndjson.digest('hex'), csvSha256: csv.digest('hex') };
+    await this.signing.checkpointAt(builder.lastRecords());
+    const emptyScopes = audit
+      .heads()
+      .filter((h) => !builder.has(h.scope))
+      .flatMap((h) => {
+        const before = audit.chainBefore(h.scope, range.from);
+        return before ? [{ scope: h.scope, prevSeq: before.seq, prevHash: before.hash }] : [];
+      });
+    const checkpoints = sortCheckpoints(audit.checkpoints().filter((c) => Number(c.position) >= range.from && Number(c.position) <= range.to));
+    const keys = this.signing.publicKeys();
+    const manifest = this.signing.signManifest(
+      builder.build({ fromPosition: String(range.from), toPosition: String(range.to), createdAt: new Date().toISOString(), emptyScopes, checkpoints, keys, signingKey: keys[0] }),
+    );
+    await this.recordExport(req, { format: 'bundle', since: param('since') ?? null, until: param('until') ?? null, fromPosition: range.from, toPosition: range.to });
+    return { manifest, checkpoints, keys };
   }
 
   @Get('keys')
   @Roles('admin', 'auditor', 'support')
   keys() {
-    return [{ keyId: this.signing.keyId, algorithm: 'Ed25519', publicKeyPem: this.signing.publicKeyPem }];
+    return this.signing.publicKeys();
   }
 
   @Get('checkpoints')
@@ -117,7 +144,8 @@ export class AuditController {
 
   /**
    * Re-verifies the stored log now: every hash, every link, every checkpoint signature. The
-   * same checks an auditor runs offline on an export, here for the console's status line.
+   * same checks an auditor runs offline on an export, here for the console's status line, a
+   * page at a time with the event loop given back in between.
    */
   @Get('verification')
   @Roles('admin', 'auditor')
@@ -127,7 +155,10 @@ export class AuditController {
     const checkpoints = audit.checkpoints();
     const positions = new Set(checkpoints.map((c) => c.position));
     const verifier = new ChainVerifier();
-    for (const rows of audit.range(0, Number.MAX_SAFE_INTEGER)) if (!verifier.add(rows, (p) => positions.has(p))) break;
+    for (const rows of audit.range(0, Number.MAX_SAFE_INTEGER)) {
+      if (!verifier.add(rows, (p) => positions.has(p))) break;
+      await yieldToEventLoop();
+    }
     verifier.checkpoints(checkpoints, { [this.signing.keyId]: this.signing.publicKeyPem });
     return { ...verifier.verdict(checkpoints.length), checkedAt: new Date().toISOString() };
   }
@@ -136,6 +167,10 @@ export class AuditController {
   @HttpCode(201)
   async checkpoint() {
     return this.signing.checkpointNow();
+  }
+
+  private async recordExport(req: AppRequest, data: Record<string, string | number | null>): Promise<void> {
+    await this.store.append('audit-exports', [{ id: timeOrderedId(), type: 'AuditExported', data: data as JsonObject, metadata: eventMetadata(commandContext(req, 200), 'instance', new Date().toISOString()) }], 'any');
   }
 
   private range(q: Q): { from: number; to: number } {
@@ -170,24 +205,12 @@ export class AuditController {
   }
 }
 
-const CSV_HEADER = 'event_id,position,recorded_at,occurred_at,type,scope,actor_kind,actor_token_id,target_type,target_id,outcome,change_path,change_from,change_to';
-
-function csvRows(r: ChainedEnvelope): string {
-  const actor = r.actor as { kind?: string; tokenId?: string };
-  const base = [r.id, r.position, r.recordedAt, r.occurredAt, r.type, r.scope, actor.kind ?? '', actor.tokenId ?? '', r.target.type, r.target.id, r.outcome];
-  const changes = r.changes.length ? r.changes : [{ path: '', from: undefined, to: undefined }];
-  return changes.map((c) => [...base, c.path, json(c.from), json(c.to)].map(cell).join(',') + '\n').join('');
+/** A query parameter given twice arrives as an array: refused (400) rather than guessed at. */
+function singles(q: Record<string, unknown>): void {
+  for (const [name, v] of Object.entries(q)) if (typeof v !== 'string') throw new InvalidCommand(`${name} must be given once`, name);
 }
 
-function json(v: unknown): string {
-  return v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-/** RFC 4180 quoting; a leading = + - @ is neutralised so spreadsheets never run a cell. */
-function cell(v: string): string {
-  const safe = /^[=+\-@]/.test(v) ? `'${v}` : v;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function time(v: string, name: string): number {
   const ms = Date.parse(v);

@@ -1,0 +1,34 @@
+import type { AuditEnvelope } from './audit-envelope';
+import { maskEnvelope } from './audit-envelope';
+
+const base: AuditEnvelope = {
+  id: 'e1',
+  type: 'ProvisioningRejected',
+  position: '7',
+  stream: 'provisioningRejections-application',
+  revision: '0',
+  scope: 'application',
+  recordedAt: '2026-01-01T00:00:00.000Z',
+  occurredAt: '2026-01-01T00:00:00.000Z',
+  actor: { kind: 'scim_token', tokenId: 't1' },
+  target: { type: 'request', id: '0b6f3f0e-6b7e-4b39-9d43-5a8c4c7d1e2f' },
+  changes: [],
+  outcome: 'rejected',
+  request: { method: 'PATCH', path: '/api/scim/v2/Users/alice@example.com', status: 400 },
+  data: { status: 400, attribute: 'emails[value eq "alice@example.com"].type', method: 'PATCH', resource: 'Users' },
+};
+
+describe('masking for auditors without the pii grant', () => {
+  it('keeps route words and ids of a request path, masks client text in it', () => {
+    const masked = maskEnvelope({ ...base, request: { method: 'GET', path: '/api/scim/v2/Users/0b6f3f0e-6b7e-4b39-9d43-5a8c4c7d1e2f/alice@example.com' } });
+    expect(masked.request).toEqual({ method: 'GET', path: '/api/scim/v2/Users/0b6f3f0e-6b7e-4b39-9d43-5a8c4c7d1e2f/***' });
+  });
+  it('keeps an attribute path name but not the filter or values in it', () => {
+    const masked = maskEnvelope(base);
+    expect(JSON.stringify(masked)).not.toContain('alice');
+    expect(masked.data.attribute).toBe('emails[***]');
+    expect(maskEnvelope({ ...base, data: { attribute: 'name.givenName' } }).data.attribute).toBe('name.givenName');
+    expect(maskEnvelope({ ...base, data: { attribute: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber' } }).data.attribute).toMatch(/employeeNumber$/);
+    expect(maskEnvelope({ ...base, data: { attribute: 'alice smith' } }).data.attribute).toBe('***');
+  });
+});
