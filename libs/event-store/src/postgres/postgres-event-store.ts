@@ -655,15 +655,18 @@ export function mapError(err: unknown): unknown {
     }
     return err;
   }
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
+  // Socket errors come from Node's own realm, where `instanceof Error` can be false (jest):
+  // look at the shape instead.
+  if (typeof err === 'object' && err !== null) {
+    const { code, message } = err as { code?: unknown; message?: unknown };
+    const text = typeof message === 'string' ? message : '';
     if (
       (typeof code === 'string' && UNAVAILABLE_NODE_CODES.has(code)) ||
       /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed/i.test(
-        err.message,
+        text,
       )
     ) {
-      return new StoreUnavailableError(`PostgreSQL unavailable: ${err.message}`, err);
+      return new StoreUnavailableError(`PostgreSQL unavailable: ${text}`, err);
     }
   }
   return err;
