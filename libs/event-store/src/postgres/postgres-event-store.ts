@@ -130,7 +130,7 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.connection = {
       connectTimeoutMs: options.connectTimeoutMs ?? 3000,
-      queryTimeoutMs: options.queryTimeoutMs ?? 10_000,
+      queryTimeoutMs: options.queryTimeoutMs ?? 5000,
       maxConnections: options.maxConnections ?? 10,
       applicationName: options.applicationName ?? 'scim-event-store',
     };
