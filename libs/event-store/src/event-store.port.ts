@@ -91,7 +91,7 @@ export interface Subscription extends AsyncIterable<SubscriptionMessage> {
 }
 
 export interface EventStore {
-  readonly name: 'sqlite' | 'eventstoredb';
+  readonly name: 'sqlite' | 'eventstoredb' | 'postgres';
   /** True when `appendMulti` commits several streams atomically. */
   readonly supportsMultiStreamAppend: boolean;
 

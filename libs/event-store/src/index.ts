@@ -10,4 +10,5 @@ export {
   type SqliteSynchronous,
 } from './sqlite/sqlite-database';
 export { EventStoreDbEventStore, type EventStoreDbOptions } from './eventstoredb/eventstoredb-event-store';
+export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export { createEventStore, type EventStoreConfig } from './create-event-store';
