@@ -6,8 +6,10 @@ export interface AppConfig {
   /** Base of the URLs the server prints and returns (scim_api_url, meta.location). */
   readonly publicUrl: string;
   readonly dataDir: string;
-  readonly eventStore: 'sqlite' | 'eventstoredb';
+  readonly eventStore: 'sqlite' | 'eventstoredb' | 'postgres';
   readonly eventStoreConnectionString?: string;
+  /** PostgreSQL connection string, when EVENT_STORE=postgres. */
+  readonly databaseUrl?: string;
   readonly sqliteSynchronous: 'NORMAL' | 'FULL';
   readonly adminToken?: string;
   readonly rateLimitPerMinute: number;
@@ -56,7 +58,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   const host = env.HOST || '127.0.0.1';
   const port = int('PORT', 3000, 0, 65535);
-  const eventStore = oneOf('EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite');
+  const eventStore = oneOf('EVENT_STORE', ['sqlite', 'eventstoredb', 'postgres'] as const, 'sqlite');
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (eventStore === 'postgres' && !databaseUrl) {
+    problems.push('DATABASE_URL is required when EVENT_STORE=postgres (e.g. postgres://scim:secret@localhost:5432/scim)');
+  }
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// or postgresql://');
   const connectionString = env.EVENTSTORE_CONNECTION_STRING || undefined;
   if (eventStore === 'eventstoredb' && !connectionString) {
     problems.push('EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=eventstoredb (e.g. esdb://localhost:2113?tls=false)');
@@ -76,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: resolve(env.DATA_DIR || './data'),
     eventStore,
     ...(connectionString ? { eventStoreConnectionString: connectionString } : {}),
+    ...(databaseUrl ? { databaseUrl } : {}),
     sqliteSynchronous: oneOf('SQLITE_SYNCHRONOUS', ['NORMAL', 'FULL'] as const, 'NORMAL'),
     ...(adminToken ? { adminToken } : {}),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000_000),

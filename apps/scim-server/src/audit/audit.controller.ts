@@ -105,7 +105,7 @@ export class AuditController {
   @Get('keys')
   @Roles('admin', 'auditor', 'support')
   keys() {
-    return [{ keyId: this.signing.keyId, algorithm: 'Ed25519', publicKeyPem: this.signing.publicKeyPem }];
+    return this.signing.publicKeys();
   }
 
   @Get('checkpoints')
@@ -128,7 +128,8 @@ export class AuditController {
     const positions = new Set(checkpoints.map((c) => c.position));
     const verifier = new ChainVerifier();
     for (const rows of audit.range(0, Number.MAX_SAFE_INTEGER)) if (!verifier.add(rows, (p) => positions.has(p))) break;
-    verifier.checkpoints(checkpoints, { [this.signing.keyId]: this.signing.publicKeyPem });
+    const keys = await this.signing.publicKeys();
+    verifier.checkpoints(checkpoints, Object.fromEntries(keys.map((k) => [k.keyId, k.publicKeyPem])));
     return { ...verifier.verdict(checkpoints.length), checkedAt: new Date().toISOString() };
   }
 
