@@ -22,17 +22,25 @@ export class PostgresLeaderLease implements LeaderLease {
     const client = await this.pool.connect().catch((err: Error) => {
       throw new StoreUnavailableError(`lease ${name}: ${err.message}`, err);
     });
+    // A checked-out client reports a lost connection as an 'error' event: unhandled, that would
+    // take the process down while the work runs. The unlock below then fails and drops it.
+    const onError = () => undefined;
+    client.on('error', onError);
+    const release = (destroy?: boolean) => {
+      client.off('error', onError);
+      client.release(destroy);
+    };
     const acquire = async () =>
       (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key.toString()])).rows[0].ok;
     let acquired: boolean;
     try {
       acquired = await acquireWithin(acquire, options.waitMs ?? 0);
     } catch (err) {
-      client.release(true);
+      release(true);
       throw new StoreUnavailableError(`lease ${name}: ${(err as Error).message}`, err);
     }
     if (!acquired) {
-      client.release();
+      release();
       return { ran: false };
     }
     try {
@@ -43,7 +51,7 @@ export class PostgresLeaderLease implements LeaderLease {
         () => true,
         () => false,
       );
-      client.release(!unlocked);
+      release(!unlocked);
     }
   }
 
