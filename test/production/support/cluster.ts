@@ -71,7 +71,8 @@ export class Cluster {
   ) {}
 
   static async start(size: number, storeEnv: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Cluster> {
-    const env = { ADMIN_TOKEN, LOG_LEVEL: 'warn', AUDIT_CHECKPOINT_INTERVAL_MS: '0', RATE_LIMIT_PER_MINUTE: '1000000', ...storeEnv, ...extraEnv };
+    // One PUBLIC_URL, as behind a load balancer: every instance returns the same locations.
+    const env = { ADMIN_TOKEN, PUBLIC_URL: 'http://scim.example.test', LOG_LEVEL: 'warn', AUDIT_CHECKPOINT_INTERVAL_MS: '0', RATE_LIMIT_PER_MINUTE: '1000000', ...storeEnv, ...extraEnv };
     const dirs = Array.from({ length: size }, () => mkdtempSync(join(tmpdir(), 'scim-multi-')));
     const started = await Promise.allSettled(dirs.map((dir) => ChildServer.start({ ...env, DATA_DIR: dir }, { readyWithinMs: 90_000 })));
     const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
