@@ -2,15 +2,18 @@ import { freePort } from '../support/child-server';
 import { ADMIN_TOKEN, TestServer } from '../support/test-server';
 
 /**
- * EventStoreDB unreachable (a closed port): the server still starts, says it is not ready,
+ * A remote store (EventStoreDB, PostgreSQL) unreachable (a closed port): the server still starts, says it is not ready,
  * and answers requests quickly with 503 and an error body instead of hanging or crashing.
  * It keeps retrying in the background, so it recovers by itself when the store is back.
  */
-describe('store outage (EventStoreDB mode, closed port)', () => {
+describe.each([
+  ['EventStoreDB', (port: number) => ({ EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: `esdb://127.0.0.1:${port}?tls=false` })],
+  ['PostgreSQL', (port: number) => ({ EVENT_STORE: 'postgres', DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${port}/postgres` })],
+])('store outage (%s mode, closed port)', (_store, storeEnv) => {
   let server: TestServer;
   beforeAll(async () => {
     const port = await freePort();
-    server = await TestServer.start({ EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: `esdb://127.0.0.1:${port}?tls=false` });
+    server = await TestServer.start(storeEnv(port));
   }, 30_000);
   afterAll(() => server.stop());
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppConfig, loadConfig } from '@app/config';
+import { createTestDatabase } from '@app/event-store/testing/postgres-test-database';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startServer } from '../../apps/scim-server/src/bootstrap';
 
@@ -20,8 +21,19 @@ export interface ScimClient {
   request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
 }
 
+/** The store servers of this test file run on unless a test names one; see `runTestServersOnPostgres`. */
+let defaultStore: 'sqlite' | 'postgres' = 'sqlite';
+
 /**
- * The real server on a real port, on a fresh embedded store: end-to-end tests speak HTTP
+ * From now on (in this test file) every TestServer that does not choose its store runs on
+ * PostgreSQL, each on a fresh database of its own that `stop` drops.
+ */
+export function runTestServersOnPostgres(): void {
+  defaultStore = 'postgres';
+}
+
+/**
+ * The real server on a real port, on a fresh embedded store (or PostgreSQL database): end-to-end tests speak HTTP
  * to it exactly as an IdP or an administrator would.
  */
 export class TestServer {
@@ -30,20 +42,26 @@ export class TestServer {
     readonly url: string,
     readonly dataDir: string,
     readonly config: AppConfig,
+    private readonly dropDatabase?: () => Promise<void>,
   ) {}
 
   static async start(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
     const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'scim-e2e-'));
-    const config = loadConfig({ DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'error', ...env });
+    const database = defaultStore === 'postgres' && env.EVENT_STORE === undefined ? await createTestDatabase() : undefined;
+    const storeEnv = database ? { EVENT_STORE: 'postgres', DATABASE_URL: database.url } : {};
+    const config = loadConfig({ DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'error', ...storeEnv, ...env });
     const { app, url } = await startServer(config);
     // The port is only known once listening; URLs the server returns must use it.
     (config as { publicUrl: string }).publicUrl = url;
-    return new TestServer(app, url, dir, config);
+    return new TestServer(app, url, dir, config, database?.drop);
   }
 
   async stop(removeData = true): Promise<void> {
     await this.app.close();
-    if (removeData) rmSync(this.dataDir, { recursive: true, force: true });
+    if (removeData) {
+      rmSync(this.dataDir, { recursive: true, force: true });
+      await this.dropDatabase?.();
+    }
   }
 
   async http<T = any>(method: string, path: string, options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<HttpResult<T>> {

@@ -35,4 +35,22 @@ describe('loadConfig', () => {
       'eventstoredb',
     );
   });
+
+  it('requires a PostgreSQL URL for the PostgreSQL store, without echoing it', () => {
+    expect(() => loadConfig({ EVENT_STORE: 'postgres' })).toThrow(/DATABASE_URL is required/);
+    for (const bad of ['mysql://u:secret@db/x', 'not a url secret', 'postgres://']) {
+      const error = (() => {
+        try {
+          loadConfig({ EVENT_STORE: 'postgres', DATABASE_URL: bad });
+        } catch (e) {
+          return e as ConfigError;
+        }
+        throw new Error(`accepted ${bad}`);
+      })();
+      expect(error.problems.join('\n')).toMatch(/DATABASE_URL must be a postgres/);
+      expect(error.message).not.toMatch(/secret/);
+    }
+    const config = loadConfig({ EVENT_STORE: 'postgres', DATABASE_URL: 'postgresql://scim:pw@db.internal:5432/scim' });
+    expect(config).toMatchObject({ eventStore: 'postgres', databaseUrl: 'postgresql://scim:pw@db.internal:5432/scim' });
+  });
 });

@@ -8,7 +8,7 @@ export interface AppConfig {
   readonly dataDir: string;
   readonly eventStore: 'sqlite' | 'eventstoredb' | 'postgres';
   readonly eventStoreConnectionString?: string;
-  /** PostgreSQL connection string, when EVENT_STORE=postgres. */
+  /** PostgreSQL connection URL, with `EVENT_STORE=postgres`. */
   readonly databaseUrl?: string;
   readonly sqliteSynchronous: 'NORMAL' | 'FULL';
   readonly adminToken?: string;
@@ -59,17 +59,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const host = env.HOST || '127.0.0.1';
   const port = int('PORT', 3000, 0, 65535);
   const eventStore = oneOf('EVENT_STORE', ['sqlite', 'eventstoredb', 'postgres'] as const, 'sqlite');
-  const databaseUrl = env.DATABASE_URL || undefined;
-  if (eventStore === 'postgres' && !databaseUrl) {
-    problems.push('DATABASE_URL is required when EVENT_STORE=postgres (e.g. postgres://scim:secret@localhost:5432/scim)');
-  }
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// or postgresql://');
   const connectionString = env.EVENTSTORE_CONNECTION_STRING || undefined;
   if (eventStore === 'eventstoredb' && !connectionString) {
     problems.push('EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=eventstoredb (e.g. esdb://localhost:2113?tls=false)');
   }
   if (connectionString && !/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//.test(connectionString)) {
     problems.push('EVENTSTORE_CONNECTION_STRING must start with esdb:// or esdb+discover://');
+  }
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (eventStore === 'postgres' && !databaseUrl) {
+    problems.push('DATABASE_URL is required when EVENT_STORE=postgres (e.g. postgres://user:password@localhost:5432/scim)');
+  }
+  if (databaseUrl && !isPostgresUrl(databaseUrl)) {
+    // Never echo the value: it usually carries a password.
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL with a host (e.g. postgres://user:password@localhost:5432/scim)');
   }
   const adminToken = env.ADMIN_TOKEN || undefined;
   if (adminToken !== undefined && adminToken.length < 16) problems.push('ADMIN_TOKEN must be at least 16 characters');
@@ -83,7 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: resolve(env.DATA_DIR || './data'),
     eventStore,
     ...(connectionString ? { eventStoreConnectionString: connectionString } : {}),
-    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(databaseUrl && eventStore === 'postgres' ? { databaseUrl } : {}),
     sqliteSynchronous: oneOf('SQLITE_SYNCHRONOUS', ['NORMAL', 'FULL'] as const, 'NORMAL'),
     ...(adminToken ? { adminToken } : {}),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000_000),
@@ -95,6 +98,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && (url.hostname !== '' || url.searchParams.has('host'));
+  } catch {
+    return false;
+  }
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

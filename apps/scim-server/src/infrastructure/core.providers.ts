@@ -39,7 +39,9 @@ export function coreProviders(config: AppConfig): Provider[] {
       provide: SQLITE_DB,
       useFactory: () => {
         // On the embedded store the read models live in the log's own file, so a projection
-        // commits its rows and its checkpoint with the events it read (exactly-once).
+        // commits its rows and its checkpoint with the events it read (exactly-once). On a
+        // shared store (EventStoreDB, PostgreSQL) each instance keeps its own, fed by its
+        // catch-up subscription.
         const file = config.eventStore === 'sqlite' ? 'scim.db' : 'read-models.db';
         const db = openSqliteDatabase({ filename: join(config.dataDir, file), synchronous: config.sqliteSynchronous });
         registerSqlFunctions(db);

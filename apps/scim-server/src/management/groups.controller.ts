@@ -53,6 +53,8 @@ export class GroupsController {
   @Get(':fullPath')
   @Roles('admin', 'support', 'auditor')
   async get(@Param('fullPath') fullPath: string) {
+    // Read models fed by a subscription (a shared store) lag the write that preceded this read.
+    await this.ryw.settle();
     return renderGroup(await this.group(fullPath));
   }
 
@@ -72,6 +74,7 @@ export class GroupsController {
   @Get(':fullPath/members')
   @Roles('admin', 'support', 'auditor')
   async members(@Param('fullPath') fullPath: string) {
+    await this.ryw.settle();
     const group = await this.group(fullPath);
     return this.accounts.members(group.id);
   }

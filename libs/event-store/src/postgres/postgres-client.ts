@@ -34,6 +34,9 @@ export function createPool(connectionString: string, options: PostgresConnection
   // unhandled, that would take the whole process down. The pool drops it and opens another
   // on the next checkout, which is the recovery we want.
   pool.on('error', () => undefined);
+  // The same for a connection lost while checked out: its pending query rejects (that is
+  // the error callers see); the event itself must not go unhandled.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -130,7 +130,7 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.connection = {
       connectTimeoutMs: options.connectTimeoutMs ?? 3000,
-      queryTimeoutMs: options.queryTimeoutMs ?? 10_000,
+      queryTimeoutMs: options.queryTimeoutMs ?? 5000,
       maxConnections: options.maxConnections ?? 10,
       applicationName: options.applicationName ?? 'scim-event-store',
     };
@@ -222,24 +222,99 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One caller's appends inside the group's transaction. A conflict is that caller's answer
-   * and must leave the others' appends alone: a single-stream append finds its conflict
-   * before it writes anything; a multi-stream one may have written earlier streams, so it
-   * runs in a savepoint.
+   * One caller's appends inside the group's transaction, in two statements whatever the
+   * number of streams (the position lock is held meanwhile, so round trips are what count):
+   * one look-up of every stream's revision and first event id, one insert of every new
+   * event. A conflict is that caller's answer alone: it is found before anything of the
+   * caller is written, so the group's other appends go on without a savepoint.
    */
   private async appendItem(client: PoolClient, item: PendingAppend): Promise<void> {
-    const savepoint = item.appends.length > 1;
-    if (savepoint) await client.query('SAVEPOINT multi_append');
     try {
-      let last: AppendResult | undefined;
-      for (const a of item.appends) last = await this.appendOne(client, a.streamId, a.events, a.expectedRevision);
-      item.result = last;
-      if (savepoint) await client.query('RELEASE SAVEPOINT multi_append');
+      item.result = await this.appendStreams(client, item.appends);
     } catch (err) {
       if (!(err instanceof WrongExpectedRevisionError)) throw err;
-      if (savepoint) await client.query('ROLLBACK TO SAVEPOINT multi_append');
       item.error = err;
     }
+  }
+
+  private async appendStreams(client: PoolClient, appends: readonly StreamAppend[]): Promise<AppendResult> {
+    // The same stream twice in one call: each part must see the one before it written.
+    if (new Set(appends.map((a) => a.streamId)).size < appends.length && appends.length > 1) {
+      let last: AppendResult | undefined;
+      for (const a of appends) last = await this.appendStreams(client, [a]);
+      return last as AppendResult;
+    }
+    const { rows } = await client.query<{ current: string | null; first_stream: string | null; first_revision: string | null }>(
+      `SELECT (SELECT max(revision) FROM scim_events e WHERE e.stream_id = s.stream_id) AS current,
+              f.stream_id AS first_stream, f.revision AS first_revision
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(stream_id, first_id, n)
+         LEFT JOIN scim_events f ON f.event_id = s.first_id
+        ORDER BY s.n`,
+      [appends.map((a) => a.streamId), appends.map((a) => a.events[0]?.id ?? null)],
+    );
+    const results: (AppendResult | undefined)[] = [];
+    const toInsert: { append: StreamAppend; current: bigint; index: number }[] = [];
+    for (const [index, a] of appends.entries()) {
+      const row = rows[index];
+      const current = row.current === null ? -1n : BigInt(row.current);
+      const matches = revisionMatches(a.expectedRevision, current);
+      // A retried batch is only stored at the expected place if the stream moved past it
+      // (or the writer did not say where); otherwise a stored id is a conflict that the
+      // insert below finds.
+      if (row.first_stream !== null && (!matches || a.expectedRevision === 'any' || a.expectedRevision === 'stream_exists')) {
+        results[index] = await this.idempotentResult(client, a.streamId, a.events, a.expectedRevision, current, {
+          streamId: row.first_stream,
+          revision: BigInt(row.first_revision as string),
+        });
+        continue;
+      }
+      if (!matches) throw new WrongExpectedRevisionError(a.streamId, a.expectedRevision, current);
+      if (a.events.length === 0) {
+        const head = await client.query<{ p: string | null }>('SELECT max(position) AS p FROM scim_events');
+        results[index] = { nextExpectedRevision: current, position: toBigint(head.rows[0].p) };
+        continue;
+      }
+      toInsert.push({ append: a, current, index });
+    }
+    if (toInsert.length > 0) {
+      const events = toInsert.flatMap(({ append, current }) =>
+        append.events.map((e, i) => ({ streamId: append.streamId, revision: current + BigInt(i) + 1n, event: e })),
+      );
+      const ids = events.map((e) => e.event.id);
+      // Inserts nothing when any id is already stored (a partial overlap), so a conflict never
+      // leaves half a call written nor aborts the group's transaction. Rows go in in the
+      // order given, so positions follow the caller's order of streams and events.
+      const inserted = await client.query<{ position: string; stream_id: string; revision: string }>(
+        `INSERT INTO scim_events (stream_id, revision, event_id, type, data, metadata, recorded_at)
+         SELECT stream_id, revision, id, type, data::json, metadata::json, statement_timestamp()
+           FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
+                WITH ORDINALITY AS e(stream_id, revision, id, type, data, metadata, n)
+          WHERE NOT EXISTS (SELECT 1 FROM scim_events WHERE event_id = ANY($3::text[]))
+          ORDER BY n
+         RETURNING position, stream_id, revision`,
+        [
+          events.map((e) => e.streamId),
+          events.map((e) => e.revision.toString()),
+          ids,
+          events.map((e) => e.event.type),
+          events.map((e) => JSON.stringify(e.event.data)),
+          // The events of one decision share one metadata object: serialise it once.
+          serialiseShared(events.map((e) => e.event.metadata ?? {})),
+        ],
+      );
+      if (inserted.rows.length === 0) throw await this.overlapConflict(client, toInsert, ids);
+      const lastOf = new Map<string, { position: bigint; revision: bigint }>();
+      for (const r of inserted.rows) {
+        const revision = BigInt(r.revision);
+        const seen = lastOf.get(r.stream_id);
+        if (!seen || revision > seen.revision) lastOf.set(r.stream_id, { position: BigInt(r.position), revision });
+      }
+      for (const { append, index } of toInsert) {
+        const last = lastOf.get(append.streamId) as { position: bigint; revision: bigint };
+        results[index] = { nextExpectedRevision: last.revision, position: last.position };
+      }
+    }
+    return results[results.length - 1] as AppendResult;
   }
 
   private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -271,66 +346,16 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  private async appendOne(
+  /** Names the stream whose batch overlaps events already stored. */
+  private async overlapConflict(
     client: PoolClient,
-    streamId: string,
-    events: readonly EventData[],
-    expected: ExpectedRevision,
-  ): Promise<AppendResult> {
-    const { rows } = await client.query<{ current: string | null; stream_id: string | null; revision: string | null; position: string | null }>(
-      `SELECT (SELECT max(revision) FROM scim_events WHERE stream_id = $1) AS current,
-              e.stream_id, e.revision, e.position
-         FROM (SELECT 1) AS one LEFT JOIN scim_events e ON e.event_id = $2`,
-      [streamId, events[0]?.id ?? null],
-    );
-    const row = rows[0];
-    const current = row.current === null ? -1n : BigInt(row.current);
-    const matches = revisionMatches(expected, current);
-    // A retried batch is only stored at the expected place if the stream moved past it (or
-    // the writer did not say where); otherwise a stored id is a conflict that the insert's
-    // UNIQUE(event_id) reports.
-    if (row.stream_id !== null && (!matches || expected === 'any' || expected === 'stream_exists')) {
-      return this.idempotentResult(client, streamId, events, expected, current, {
-        streamId: row.stream_id,
-        revision: BigInt(row.revision as string),
-      });
-    }
-    if (!matches) throw new WrongExpectedRevisionError(streamId, expected, current);
-    if (events.length === 0) {
-      const head = await client.query<{ p: string | null }>('SELECT max(position) AS p FROM scim_events');
-      return { nextExpectedRevision: current, position: toBigint(head.rows[0].p) };
-    }
-    try {
-      // Inserts nothing when any id of the batch is already stored (a partial overlap): the
-      // conflict then costs no aborted transaction, and the group's other appends go on.
-      const inserted = await client.query<{ position: string; revision: string }>(
-        `INSERT INTO scim_events (stream_id, revision, event_id, type, data, metadata, recorded_at)
-         SELECT $1, $2::bigint + n, id, type, data::json, metadata::json, statement_timestamp()
-           FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(id, type, data, metadata, n)
-          WHERE NOT EXISTS (SELECT 1 FROM scim_events WHERE event_id = ANY($3::text[]))
-          ORDER BY n
-         RETURNING position, revision`,
-        [
-          streamId,
-          current.toString(),
-          events.map((e) => e.id),
-          events.map((e) => e.type),
-          events.map((e) => JSON.stringify(e.data)),
-          events.map((e) => JSON.stringify(e.metadata ?? {})),
-        ],
-      );
-      if (inserted.rows.length === 0) throw new WrongExpectedRevisionError(streamId, expected, current);
-      let last = inserted.rows[0];
-      for (const r of inserted.rows) if (BigInt(r.revision) > BigInt(last.revision)) last = r;
-      return { nextExpectedRevision: BigInt(last.revision), position: BigInt(last.position) };
-    } catch (err) {
-      // A later id of the batch is already stored (a partial overlap), or, without the
-      // position lock, another writer took the same revision first.
-      if (err instanceof DatabaseError && err.code === '23505') {
-        throw new WrongExpectedRevisionError(streamId, expected, current);
-      }
-      throw err;
-    }
+    candidates: readonly { append: StreamAppend; current: bigint }[],
+    ids: readonly string[],
+  ): Promise<WrongExpectedRevisionError> {
+    const { rows } = await client.query<{ event_id: string }>('SELECT event_id FROM scim_events WHERE event_id = ANY($1::text[])', [ids]);
+    const stored = new Set(rows.map((r) => r.event_id));
+    const culprit = candidates.find((c) => c.append.events.some((e) => stored.has(e.id))) ?? candidates[0];
+    return new WrongExpectedRevisionError(culprit.append.streamId, culprit.append.expectedRevision, culprit.current);
   }
 
   /**
@@ -396,6 +421,15 @@ export class PostgresEventStore implements EventStore {
         : `SELECT ${COLUMNS} FROM scim_events WHERE position >= coalesce($1::bigint, 0) AND ${filter}
             ORDER BY position ASC LIMIT $2`,
       params,
+    );
+    return rows.map(toRecorded);
+  }
+
+  /** Up to `max` events after `after`, in position order. */
+  async readAfter(after: bigint, max: number): Promise<RecordedEvent[]> {
+    const rows = await this.query<EventRow>(
+      `SELECT ${COLUMNS} FROM scim_events WHERE position > $1 ORDER BY position ASC LIMIT $2`,
+      [after.toString(), max],
     );
     return rows.map(toRecorded);
   }
@@ -559,14 +593,23 @@ class PostgresSubscription implements Subscription {
     let caughtUp = false;
     let backoff = 50;
     while (!this.stopped && !this.store.isClosed) {
-      let head: bigint;
       let events: RecordedEvent[] = [];
       let upTo = position;
+      let atHead: boolean;
       try {
-        head = await this.store.headPosition();
-        if (position < head) {
-          upTo = position + window < head ? position + window : head;
-          events = await this.store.readRange(position, upTo, filter);
+        if (filter) {
+          // Filtered: walk the log in windows so checkpoints come while nothing matches.
+          const head = await this.store.headPosition();
+          atHead = position >= head;
+          if (!atHead) {
+            upTo = position + window < head ? position + window : head;
+            events = await this.store.readRange(position, upTo, filter);
+          }
+        } else {
+          // Unfiltered: one query per wake-up; a short page means the end of the log.
+          events = await this.store.readAfter(position, SUBSCRIPTION_PAGE);
+          upTo = events.at(-1)?.position ?? position;
+          atHead = events.length < SUBSCRIPTION_PAGE;
         }
         backoff = 50;
       } catch (err) {
@@ -577,14 +620,14 @@ class PostgresSubscription implements Subscription {
         backoff = Math.min(backoff * 2, 2000);
         continue;
       }
-      if (position < head) {
-        for (const event of events) {
-          if (this.stopped) return;
-          yield { kind: 'event', event };
-        }
-        position = upTo;
-        // The consumer may have unsubscribed while it handled the last event.
+      for (const event of events) {
         if (this.stopped) return;
+        yield { kind: 'event', event };
+      }
+      position = upTo;
+      // The consumer may have unsubscribed while it handled the last event.
+      if (this.stopped) return;
+      if (!atHead) {
         if (filter && events.length < Number(window)) yield { kind: 'checkpoint', position };
         continue;
       }
@@ -633,6 +676,18 @@ function toRecorded(row: EventRow): RecordedEvent {
   };
 }
 
+function serialiseShared(values: readonly JsonObject[]): string[] {
+  let last: JsonObject | undefined;
+  let json = '';
+  return values.map((v) => {
+    if (v !== last) {
+      last = v;
+      json = JSON.stringify(v);
+    }
+    return json;
+  });
+}
+
 function toBigint(value: string | null): bigint {
   return value === null ? -1n : BigInt(value);
 }
@@ -655,15 +710,18 @@ export function mapError(err: unknown): unknown {
     }
     return err;
   }
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
+  // Socket errors come from Node's own realm, where `instanceof Error` can be false (jest):
+  // look at the shape instead.
+  if (typeof err === 'object' && err !== null) {
+    const { code, message } = err as { code?: unknown; message?: unknown };
+    const text = typeof message === 'string' ? message : '';
     if (
       (typeof code === 'string' && UNAVAILABLE_NODE_CODES.has(code)) ||
       /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed/i.test(
-        err.message,
+        text,
       )
     ) {
-      return new StoreUnavailableError(`PostgreSQL unavailable: ${err.message}`, err);
+      return new StoreUnavailableError(`PostgreSQL unavailable: ${text}`, err);
     }
   }
   return err;
