@@ -25,8 +25,9 @@ export class ChildServer {
     readonly url: string,
   ) {}
 
-  static async start(env: Record<string, string>): Promise<ChildServer> {
-    const port = await freePort();
+  /** `port` to come back on the same address (a restarted instance); `readyWithinMs` for busy machines. */
+  static async start(env: Record<string, string>, options: { port?: number; readyWithinMs?: number } = {}): Promise<ChildServer> {
+    const port = options.port ?? (await freePort());
     const child = spawn(process.execPath, [MAIN], {
       env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,7 +35,7 @@ export class ChildServer {
     const server = new ChildServer(child, `http://127.0.0.1:${port}`);
     child.stdout?.on('data', (d: Buffer) => (server.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (server.output += d.toString()));
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + (options.readyWithinMs ?? 30_000);
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`server exited: ${server.output}`);
       try {
@@ -47,6 +48,10 @@ export class ChildServer {
     }
     child.kill('SIGKILL');
     throw new Error(`server did not become ready: ${server.output}`);
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port);
   }
 
   get logs(): string {

@@ -28,7 +28,7 @@ export interface AuditEnvelope {
 
 /** Streams that are bookkeeping, not facts about people or configuration. */
 export function isAudited(e: Pick<RecordedEvent, 'streamId'>): boolean {
-  return !e.streamId.startsWith('unique-') && !e.streamId.startsWith('auditCheckpoints-');
+  return !e.streamId.startsWith('unique-') && !e.streamId.startsWith('auditCheckpoints-') && e.streamId !== 'auditSigningKeys';
 }
 
 export function toAuditEnvelope(e: RecordedEvent): AuditEnvelope {

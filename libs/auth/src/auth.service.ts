@@ -18,6 +18,12 @@ export class AuthService {
     private readonly ryw: ReadYourWrites,
     envAdminToken: string | undefined,
     private readonly now: () => Date = () => new Date(),
+    /**
+     * Several instances share the store: a token revoked through another instance must stop
+     * working here as soon as that DELETE returned, so every look-up first waits for the store's
+     * head (bounded by READ_YOUR_WRITES_TIMEOUT_MS), not only a miss.
+     */
+    private readonly sharedStore = false,
   ) {
     this.envAdminSha256 = envAdminToken ? sha256Hex(envAdminToken) : undefined;
   }
@@ -29,10 +35,11 @@ export class AuthService {
     if (this.envAdminSha256 && digestsEqual(sha, this.envAdminSha256)) {
       return { kind: 'management', tokenId: 'env:ADMIN_TOKEN', role: 'admin', pii: true, sha256Prefix: sha.slice(0, 8) };
     }
-    // Only a miss waits for the read model: a token created a moment ago by this process is
-    // then found, while every other request authenticates without waiting for projections.
+    // On the embedded store only a miss waits for the read model: a token created a moment ago
+    // by this process is then found, while every other request authenticates without waiting.
+    if (this.sharedStore) await this.ryw.settle();
     let row = this.lookUp(sha);
-    if (!row && (await this.ryw.settle())) row = this.lookUp(sha);
+    if (!row && !this.sharedStore && (await this.ryw.settle())) row = this.lookUp(sha);
     if (!row || !digestsEqual(row.sha256, sha) || row.revokedAt) return undefined;
     if (row.expiresAt && Date.parse(row.expiresAt) <= this.now().getTime()) return undefined;
     if (row.kind === 'scim') {

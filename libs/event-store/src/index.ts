@@ -12,3 +12,5 @@ export {
 export { EventStoreDbEventStore, type EventStoreDbOptions } from './eventstoredb/eventstoredb-event-store';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export { createEventStore, type EventStoreConfig } from './create-event-store';
+export { type LeaderLease, LEADER_LEASE, InProcessLeaderLease } from './leases/leader-lease';
+export { PostgresLeaderLease } from './leases/postgres-leader-lease';

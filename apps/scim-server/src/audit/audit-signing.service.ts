@@ -4,14 +4,30 @@ import { randomUUID, createPrivateKey, createPublicKey, type KeyObject } from 'n
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type AuditHandle, type BundleManifest, generateSigningKey, keyIdOf, publicKeyEntry, type PublicKeyEntry, signCheckpoint, type SignedCheckpoint, type SignedManifest, signManifest } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { EVENT_STORE, type EventStore, type JsonObject, timeOrderedId } from '@app/event-store';
+import { v5 as uuidV5 } from 'uuid';
+import { EVENT_STORE, type EventStore, type JsonObject, LEADER_LEASE, type LeaderLease, StreamNotFoundError, timeOrderedId } from '@app/event-store';
 import { eventMetadata, systemContext } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
+
+/** Public keys of every instance that signs checkpoints on a shared store (outside any audit chain). */
+export const AUDIT_KEYS_STREAM = 'auditSigningKeys';
+/** Namespace of the key events' ids: one id per key, so a second publication is an idempotent re-append. */
+const KEY_EVENT_NAMESPACE = '1b671a64-40d5-491e-99b0-da01ef5ec8a7';
+
+interface PublicKeyInfo {
+  readonly keyId: string;
+  readonly algorithm: 'Ed25519';
+  readonly publicKeyPem: string;
+}
 
 /**
  * The Ed25519 key that signs audit checkpoints: from AUDIT_SIGNING_KEY_FILE, or generated on
  * first start into DATA_DIR (mode 0600). Checkpoints are appended as events (outside the
- * chain they certify), every AUDIT_CHECKPOINT_INTERVAL_MS and on demand.
+ * chain they certify), every AUDIT_CHECKPOINT_INTERVAL_MS and on demand, under the lease
+ * `audit-checkpoints` so that several instances on one store sign each chain head once.
+ *
+ * On a shared store every instance may hold its own key: each publishes its public key as an
+ * event before it signs anything, so any instance lists and verifies them all.
  */
 @Injectable()
 export class AuditSigningService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,20 +36,29 @@ export class AuditSigningService implements OnApplicationBootstrap, OnApplicatio
   publicKeyPem!: string;
   keyId!: string;
   private timer?: NodeJS.Timeout;
+  /** This instance's public key is in the store (shared stores only). */
+  private published = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
+    @Inject(LEADER_LEASE) private readonly lease: LeaderLease,
   ) {
     this.loadKey();
   }
 
+  private get sharedStore(): boolean {
+    return this.config.eventStore !== 'sqlite';
+  }
+
   onApplicationBootstrap(): void {
+    // Best effort at start (the store may be away): signing publishes first anyway.
+    if (this.sharedStore) void this.publishKey().catch(() => undefined);
     const every = Number(process.env.AUDIT_CHECKPOINT_INTERVAL_MS ?? 600_000);
     if (every > 0) {
-      this.timer = setInterval(() => void this.checkpointNow().catch((e: Error) => this.logger.warn(`checkpoint failed: ${e.message}`)), every);
+      this.timer = setInterval(() => void this.checkpointRound(0).catch((e: Error) => this.logger.warn(`checkpoint failed: ${e.message}`)), every);
       this.timer.unref();
     }
   }
@@ -44,6 +69,55 @@ export class AuditSigningService implements OnApplicationBootstrap, OnApplicatio
 
   /** Signs the current head of every scope's chain that moved since its last checkpoint. */
   async checkpointNow(): Promise<SignedCheckpoint[]> {
+    // On demand: wait for another instance's round rather than skip; it may have signed
+    // everything already, and then this round signs nothing.
+    return this.checkpointRound(10_000);
+  }
+
+  private async checkpointRound(waitMs: number): Promise<SignedCheckpoint[]> {
+    const round = await this.lease.runExclusive('audit-checkpoints', () => this.signHeads(), { waitMs });
+    return round.ran ? round.value : [];
+  }
+
+  /**
+   * The keys checkpoints and exports in this store may be signed with, this instance's first (it
+   * signs the manifests it serves): on a shared store every published key too. The fingerprint is
+   * what auditors pin.
+   */
+  async publicKeys(): Promise<PublicKeyEntry[]> {
+    const keys = new Map<string, PublicKeyEntry>([[this.keyId, publicKeyEntry(this.publicKeyPem)]]);
+    if (!this.sharedStore) return [...keys.values()];
+    for (const k of await this.publishedKeys()) if (!keys.has(k.keyId)) keys.set(k.keyId, publicKeyEntry(k.publicKeyPem));
+    return [...keys.values()];
+  }
+
+  private async publishedKeys(): Promise<PublicKeyInfo[]> {
+    try {
+      const events = await this.store.readStream(AUDIT_KEYS_STREAM);
+      return events.filter((e) => e.type === 'AuditSigningKeyPublished').map((e) => e.data as unknown as PublicKeyInfo);
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return [];
+      throw err;
+    }
+  }
+
+  private async publishKey(): Promise<void> {
+    if (this.published) return;
+    if (!(await this.publishedKeys()).some((k) => k.keyId === this.keyId)) {
+      const key: PublicKeyInfo = { keyId: this.keyId, algorithm: 'Ed25519', publicKeyPem: this.publicKeyPem };
+      const time = new Date().toISOString();
+      await this.store.append(
+        AUDIT_KEYS_STREAM,
+        [{ id: uuidV5(this.keyId, KEY_EVENT_NAMESPACE), type: 'AuditSigningKeyPublished', data: key as unknown as JsonObject, metadata: eventMetadata(systemContext(randomUUID(), randomUUID()), 'instance', time) }],
+        'any',
+      );
+    }
+    this.published = true;
+  }
+
+  private async signHeads(): Promise<SignedCheckpoint[]> {
+    if (this.sharedStore) await this.publishKey();
+    // Under the lease, after the store's head: another instance's checkpoints are seen here.
     await this.ryw.settle();
     const audit = this.runner.handle<AuditHandle>('audit');
     return this.checkpointAt(audit.heads().map((h) => ({ scope: h.scope, position: String(h.position), count: h.count, headHash: h.hash })));
@@ -73,11 +147,6 @@ export class AuditSigningService implements OnApplicationBootstrap, OnApplicatio
 
   signManifest(manifest: BundleManifest): SignedManifest {
     return signManifest(manifest, this.privateKey);
-  }
-
-  /** The keys an export's signatures can be checked with; the fingerprint is what auditors pin. */
-  publicKeys(): PublicKeyEntry[] {
-    return [publicKeyEntry(this.publicKeyPem)];
   }
 
   private loadKey(): void {

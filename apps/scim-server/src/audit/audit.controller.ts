@@ -121,7 +121,7 @@ export class AuditController {
         return before ? [{ scope: h.scope, prevSeq: before.seq, prevHash: before.hash }] : [];
       });
     const checkpoints = sortCheckpoints(audit.checkpoints().filter((c) => Number(c.position) >= range.from && Number(c.position) <= range.to));
-    const keys = this.signing.publicKeys();
+    const keys = await this.signing.publicKeys();
     const manifest = this.signing.signManifest(
       builder.build({ fromPosition: String(range.from), toPosition: String(range.to), createdAt: new Date().toISOString(), emptyScopes, checkpoints, keys, signingKey: keys[0] }),
     );
@@ -159,7 +159,8 @@ export class AuditController {
       if (!verifier.add(rows, (p) => positions.has(p))) break;
       await yieldToEventLoop();
     }
-    verifier.checkpoints(checkpoints, { [this.signing.keyId]: this.signing.publicKeyPem });
+    const keys = await this.signing.publicKeys();
+    verifier.checkpoints(checkpoints, Object.fromEntries(keys.map((k) => [k.keyId, k.publicKeyPem])));
     return { ...verifier.verdict(checkpoints.length), checkedAt: new Date().toISOString() };
   }
 

@@ -4,7 +4,16 @@ import { auditProjection } from '@app/audit';
 import { identifierHistoryProjection } from '@app/support';
 import { AuthService, tokensProjection, type TokensHandle } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { createEventStore, EVENT_STORE, type EventStore, SqliteEventStore } from '@app/event-store';
+import {
+  createEventStore,
+  EVENT_STORE,
+  type EventStore,
+  InProcessLeaderLease,
+  LEADER_LEASE,
+  type LeaderLease,
+  PostgresLeaderLease,
+  SqliteEventStore,
+} from '@app/event-store';
 import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { WalCheckpointer } from '@app/event-store/sqlite/wal-checkpointer';
 import { AccountWriter, CLOCK, type Clock, foldForMatch, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
@@ -65,6 +74,13 @@ export function coreProviders(config: AppConfig): Provider[] {
         ),
     },
     {
+      // Background work runs once across the instances of a shared store. EventStoreDB has no
+      // locks: its instances each run the work, which stays correct (see docs/decisions.md).
+      provide: LEADER_LEASE,
+      useFactory: (): LeaderLease =>
+        config.eventStore === 'postgres' ? new PostgresLeaderLease(config.databaseUrl as string) : new InProcessLeaderLease(),
+    },
+    {
       provide: ProjectionRunner,
       inject: [RAW_EVENT_STORE, SQLITE_DB],
       useFactory: (store: EventStore, db: SqliteDb) => {
@@ -74,8 +90,10 @@ export function coreProviders(config: AppConfig): Provider[] {
     },
     {
       provide: ReadYourWrites,
-      inject: [ProjectionRunner],
-      useFactory: (runner: ProjectionRunner) => new ReadYourWrites(runner, config.readYourWritesTimeoutMs),
+      inject: [ProjectionRunner, RAW_EVENT_STORE],
+      useFactory: (runner: ProjectionRunner, store: EventStore) =>
+        // A shared store has other writers: queries also wait for its head (one cheap query).
+        new ReadYourWrites(runner, config.readYourWritesTimeoutMs, config.eventStore === 'sqlite' ? undefined : () => store.headPosition()),
     },
     {
       provide: Metrics,
@@ -105,7 +123,7 @@ export function coreProviders(config: AppConfig): Provider[] {
       provide: AUTH_SERVICE,
       inject: [ProjectionRunner, ReadYourWrites],
       useFactory: (runner: ProjectionRunner, ryw: ReadYourWrites) =>
-        new AuthService(() => runner.handle<TokensHandle>('tokens'), ryw, config.adminToken),
+        new AuthService(() => runner.handle<TokensHandle>('tokens'), ryw, config.adminToken, undefined, config.eventStore !== 'sqlite'),
     },
   ];
 }

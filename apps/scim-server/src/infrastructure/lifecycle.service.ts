@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { CommandBus } from '@nestjs/cqrs';
 import { IssueManagementTokenCommand, type TokensHandle } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import type { EventStore } from '@app/event-store';
+import { type EventStore, LEADER_LEASE, type LeaderLease } from '@app/event-store';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { systemContext } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
@@ -31,6 +31,7 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
     private readonly commands: CommandBus,
+    @Inject(LEADER_LEASE) private readonly lease: LeaderLease,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -61,13 +62,20 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
     });
     await this.runner.waitFor(await this.store.headPosition(), 30_000);
     if (!this.config.adminToken) {
-      await this.ryw.settle();
-      if (!this.runner.handle<TokensHandle>('tokens').hasBootstrapAdmin()) {
-        const issued = await this.commands.execute(
-          new IssueManagementTokenCommand('admin', systemContext(randomUUID(), randomUUID()), { name: 'bootstrap', bootstrap: true }),
-        );
-        this.generatedAdminToken = issued.secret;
-      }
+      // Under a lease: instances starting together on a fresh shared store issue one token.
+      await this.lease.runExclusive(
+        'bootstrap-admin',
+        async () => {
+          await this.ryw.settle();
+          if (!this.runner.handle<TokensHandle>('tokens').hasBootstrapAdmin()) {
+            const issued = await this.commands.execute(
+              new IssueManagementTokenCommand('admin', systemContext(randomUUID(), randomUUID()), { name: 'bootstrap', bootstrap: true }),
+            );
+            this.generatedAdminToken = issued.secret;
+          }
+        },
+        { waitMs: 30_000 },
+      );
     }
   }
 
@@ -75,6 +83,7 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
     this.stopping = true;
     clearTimeout(this.retryTimer);
     await this.runner.stop();
+    await this.lease.close();
     await this.store.close();
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
