@@ -164,9 +164,12 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
   );
   if (consoleRoot) {
     await app.register(fastifyStatic, { root: consoleRoot, prefix: '/console/', decorateReply: false, index: false });
-    // With trailing slashes ignored, `/console/` is `/console`: answer it with the page.
+    // With trailing slashes ignored, `/console/` is `/console`: the page for the first, a redirect
+    // for the second (the page's relative links and a browser's idea of "here" need the slash).
     const page = readFileSync(join(consoleRoot, 'index.html'));
-    fastify.get('/console', (_req, reply) => void reply.type('text/html; charset=utf-8').send(page));
+    fastify.get('/console', (req, reply) =>
+      req.url.split('?')[0]!.endsWith('/') ? void reply.type('text/html; charset=utf-8').send(page) : void reply.redirect('/console/', 301),
+    );
   }
   const openApi = SwaggerModule.createDocument(
     app,
