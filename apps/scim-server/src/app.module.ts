@@ -37,6 +37,7 @@ import { GroupsController as ScimGroupsController } from './scim/groups.controll
 import { SamlGroupLinksController } from './management/saml-group-links.controller';
 import { ProjectionsController } from './management/projections.controller';
 import { AccountsController } from './management/accounts.controller';
+import { SessionController } from './management/session.controller';
 import { AuditController } from './audit/audit.controller';
 import { SupportController } from './support/support.controller';
 import { AuditSigningService } from './audit/audit-signing.service';
@@ -76,7 +77,7 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController],
       providers: [
         ...coreProviders(config),
         ...COMMAND_HANDLERS,

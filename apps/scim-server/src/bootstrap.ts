@@ -3,9 +3,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
+import { symbols as pinoSymbols } from 'pino';
 import rateLimit from '@fastify/rate-limit';
-import { BadRequestException, type LogLevel, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, type LoggerService, type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@app/config';
@@ -36,6 +37,32 @@ export interface StartedServer {
   readonly url: string;
   /** Only on the first start without ADMIN_TOKEN: shown once, stored as a hash. */
   readonly generatedAdminToken?: string;
+  /** ADMIN_TOKEN is unset and an earlier start generated the admin token: nothing to show now. */
+  readonly adminTokenStoredEarlier: boolean;
+}
+
+export interface StartOptions {
+  /** An admin token generated after start-up (a remote event store that came up late). */
+  readonly onGeneratedAdminToken?: (secret: string) => void;
+}
+
+/** Nest's start-up chatter (a line per module and per route) at debug, so the start-up banner stays visible. */
+const CHATTY_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
+function quietStartup(logger: LoggerService): LoggerService {
+  const demote = (message: unknown, rest: unknown[]) => {
+    const context = rest[rest.length - 1];
+    if (typeof context === 'string' && CHATTY_CONTEXTS.has(context)) logger.debug?.(message, ...rest);
+    else logger.log(message, ...rest);
+  };
+  return {
+    log: (message: unknown, ...rest: unknown[]) => demote(message, rest),
+    error: (message: unknown, ...rest: unknown[]) => logger.error(message, ...rest),
+    warn: (message: unknown, ...rest: unknown[]) => logger.warn(message, ...rest),
+    debug: (message: unknown, ...rest: unknown[]) => logger.debug?.(message, ...rest),
+    verbose: (message: unknown, ...rest: unknown[]) => logger.verbose?.(message, ...rest),
+    fatal: (message: unknown, ...rest: unknown[]) => logger.fatal?.(message, ...rest),
+  };
 }
 
 export async function createServer(config: AppConfig): Promise<NestFastifyApplication> {
@@ -109,7 +136,7 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     // Our own JSON parser (above) accepts application/scim+json and empty bodies.
     bodyParser: false,
   });
-  if (config.logLevel !== 'silent') app.useLogger(app.get(PinoNestLogger));
+  if (config.logLevel !== 'silent') app.useLogger(quietStartup(app.get(PinoNestLogger)));
   const metrics = app.get(Metrics);
   fastify.addHook('onResponse', (req, reply, done) => {
     // The route pattern, not the URL: ids would explode the label space.
@@ -150,9 +177,12 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
   );
   if (consoleRoot) {
     await app.register(fastifyStatic, { root: consoleRoot, prefix: '/console/', decorateReply: false, index: false });
-    // With trailing slashes ignored, `/console/` is `/console`: answer it with the page.
+    // With trailing slashes ignored, `/console/` is `/console`: the page for the first, a redirect
+    // for the second (the page's relative links and a browser's idea of "here" need the slash).
     const page = readFileSync(join(consoleRoot, 'index.html'));
-    fastify.get('/console', (_req, reply) => void reply.type('text/html; charset=utf-8').send(page));
+    fastify.get('/console', (req, reply) =>
+      req.url.split('?')[0]!.endsWith('/') ? void reply.type('text/html; charset=utf-8').send(page) : void reply.redirect('/console/', 301),
+    );
   }
   const openApi = SwaggerModule.createDocument(
     app,
@@ -170,11 +200,36 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
   return app;
 }
 
-export async function startServer(config: AppConfig): Promise<StartedServer> {
+export async function startServer(config: AppConfig, options: StartOptions = {}): Promise<StartedServer> {
   const app = await createServer(config);
-  await app.listen(config.port, config.host);
+  try {
+    await app.listen(config.port, config.host);
+  } catch (err) {
+    // Port in use or not allowed: close the store cleanly; nothing was generated or stored.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  return { app, url, generatedAdminToken: app.get(LifecycleService).generatedAdminToken };
+  const lifecycle = app.get(LifecycleService);
+  const generatedAdminToken = await lifecycle.listeningStarted(options.onGeneratedAdminToken);
+  if (config.logLevel !== 'silent') {
+    await Promise.all([drained(app.getHttpAdapter().getInstance().log), drained((await app.resolve(PinoLogger)).logger)]);
+  }
+  return { app, url, adminTokenStoredEarlier: lifecycle.hasStoredBootstrapAdmin(), ...(generatedAdminToken ? { generatedAdminToken } : {}) };
+}
+
+/**
+ * Waits (at most a second) until a pino logger's asynchronous destination has written what it
+ * holds, so a start-up banner printed next is the last thing on the screen. pino's own
+ * `flush(cb)` calls back at once when the destination does not batch, so this reads the
+ * sonic-boom destination's state instead.
+ */
+async function drained(logger: unknown): Promise<void> {
+  const stream = (logger as Record<symbol, unknown> | undefined)?.[pinoSymbols.streamSym] as { _writing?: boolean; _len?: number } | undefined;
+  const deadline = Date.now() + 1000;
+  while (stream && (stream._writing || (stream._len ?? 0) > 0) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

@@ -12,17 +12,32 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const { url, generatedAdminToken } = await startServer(config);
-  process.stdout.write(`SCIM server listening on ${url} (event store: ${config.eventStore}, data: ${config.dataDir})\n`);
-  process.stdout.write(`  instance SCIM base: ${url}/api/scim/v2/application\n`);
-  if (generatedAdminToken) {
+  const showToken = (secret: string) =>
     process.stdout.write(
-      `  ADMIN_TOKEN was not set: generated an admin token. It is shown once and stored only as a hash:\n\n    ${generatedAdminToken}\n\n`,
+      `\n  ADMIN_TOKEN was not set: generated an admin token. It is shown once and stored only as a hash:\n\n    ${secret}\n\n`,
+    );
+  const { url, generatedAdminToken, adminTokenStoredEarlier } = await startServer(config, { onGeneratedAdminToken: showToken });
+  // Printed after the start-up log has drained, so it is the last thing on the screen.
+  process.stdout.write(`\nSCIM server listening on ${url} (event store: ${config.eventStore}, data: ${config.dataDir})\n`);
+  process.stdout.write(`  instance SCIM base: ${url}/api/scim/v2/application\n`);
+  process.stdout.write(`  console:            ${url}/console/   API description: ${url}/api/docs\n`);
+  if (generatedAdminToken) showToken(generatedAdminToken);
+  else if (adminTokenStoredEarlier) {
+    process.stdout.write(
+      '  ADMIN_TOKEN is not set; the admin token generated on the first start was shown then and is stored only as a hash.\n' +
+        '  Lost it? Restart with ADMIN_TOKEN set (at least 16 characters, e.g. ADMIN_TOKEN=$(openssl rand -hex 24)),\n' +
+        '  then list and revoke the old one: scimctl tokens list, scimctl tokens revoke <id>.\n',
     );
   }
 }
 
 main().catch((err: unknown) => {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    // One line an operator can act on; no admin token was generated or stored.
+    process.stderr.write(`Failed to start: cannot listen on ${process.env.HOST ?? ''}:${process.env.PORT ?? ''} (${String(code)}: ${(err as Error).message}). Set PORT to a free port.\n`);
+    process.exit(1);
+  }
   process.stderr.write(`Failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 });

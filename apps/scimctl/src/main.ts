@@ -1,40 +1,30 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+#!/usr/bin/env node
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Verdict, verifyBundleSource } from '@app/audit';
-import { ApiClient, ApiError } from './api-client';
-import { directoryBundle, exportBundle, HttpFailure, noProgress, stderrProgress } from './audit-bundle';
+import { ApiClient } from './api-client';
+import { directoryBundle, exportBundle, noProgress, stderrProgress } from './audit-bundle';
+import { classify, CliFailure, EXIT, UsageError } from './exit-codes';
+import { bashCompletion, commandHelp, COMMANDS, globalHelp, GROUPS, groupHelp } from './help';
+import { record, table } from './output';
 import { Progress } from './progress';
 
-const USAGE = `scimctl — command line for the SCIM provisioning backend
-
-Connection: --url <server> (or SCIMCTL_URL), --token <management token> (or SCIMCTL_TOKEN). --json prints raw JSON.
-
-  scimctl tokens create --role admin|support|auditor [--name N] [--expires-at T] [--pii]
-  scimctl tokens list | tokens revoke <id>
-  scimctl scim-tokens create --scope application|group [--group-path P] [--name N] [--expires-at T]
-  scimctl scim-tokens list | scim-tokens revoke <id>
-  scimctl groups create --path P --name N [--parent-path P] [--default-role R] [--verified-domain D ...]
-  scimctl groups list | groups members <full path>
-  scimctl links create --saml-group G --group-path P --access-level L | links list | links delete <id>
-  scimctl users lookup <any identifier> [--at T]
-  scimctl users timeline <account id> | users state <account id> [--at T | --revision N]
-  scimctl users diagnose <NameID>
-  scimctl projections status | projections rebuild [name]
-  scimctl audit export --out <dir> [--since T] [--until T] [--quiet]
-  scimctl audit verify <bundle dir> [--key <PEM file or SHA-256 fingerprint> ...] [--allow-unsigned-tail] [--verbose] [--quiet]
-                                              (offline: no network, no database)
-  scimctl audit keys                          (the server's signing keys and their fingerprints)
-
-Exit codes: 0 ok, 1 not found or verification failed, 2 usage error, 3 server error, 4 not allowed.`;
-
-class UsageError extends Error {}
+/** The files of a bundle: an --out directory holding any of them already holds a bundle. */
+const BUNDLE_FILES = ['manifest.json', 'events.ndjson', 'events.csv', 'checkpoints.ndjson', 'public-keys.json'];
 
 /**
  * node:util's parseArgs rather than a CLI framework: flat sub-commands and a handful of flags
  * do not need a dependency.
  */
-async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
+/** Where the CLI talks to, for the "cannot reach" message. */
+let serverUrl: string | undefined;
+/** An `--out` directory this run created: removed again if the export fails, so no empty bundle stays behind. */
+let createdOut: string | undefined;
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -65,13 +55,39 @@ async function main(argv: string[]): Promise<number> {
       quiet: { type: 'boolean', default: false },
     },
   });
-  const [area, command, arg] = positionals;
-  if (values.help || !area) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+  } catch (err) {
+    // Unknown flags, a missing flag value: node:util says which, in one line.
+    throw new UsageError((err as Error).message);
   }
-  const print = (v: unknown, human?: (v: never) => string) => {
-    process.stdout.write(`${values.json || !human ? JSON.stringify(v, null, values.json ? 0 : 2) : human(v as never)}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parse(argv);
+  const [area, command, arg] = positionals;
+  if (!area) {
+    process.stdout.write(`${globalHelp()}\n`);
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  if (!(area in GROUPS)) throw new UsageError(`unknown command group "${area}"; groups: ${Object.keys(GROUPS).join(', ')}`);
+  // `scimctl users` and `scimctl users --help`: the group's commands, not an "unknown command".
+  if (!command || (values.help && !COMMANDS.some((c) => c.group === area && c.name === command))) {
+    process.stdout.write(`${groupHelp(area)}\n`);
+    return values.help || !command ? EXIT.ok : EXIT.usage;
+  }
+  if (!COMMANDS.some((c) => c.group === area && c.name === command)) {
+    throw new UsageError(`unknown command "${area} ${command}"; see scimctl ${area} --help`);
+  }
+  if (values.help) {
+    process.stdout.write(`${commandHelp(area, command)}\n`);
+    return EXIT.ok;
+  }
+  if (area === 'completion') {
+    process.stdout.write(bashCompletion());
+    return EXIT.ok;
+  }
+  /** `--json`: the server's JSON, one line; otherwise the human rendering (a table where there are rows). */
+  const print = (v: unknown, human: (v: never) => string) => {
+    process.stdout.write(`${values.json ? JSON.stringify(v) : human(v as never)}\n`);
   };
 
   if (area === 'audit' && command === 'verify') {
@@ -92,12 +108,13 @@ async function main(argv: string[]): Promise<number> {
     });
     bar?.finish(verdict.events);
     print(verdict, (v: Verdict) => report(v, values.verbose));
-    return verdict.ok ? 0 : 1;
+    return verdict.ok ? EXIT.ok : EXIT.notFound;
   }
 
   const url = values.url ?? process.env.SCIMCTL_URL;
   const token = values.token ?? process.env.SCIMCTL_TOKEN;
   if (!url || !token) throw new UsageError('--url and --token (or SCIMCTL_URL and SCIMCTL_TOKEN) are required');
+  serverUrl = url;
   const api = new ApiClient(url, token);
   const need = (v: string | undefined, what: string) => {
     if (!v) throw new UsageError(`${area} ${command} needs ${what}`);
@@ -108,93 +125,176 @@ async function main(argv: string[]): Promise<number> {
     return s ? `?${s}` : '';
   };
 
+  if (area === 'audit' && command === 'export') guardOut(values.out);
+
   switch (`${area} ${command ?? ''}`.trim()) {
-    case 'tokens create':
-      print(await api.call('POST', '/api/v1/tokens', { role: need(values.role, '--role'), ...(values.name ? { name: values.name } : {}), ...(values['expires-at'] ? { expiresAt: values['expires-at'] } : {}), ...(values.pii ? { pii: true } : {}) }));
-      return 0;
+    case 'tokens create': {
+      const created = await api.call<Record<string, unknown>>('POST', '/api/v1/tokens', { role: need(values.role, '--role'), ...(values.name ? { name: values.name } : {}), ...(values['expires-at'] ? { expiresAt: values['expires-at'] } : {}), ...(values.pii ? { pii: true } : {}) });
+      print(created, (t: typeof created) => `${record(t)}\n(the token is shown once; it is stored only as a hash)`);
+      return EXIT.ok;
+    }
     case 'tokens list':
-      print(await api.call('GET', '/api/v1/tokens'));
-      return 0;
+      print(await api.call('GET', '/api/v1/tokens'), (ts: TokenRow[]) =>
+        table(ts, [
+          { header: 'id', value: (t) => t.id },
+          { header: 'role', value: (t) => `${t.role}${t.pii ? ' (pii)' : ''}` },
+          { header: 'name', value: (t) => t.name },
+          { header: 'created', value: (t) => t.createdAt },
+          { header: 'expires', value: (t) => t.expiresAt },
+          { header: 'state', value: (t) => tokenState(t) },
+        ]),
+      );
+      return EXIT.ok;
     case 'tokens revoke':
       await api.call('DELETE', `/api/v1/tokens/${encodeURIComponent(need(arg, 'an id'))}`);
       print({ revoked: arg }, () => `revoked ${arg}`);
-      return 0;
-    case 'scim-tokens create':
-      print(await api.call('POST', '/api/v1/scim/tokens', { scope: need(values.scope, '--scope'), ...(values['group-path'] ? { groupPath: values['group-path'] } : {}), ...(values.name ? { name: values.name } : {}), ...(values['expires-at'] ? { expiresAt: values['expires-at'] } : {}) }));
-      return 0;
-    case 'scim-tokens list':
-      print(await api.call('GET', '/api/v1/scim/tokens'));
-      return 0;
+      return EXIT.ok;
+    case 'scim-tokens create': {
+      const created = await api.call<Record<string, unknown>>('POST', '/api/v1/scim/tokens', { scope: need(values.scope, '--scope'), ...(values['group-path'] ? { groupPath: values['group-path'] } : {}), ...(values.name ? { name: values.name } : {}), ...(values['expires-at'] ? { expiresAt: values['expires-at'] } : {}) });
+      print(created, (t: typeof created) => `${record(t)}\n(give the IdP the URL and the token; the token is shown once)`);
+      return EXIT.ok;
+    }
+    case 'scim-tokens list': {
+      const tokens = await api.call<TokenRow[]>('GET', '/api/v1/scim/tokens');
+      // Scopes are `group:<uuid>`: people read group paths.
+      const paths = values.json ? new Map<string, string>() : new Map((await api.call<GroupRow[]>('GET', '/api/v1/groups')).map((g) => [`group:${g.id}`, g.fullPath]));
+      print(tokens, (ts: TokenRow[]) =>
+        table(ts, [
+          { header: 'id', value: (t) => t.id },
+          { header: 'scope', value: (t) => paths.get(t.scope ?? '') ?? t.scope },
+          { header: 'name', value: (t) => t.name },
+          { header: 'created', value: (t) => t.createdAt },
+          { header: 'expires', value: (t) => t.expiresAt },
+          { header: 'state', value: (t) => tokenState(t) },
+        ]),
+      );
+      return EXIT.ok;
+    }
     case 'scim-tokens revoke':
       await api.call('DELETE', `/api/v1/scim/tokens/${encodeURIComponent(need(arg, 'an id'))}`);
       print({ revoked: arg }, () => `revoked ${arg}`);
-      return 0;
-    case 'groups create':
-      print(
-        await api.call('POST', '/api/v1/groups', {
-          path: need(values.path, '--path'),
-          name: need(values.name, '--name'),
-          ...(values['parent-path'] ? { parentPath: values['parent-path'] } : {}),
-          ...(values['default-role'] ? { defaultMembershipRole: values['default-role'] } : {}),
-          ...(values['verified-domain'] ? { verifiedDomains: values['verified-domain'] } : {}),
-        }),
-      );
-      return 0;
+      return EXIT.ok;
+    case 'groups create': {
+      const group = await api.call<GroupRow>('POST', '/api/v1/groups', {
+        path: need(values.path, '--path'),
+        name: need(values.name, '--name'),
+        ...(values['parent-path'] ? { parentPath: values['parent-path'] } : {}),
+        ...(values['default-role'] ? { defaultMembershipRole: values['default-role'] } : {}),
+        ...(values['verified-domain'] ? { verifiedDomains: values['verified-domain'] } : {}),
+      });
+      print(group, (g: GroupRow) => record({ id: g.id, 'full path': g.fullPath, name: g.name, 'default role': g.defaultMembershipRole, 'verified domains': g.verifiedDomains?.join(', ') }));
+      return EXIT.ok;
+    }
     case 'groups list':
-      print(await api.call('GET', '/api/v1/groups'), (gs: { fullPath: string; defaultMembershipRole: string }[]) => gs.map((g) => `${g.fullPath}\t${g.defaultMembershipRole}`).join('\n'));
-      return 0;
-    case 'groups members':
-      print(await api.call('GET', `/api/v1/groups/${encodeURIComponent(need(arg, 'a group path'))}/members`), (ms: { username: string; accessLevel: string; source: string; state: string }[]) =>
-        ms.map((m) => `${m.username}\t${m.accessLevel}\t${m.source}\t${m.state}`).join('\n'),
+      print(await api.call('GET', '/api/v1/groups'), (gs: GroupRow[]) =>
+        table(gs, [
+          { header: 'full path', value: (g) => g.fullPath },
+          { header: 'name', value: (g) => g.name },
+          { header: 'default role', value: (g) => g.defaultMembershipRole },
+          { header: 'verified domains', value: (g) => g.verifiedDomains?.join(', ') },
+          { header: 'id', value: (g) => g.id },
+        ]),
       );
-      return 0;
-    case 'links create':
-      print(await api.call('POST', '/api/v1/saml-group-links', { samlGroupName: need(values['saml-group'], '--saml-group'), groupPath: need(values['group-path'], '--group-path'), accessLevel: need(values['access-level'], '--access-level') }));
-      return 0;
+      return EXIT.ok;
+    case 'groups members':
+      print(await api.call('GET', `/api/v1/groups/${encodeURIComponent(need(arg, 'a group path'))}/members`), (ms: { username: string; accessLevel: string; source: string; state: string; accountId?: string }[]) =>
+        table(ms, [
+          { header: 'username', value: (m) => m.username },
+          { header: 'access level', value: (m) => m.accessLevel },
+          { header: 'source', value: (m) => m.source },
+          { header: 'state', value: (m) => m.state },
+          { header: 'account', value: (m) => m.accountId },
+        ]),
+      );
+      return EXIT.ok;
+    case 'links create': {
+      const link = await api.call<LinkRow>('POST', '/api/v1/saml-group-links', { samlGroupName: need(values['saml-group'], '--saml-group'), groupPath: need(values['group-path'], '--group-path'), accessLevel: need(values['access-level'], '--access-level') });
+      print(link, (l: LinkRow) => record({ id: l.id, 'SAML group': l.samlGroupName, group: l.groupPath, 'access level': l.accessLevel, 'accounts resynced': l.resyncedAccounts }));
+      return EXIT.ok;
+    }
     case 'links list':
-      print(await api.call('GET', '/api/v1/saml-group-links'));
-      return 0;
+      print(await api.call('GET', '/api/v1/saml-group-links'), (ls: LinkRow[]) =>
+        table(ls, [
+          { header: 'SAML group', value: (l) => l.samlGroupName },
+          { header: 'group', value: (l) => l.groupPath },
+          { header: 'access level', value: (l) => l.accessLevel },
+          { header: 'id', value: (l) => l.id },
+        ]),
+      );
+      return EXIT.ok;
     case 'links delete':
       await api.call('DELETE', `/api/v1/saml-group-links/${encodeURIComponent(need(arg, 'an id'))}`);
       print({ deleted: arg }, () => `deleted ${arg}`);
-      return 0;
-    case 'users lookup':
-      print(await api.call('GET', `/api/v1/support/search${q({ q: need(arg, 'an identifier'), at: values.at })}`));
-      return 0;
+      return EXIT.ok;
+    case 'users lookup': {
+      const found = await api.call<{ at?: string; accounts: string[]; matches: { kind: string; value: string; from: string; to?: string | null; accountId: string; scope?: string }[] }>(
+        'GET',
+        `/api/v1/support/search${q({ q: need(arg, 'an identifier'), at: values.at })}`,
+      );
+      print(found, (f: typeof found) =>
+        table(
+          f.matches,
+          [
+            { header: 'kind', value: (m) => m.kind },
+            { header: 'value', value: (m) => m.value },
+            { header: 'held from', value: (m) => m.from },
+            { header: 'until', value: (m) => m.to ?? 'now' },
+            { header: 'account', value: (m) => m.accountId },
+          ],
+          `nobody held "${arg}"${f.at ? ` at ${f.at}` : ''}`,
+        ),
+      );
+      // Scripts ask "does anybody hold this?": nobody is a not-found, like an unknown id.
+      return found.accounts.length === 0 ? EXIT.notFound : EXIT.ok;
+    }
     case 'users timeline':
       print(await api.call('GET', `/api/v1/support/accounts/${encodeURIComponent(need(arg, 'an account id'))}/timeline`), (t: { entries: { recordedAt: string; type: string; outcome: string; summary: string }[] }) =>
-        t.entries.map((e) => `${e.recordedAt}  ${e.outcome === 'rejected' ? '✗' : '✓'} ${e.type.padEnd(24)} ${e.summary}`).join('\n'),
+        t.entries.length === 0 ? '(no events)' : t.entries.map((e) => `${e.recordedAt}  ${e.outcome === 'rejected' ? '✗' : '✓'} ${e.type.padEnd(24)} ${e.summary}`).join('\n'),
       );
-      return 0;
+      return EXIT.ok;
     case 'users state':
-      print(await api.call('GET', `/api/v1/support/accounts/${encodeURIComponent(need(arg, 'an account id'))}/state${q({ at: values.at, revision: values.revision })}`));
-      return 0;
+      print(await api.call('GET', `/api/v1/support/accounts/${encodeURIComponent(need(arg, 'an account id'))}/state${q({ at: values.at, revision: values.revision })}`), (s: AccountStateView) => {
+        const identities = Object.values(s.state.identities ?? {});
+        return `${record({ account: arg, username: s.state.username ?? '(not yet created)', state: s.state.blocked ? 'blocked' : 'active', revision: s.revision, at: s.at })}\n\n${table(
+          identities,
+          [
+            { header: 'identity', value: (i) => i.id },
+            { header: 'scope', value: (i) => i.scope },
+            { header: 'userName', value: (i) => i.userName },
+            { header: 'externalId', value: (i) => i.externalId },
+            { header: 'NameID', value: (i) => i.samlNameId },
+            { header: 'active', value: (i) => (i.deleted ? 'deleted' : i.active) },
+          ],
+          '(no identities)',
+        )}`;
+      });
+      return EXIT.ok;
     case 'users diagnose':
       print(await api.call('GET', `/api/v1/support/nameid-diagnosis${q({ nameId: need(arg, 'a NameID') })}`), (d: { findings: { code: string; message: string }[] }) =>
         d.findings.map((f) => `${f.code}: ${f.message}`).join('\n'),
       );
-      return 0;
+      return EXIT.ok;
     case 'projections status':
       print(await api.call('GET', '/api/v1/projections'), (ps: { name: string; version: number; position: string; lag: string }[]) =>
         ps.map((p) => `${p.name.padEnd(20)} v${p.version}  position ${p.position}  lag ${p.lag}`).join('\n'),
       );
-      return 0;
+      return EXIT.ok;
     case 'projections rebuild': {
       process.stderr.write(`rebuilding ${arg ?? 'all projections'} from the log …\n`);
       const r = await api.call<{ projection: string; events: number; eventsPerSecond: number }[]>('POST', '/api/v1/projections/rebuild', arg ? { projection: arg } : {});
       print(r, (rs: typeof r) => rs.map((x) => `${x.projection}: ${x.events} events at ${x.eventsPerSecond} events/s`).join('\n'));
-      return 0;
+      return EXIT.ok;
     }
     case 'audit export': {
       const manifest = await exportBundle(url, token, need(values.out, '--out'), { ...(values.since ? { since: values.since } : {}), ...(values.until ? { until: values.until } : {}) }, values.quiet ? noProgress : stderrProgress);
       print({ ok: true, out: values.out, events: manifest.events, fromPosition: manifest.fromPosition, toPosition: manifest.toPosition, keyFingerprint: manifest.keyFingerprint }, () =>
         `bundle written to ${values.out}: ${manifest.events} events, positions ${manifest.fromPosition}–${manifest.toPosition}, signed by key ${manifest.keyFingerprint}`,
       );
-      return 0;
+      return EXIT.ok;
     }
     case 'audit keys':
       print(await api.call('GET', '/api/v1/audit/keys'), (ks: { keyId: string; fingerprint: string }[]) => ks.map((k) => `${k.keyId}\tSHA-256 ${k.fingerprint}`).join('\n'));
-      return 0;
+      return EXIT.ok;
     default:
       throw new UsageError(`unknown command: ${positionals.join(' ')}`);
   }
@@ -225,22 +325,71 @@ function report(v: Verdict, verbose: boolean): string {
   return out.join('\n');
 }
 
+interface TokenRow {
+  id: string;
+  role?: string;
+  pii?: boolean;
+  scope?: string;
+  name?: string;
+  createdAt?: string;
+  expiresAt?: string;
+  revokedAt?: string;
+  active?: boolean;
+}
+interface GroupRow {
+  id: string;
+  fullPath: string;
+  name: string;
+  defaultMembershipRole: string;
+  verifiedDomains?: string[];
+}
+interface LinkRow {
+  id: string;
+  samlGroupName: string;
+  groupPath: string;
+  accessLevel: string;
+  resyncedAccounts?: number;
+}
+interface AccountStateView {
+  at?: string;
+  revision: string;
+  state: {
+    username?: string;
+    blocked?: boolean;
+    identities?: Record<string, { id: string; scope: string; userName: string; externalId?: string; samlNameId?: string; active: boolean; deleted?: boolean }>;
+  };
+}
+
+function tokenState(t: TokenRow): string {
+  if (t.revokedAt) return 'revoked';
+  return t.active === false ? 'expired' : 'active';
+}
+
+/**
+ * An export writes a complete bundle or nothing: it never mixes into an existing bundle (the
+ * manifest would no longer describe the files beside it), and a directory it created is removed
+ * again if the export fails (see the handler below).
+ */
+function guardOut(out: string | undefined): void {
+  if (!out) return;
+  if (existsSync(out)) {
+    const present = readdirSync(out);
+    if (present.length > 0) {
+      const bundle = BUNDLE_FILES.some((f) => present.includes(f));
+      throw new CliFailure(EXIT.usage, `refusing to overwrite ${join(out)}: it already holds ${bundle ? 'a bundle' : `${present.length} file(s)`}; choose a new --out directory`);
+    }
+    return;
+  }
+  createdOut = out;
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
-      process.exit(2);
-    }
-    if (err instanceof HttpFailure) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exit(err.status === 401 || err.status === 403 ? 4 : 3);
-    }
-    if (err instanceof ApiError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exit(err.status === 404 ? 1 : err.status === 401 || err.status === 403 ? 4 : 3);
-    }
-    process.stderr.write(`error: ${(err as Error).message}\n`);
-    process.exit(2);
+    if (createdOut) rmSync(createdOut, { recursive: true, force: true });
+    const { code, message } = classify(err, serverUrl);
+    process.stderr.write(`scimctl: ${message}\n`);
+    if (err instanceof UsageError) process.stderr.write('(scimctl --help lists the commands; scimctl <group> <command> --help explains one)\n');
+    process.exit(code);
   },
 );

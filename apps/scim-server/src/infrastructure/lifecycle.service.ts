@@ -21,6 +21,9 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
   /** Set once, on the first start without ADMIN_TOKEN. */
   generatedAdminToken?: string;
   private stopping = false;
+  private projectionsStarted = false;
+  private listening = false;
+  private announce?: (secret: string) => void;
   private retryTimer?: NodeJS.Timeout;
 
   constructor(
@@ -61,22 +64,46 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
       }
     });
     await this.runner.waitFor(await this.store.headPosition(), 30_000);
-    if (!this.config.adminToken) {
-      // Under a lease: instances starting together on a fresh shared store issue one token.
-      await this.lease.runExclusive(
-        'bootstrap-admin',
-        async () => {
-          await this.ryw.settle();
-          if (!this.runner.handle<TokensHandle>('tokens').hasBootstrapAdmin()) {
-            const issued = await this.commands.execute(
-              new IssueManagementTokenCommand('admin', systemContext(randomUUID(), randomUUID()), { name: 'bootstrap', bootstrap: true }),
-            );
-            this.generatedAdminToken = issued.secret;
-          }
-        },
-        { waitMs: 30_000 },
-      );
+    this.projectionsStarted = true;
+    // A remote store that came up after the server started listening: issue (and show) it now.
+    if (this.listening) {
+      const secret = await this.issueBootstrapAdmin();
+      if (secret) this.announce?.(secret);
     }
+  }
+
+  /**
+   * Called once the port is bound. The first admin token is stored only now: a start that fails
+   * to listen (port in use) must not store a token nobody was shown.
+   */
+  async listeningStarted(announce?: (secret: string) => void): Promise<string | undefined> {
+    this.listening = true;
+    this.announce = announce;
+    return this.projectionsStarted ? this.issueBootstrapAdmin() : undefined;
+  }
+
+  /** True when ADMIN_TOKEN is unset and an earlier start generated the admin token (stored as a hash). */
+  hasStoredBootstrapAdmin(): boolean {
+    return !this.config.adminToken && this.projectionsStarted && this.generatedAdminToken === undefined && this.runner.handle<TokensHandle>('tokens').hasBootstrapAdmin();
+  }
+
+  private async issueBootstrapAdmin(): Promise<string | undefined> {
+    if (this.config.adminToken) return undefined;
+    // Under a lease: instances starting together on a fresh shared store issue one token.
+    const round = await this.lease.runExclusive(
+      'bootstrap-admin',
+      async () => {
+        await this.ryw.settle();
+        if (this.runner.handle<TokensHandle>('tokens').hasBootstrapAdmin()) return undefined;
+        const issued = await this.commands.execute(
+          new IssueManagementTokenCommand('admin', systemContext(randomUUID(), randomUUID()), { name: 'bootstrap', bootstrap: true }),
+        );
+        this.generatedAdminToken = issued.secret;
+        return issued.secret;
+      },
+      { waitMs: 30_000 },
+    );
+    return round.ran ? round.value : undefined;
   }
 
   async onApplicationShutdown(): Promise<void> {
