@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '@app/config';
 import { startServer } from './bootstrap';
+import { runMigrateLog } from './migrate-log.command';
 
 async function main(): Promise<void> {
   let config;
@@ -22,7 +23,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`Failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
-});
+if (process.argv[2] === 'migrate-log') {
+  void runMigrateLog(process.argv.slice(3)).then((code) => process.exit(code));
+} else {
+  main().catch((err: unknown) => {
+    process.stderr.write(`Failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
