@@ -1,4 +1,5 @@
-// npm run bench [-- --quick] [--users N] [--duration S] [--only ours,peer,ceiling] [--help]
+// npm run bench [-- --quick] [--users N] [--duration S] [--only ours,peer,ceiling] [--store sqlite|postgres]
+//   [--instances N] [--phases LIST] [--help]
 //
 // Starts, in one run, three servers on loopback, each with a fresh store: ours
 // (dist/apps/scim-server), the peer (bench/peer-server.mjs: scimmy + scimmy-routers + express,
@@ -13,7 +14,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedAuditLog } from './lib/audit-seed.mjs';
 import { parseArgs } from './lib/cli.mjs';
-import { drive, summarise } from './lib/load.mjs';
+import { summarise } from './lib/load.mjs';
+import { createBenchDatabase } from './lib/postgres.mjs';
+import { driveAny } from './lib/spread.mjs';
 import { CheckFailed, PHASES } from './lib/phases.mjs';
 import {
   cpuSnapshot,
@@ -50,7 +53,12 @@ const problems = []; // anything that makes the run exit 1: a server that would 
 const warnings = [];
 const rand = (n) => Math.floor(Math.random() * n);
 const fmt = (n) => n.toLocaleString('en-US');
-const running = (servers) => servers.filter((s) => !s.failed && s.child && !s.child.exitInfo);
+// Ours on several instances counts as each of its processes (CPU shares, settling).
+const running = (servers) =>
+  servers
+    .filter((s) => !s.failed)
+    .flatMap((s) => s.instances ?? [s])
+    .filter((s) => s.child && !s.child.exitInfo);
 const settleMs = opts.quick ? 5_000 : 15_000;
 
 const allServers = [];
@@ -59,7 +67,7 @@ const allServers = [];
 async function measure(label, s, driveOptions, extraPercentiles) {
   const pids = [process.pid, ...running(allServers).map((x) => x.pid)];
   const before = cpuSnapshot(pids);
-  const run = await drive(s, driveOptions);
+  const run = await driveAny(s, driveOptions);
   const foreign = foreignShare(before, pids);
   const measured = summarise(run, extraPercentiles);
   measured.run = run;
@@ -75,8 +83,19 @@ async function measure(label, s, driveOptions, extraPercentiles) {
 async function bootOurs() {
   let ours;
   try {
-    ours = await startOurs({ root, dataDir: tempDir('bench-ours-'), admin: randomBytes(24).toString('hex') });
-    log(`ours: ready in ${ours.readySeconds.toFixed(1)} s, SCIM base ${ours.origin}${ours.basePath}`);
+    const admin = randomBytes(24).toString('hex');
+    const env = opts.store === 'postgres' ? { EVENT_STORE: 'postgres', DATABASE_URL: createBenchDatabase(log).url } : {};
+    ours = await startOurs({ root, dataDir: tempDir('bench-ours-'), admin, env });
+    log(`ours: ready in ${ours.readySeconds.toFixed(1)} s, SCIM base ${ours.origin}${ours.basePath} (store ${opts.store})`);
+    if (opts.instances > 1) {
+      // Each instance its own DATA_DIR (read models) on the one store; the load is spread over them.
+      ours.instances = [ours];
+      for (let i = 1; i < opts.instances; i++) {
+        const more = await startOurs({ root, dataDir: tempDir('bench-ours-'), admin, env });
+        ours.instances.push(more);
+        log(`ours: instance ${i + 1} ready in ${more.readySeconds.toFixed(1)} s on ${more.origin}`);
+      }
+    }
     ours.ids = await preload(ours, opts.users, { log });
     return ours;
   } catch (err) {
@@ -92,9 +111,11 @@ async function bootOurs() {
 }
 
 function serverGone(s, during) {
-  if (s.child?.exitInfo && !s.failed) {
-    if (s.logFile) keepPath(s.logFile);
-    s.failed = `server exited (${s.child.exitInfo}) during ${during}${s.logFile ? `; its output: ${s.logFile}` : ''}`;
+  // Ours on several instances is gone when any of them is.
+  const x = (s.instances ?? [s]).find((i) => i.child?.exitInfo);
+  if (x && !s.failed) {
+    if (x.logFile) keepPath(x.logFile);
+    s.failed = `server exited (${x.child.exitInfo}) during ${during}${x.logFile ? `; its output: ${x.logFile}` : ''}`;
     problems.push(`${s.name}: ${s.failed}`);
     log(`${s.name}: ${s.failed}`);
   }
@@ -404,7 +425,7 @@ const startedAt = Date.now();
 async function main() {
   const names = ['ours', 'peer', 'ceiling'].filter((n) => opts.only.has(n));
   log(
-    `benchmark: ${fmt(opts.users)} users, ${opts.duration} s per phase, ${opts.connections} connections, servers ${names.join(', ')}` +
+    `benchmark: ${fmt(opts.users)} users, ${opts.duration} s per phase, ${opts.connections} connections, servers ${names.join(', ')}, ours on ${opts.store}${opts.instances > 1 ? ` × ${opts.instances} instances` : ''}` +
       `${opts.quick ? ' (--quick: fewer users, shorter phases, a 5,000-member big group, 50,000 audit events)' : ''}`,
   );
   const busy = await machineBusy();
@@ -458,7 +479,7 @@ async function main() {
   }
 
   const phases = [];
-  for (const phase of PHASES) {
+  for (const phase of PHASES.filter((p) => opts.runs(p.name))) {
     const row = { name: phase.name };
     for (const s of servers) row[s.name] = s.failed ? { error: s.failed } : await runPhase(phase, s, servers);
     row.ratioPeer = ratio(row.ours?.rps, row.peer?.rps);
@@ -469,14 +490,16 @@ async function main() {
   }
 
   if (ours) {
-    if (ours.failed)
-      for (const name of ['group-add-10', 'group-add-50k'])
-        phases.push({ name, ours: { error: ours.failed } });
-    else phases.push(...(await groupPhases(ours)));
-    phases.push(await oursOnly('rebuild', ours, rebuildPhase));
+    if (opts.runs('group-add')) {
+      if (ours.failed)
+        for (const name of ['group-add-10', 'group-add-50k'])
+          phases.push({ name, ours: { error: ours.failed } });
+      else phases.push(...(await groupPhases(ours)));
+    }
+    if (opts.runs('rebuild')) phases.push(await oursOnly('rebuild', ours, rebuildPhase));
   }
   const rss = { name: 'peak-rss' };
-  for (const s of servers) {
+  for (const s of opts.runs('peak-rss') ? servers : []) {
     if (s.failed) rss[s.name] = { error: s.failed };
     else {
       rss[s.name] = { vmHwmMiB: peakRssMiB(s.pid) };
@@ -489,9 +512,15 @@ async function main() {
       );
     }
   }
-  phases.push(rss);
+  if (opts.runs('peak-rss')) phases.push(rss);
   for (const s of servers) if (s.name !== 'ours') await stop(s.child, 2000);
-  if (ours) phases.push(await oursOnly('audit-query', ours, auditPhase));
+  if (ours && opts.runs('audit-query'))
+    phases.push(
+      opts.store === 'sqlite'
+        ? await oursOnly('audit-query', ours, auditPhase)
+        : { name: 'audit-query', ours: { skipped: 'embedded store only (the log is grown offline in scim.db)' } },
+    );
+  for (const x of ours?.instances?.slice(1) ?? []) await stop(x.child, 30_000);
   if (ours?.child) await stop(ours.child, 30_000);
 
   const report = {
@@ -499,10 +528,13 @@ async function main() {
     date: new Date().toISOString(),
     users: opts.users,
     quick: opts.quick,
+    store: opts.store,
+    instances: opts.instances,
     phases,
   };
   const file = writeResults(join(here, 'results'), report);
-  console.log(`\n${table(phases, { quick: opts.quick })}\n`);
+  const oursLabel = opts.store === 'sqlite' ? 'ours' : `ours (${opts.store}${opts.instances > 1 ? ` ×${opts.instances}` : ''})`;
+  console.log(`\n${table(phases, { quick: opts.quick, oursLabel })}\n`);
   console.log(
     `${fmt(opts.users)} users, ${opts.duration} s phases, ${opts.connections} connections${opts.quick ? ', --quick' : ''}; ${report.machine.cpus} × ${report.machine.model}, ${report.machine.memGiB} GiB, Node ${report.machine.node}`,
   );

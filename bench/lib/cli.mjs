@@ -9,6 +9,12 @@ const HELP = `usage: node bench/run.mjs [options]        (npm run bench -- [opti
   --audit-events N      audited events in the log for audit-query (default 1,000,000;
                         --quick 50,000; 0 skips the phase)
   --connections N       autocannon connections (default 16)
+  --store S             ours' event store: sqlite (embedded, default) or postgres (a fresh
+                        database per run on the server DATABASE_URL names, dropped at the end)
+  --instances N         instances of ours on the one store, the load spread over them
+                        (default 1; more than 1 needs --store postgres)
+  --phases LIST         run only these phases, comma-separated names or prefixes
+                        (e.g. post,filter; default all)
   --help                this text
 `;
 
@@ -22,6 +28,9 @@ export function parseArgs(argv) {
     'big-group',
     'audit-events',
     'connections',
+    'store',
+    'instances',
+    'phases',
     'help',
   ]);
   const flags = new Set();
@@ -58,7 +67,26 @@ export function parseArgs(argv) {
   for (const s of only)
     if (!['ours', 'peer', 'ceiling'].includes(s))
       throw new Error(`--only: unknown server ${s} (ours, peer, ceiling)`);
+  const store = values.get('store') ?? 'sqlite';
+  if (!['sqlite', 'postgres'].includes(store))
+    throw new Error(`--store: unknown store ${store} (sqlite, postgres)`);
+  const instances = int('instances', 1, 1);
+  if (instances > 1 && store !== 'postgres')
+    throw new Error(
+      '--instances above 1 needs --store postgres (the embedded store is one process per file)',
+    );
+  const phases = values.has('phases')
+    ? values
+        .get('phases')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
   return {
+    store,
+    instances,
+    /** Whether a phase runs: every phase without --phases, else those a listed name is a prefix of. */
+    runs: (name) => !phases || phases.some((p) => name.startsWith(p)),
     quick,
     users: int('users', quick ? 2000 : 10000, 200),
     duration: int('duration', quick ? 3 : 10, 1),

@@ -100,7 +100,7 @@ function tail(file, lines = 25) {
  * Ours: `node dist/apps/scim-server/main.js` (or `…/src/main.js`, where the build puts it) on a
  * data dir. Resolves when GET /health/ready answers 200 and a SCIM token has been issued.
  */
-export async function startOurs({ root, dataDir, admin, readyTimeoutMs = 120_000, onWaiting }) {
+export async function startOurs({ root, dataDir, admin, readyTimeoutMs = 120_000, onWaiting, env = {} }) {
   // BENCH_SERVER_MAIN overrides the entry point (e.g. to bench another build).
   const candidates = process.env.BENCH_SERVER_MAIN
     ? [process.env.BENCH_SERVER_MAIN]
@@ -126,6 +126,7 @@ export async function startOurs({ root, dataDir, admin, readyTimeoutMs = 120_000
         ADMIN_TOKEN: admin,
         RATE_LIMIT_PER_MINUTE: '100000000',
         LOG_LEVEL: 'warn',
+        ...env,
       },
       stdio: ['ignore', fd, fd],
     }),

@@ -26,7 +26,7 @@ const fmt = (n) =>
   typeof n === 'number' ? (Number.isInteger(n) ? n.toLocaleString('en-US') : String(n)) : '';
 
 /** One line per phase and server; extras (errors, skips, ratios of the ours-only phases) in `note`. */
-export function table(phases, { quick = false } = {}) {
+export function table(phases, { quick = false, oursLabel = 'ours' } = {}) {
   const rows = [
     ['phase', 'server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'ours/peer', 'ours/ceiling', 'note'],
   ];
@@ -56,7 +56,7 @@ export function table(phases, { quick = false } = {}) {
         note.push(`VmHWM ${r.vmHwmMiB} MiB${r.users !== undefined ? ` with ${fmt(r.users)} users` : ''}`);
       rows.push([
         p.name,
-        name,
+        isOurs ? oursLabel : name,
         fmt(r.rps),
         fmt(r.p50),
         fmt(r.p99),

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '@app/config';
 import { startServer } from './bootstrap';
+import { runMigrateLog } from './migrate-log.command';
 
 async function main(): Promise<void> {
   let config;
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+function failedToStart(err: unknown): never {
   const code = (err as { code?: unknown })?.code;
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     // One line an operator can act on; no admin token was generated or stored.
@@ -40,4 +41,10 @@ main().catch((err: unknown) => {
   }
   process.stderr.write(`Failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
-});
+}
+
+if (process.argv[2] === 'migrate-log') {
+  void runMigrateLog(process.argv.slice(3)).then((code) => process.exit(code));
+} else {
+  main().catch(failedToStart);
+}

@@ -39,6 +39,16 @@ export class StoreUnavailableError extends EventStoreError {
 
 export class UnsupportedOperationError extends EventStoreError {}
 
+/** A log copy found something else at a position it copies to; that batch wrote nothing. */
+export class LogImportConflictError extends EventStoreError {
+  constructor(
+    readonly position: bigint,
+    found: string,
+  ) {
+    super(`The target store holds, at position ${position}, ${found}: it must be empty or an earlier copy of this same log`);
+  }
+}
+
 export function describeExpected(expected: ExpectedRevision): string {
   return typeof expected === 'bigint' ? expected.toString() : expected;
 }

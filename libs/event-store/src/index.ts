@@ -14,3 +14,4 @@ export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/p
 export { createEventStore, type EventStoreConfig } from './create-event-store';
 export { type LeaderLease, LEADER_LEASE, InProcessLeaderLease } from './leases/leader-lease';
 export { PostgresLeaderLease } from './leases/postgres-leader-lease';
+export { copyLog, type LogCopyResult, type LogImportTarget } from './log-copy';

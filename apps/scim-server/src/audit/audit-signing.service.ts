@@ -21,6 +21,30 @@ interface PublicKeyInfo {
 }
 
 /**
+ * Appends a public key to `auditSigningKeys`. The event id is derived from the key id, so
+ * publishing a key twice (another instance, a re-run of `migrate-log`) is an idempotent re-append.
+ */
+export async function publishSigningKey(store: EventStore, key: PublicKeyInfo): Promise<void> {
+  const time = new Date().toISOString();
+  await store.append(
+    AUDIT_KEYS_STREAM,
+    [{ id: uuidV5(key.keyId, KEY_EVENT_NAMESPACE), type: 'AuditSigningKeyPublished', data: key as unknown as JsonObject, metadata: eventMetadata(systemContext(randomUUID(), randomUUID()), 'instance', time) }],
+    'any',
+  );
+}
+
+/** The key file of an instance: AUDIT_SIGNING_KEY_FILE, or the one generated into its DATA_DIR. */
+export function signingKeyFile(dataDir: string): string {
+  return process.env.AUDIT_SIGNING_KEY_FILE || join(dataDir, 'audit-signing-key.pem');
+}
+
+/** The public half of a key file. */
+export function publicKeyOf(privateKeyPem: string | Buffer): PublicKeyInfo {
+  const publicKey = createPublicKey(createPrivateKey(privateKeyPem));
+  return { keyId: keyIdOf(publicKey), algorithm: 'Ed25519', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/**
  * The Ed25519 key that signs audit checkpoints: from AUDIT_SIGNING_KEY_FILE, or generated on
  * first start into DATA_DIR (mode 0600). Checkpoints are appended as events (outside the
  * chain they certify), every AUDIT_CHECKPOINT_INTERVAL_MS and on demand, under the lease
@@ -104,13 +128,7 @@ export class AuditSigningService implements OnApplicationBootstrap, OnApplicatio
   private async publishKey(): Promise<void> {
     if (this.published) return;
     if (!(await this.publishedKeys()).some((k) => k.keyId === this.keyId)) {
-      const key: PublicKeyInfo = { keyId: this.keyId, algorithm: 'Ed25519', publicKeyPem: this.publicKeyPem };
-      const time = new Date().toISOString();
-      await this.store.append(
-        AUDIT_KEYS_STREAM,
-        [{ id: uuidV5(this.keyId, KEY_EVENT_NAMESPACE), type: 'AuditSigningKeyPublished', data: key as unknown as JsonObject, metadata: eventMetadata(systemContext(randomUUID(), randomUUID()), 'instance', time) }],
-        'any',
-      );
+      await publishSigningKey(this.store, { keyId: this.keyId, algorithm: 'Ed25519', publicKeyPem: this.publicKeyPem });
     }
     this.published = true;
   }
@@ -150,7 +168,7 @@ export class AuditSigningService implements OnApplicationBootstrap, OnApplicatio
   }
 
   private loadKey(): void {
-    const file = process.env.AUDIT_SIGNING_KEY_FILE || join(this.config.dataDir, 'audit-signing-key.pem');
+    const file = signingKeyFile(this.config.dataDir);
     if (!existsSync(file)) {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, generateSigningKey().privateKeyPem, { mode: 0o600 });

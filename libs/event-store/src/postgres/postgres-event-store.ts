@@ -1,4 +1,4 @@
-import { StoreUnavailableError, StreamNotFoundError, UnsupportedOperationError, WrongExpectedRevisionError } from '../errors';
+import { LogImportConflictError, StoreUnavailableError, StreamNotFoundError, UnsupportedOperationError, WrongExpectedRevisionError } from '../errors';
 import type {
   AppendResult,
   EventData,
@@ -337,13 +337,78 @@ export class PostgresEventStore implements EventStore {
       await client.query(`NOTIFY ${CHANNEL}; COMMIT`);
       return result;
     } catch (err) {
-      healthy = err instanceof DatabaseError || err instanceof WrongExpectedRevisionError;
+      healthy = err instanceof DatabaseError || err instanceof WrongExpectedRevisionError || err instanceof LogImportConflictError;
       if (healthy) await client.query('ROLLBACK').catch(() => (healthy = false));
       throw mapError(err);
     } finally {
       // A connection that failed mid-query (or timed out) may still owe us an answer: never reuse it.
       client.release(!healthy);
     }
+  }
+
+  /**
+   * Copies events recorded by another store, verbatim: the same positions, revisions, ids and
+   * recorded times, so that everything derived from them (the audit chain hashes positions and
+   * recorded times, signed checkpoints name positions) stays valid in this store. For moving a
+   * log offline (`migrate-log`), never while instances write: it sets positions itself.
+   *
+   * `after` is the position the previous batch ended at (-1 for the first): every position in
+   * (after, last of these] must end up holding exactly these events, so a re-run over a copy
+   * already made inserts nothing and succeeds, and a database that holds anything else there
+   * (another log, or events a server wrote before the move) is refused with
+   * `LogImportConflictError` and left unchanged by this batch.
+   */
+  async importRecorded(events: readonly RecordedEvent[], after: bigint): Promise<{ inserted: number }> {
+    if (events.length === 0) return { inserted: 0 };
+    for (const [i, e] of events.entries()) {
+      const previous = i === 0 ? after : events[i - 1].position;
+      if (e.position <= previous) throw new RangeError(`importRecorded: positions must increase (${e.position} after ${previous})`);
+    }
+    const last = events[events.length - 1].position;
+    return this.transaction(async (client) => {
+      // The identity column is GENERATED ALWAYS: OVERRIDING SYSTEM VALUE is how an explicit
+      // position goes in. ON CONFLICT DO NOTHING (any unique constraint) makes a re-run a
+      // no-op; whether what is there is the same event is checked below.
+      const inserted = await client.query(
+        `INSERT INTO scim_events (position, stream_id, revision, event_id, type, data, metadata, recorded_at)
+         OVERRIDING SYSTEM VALUE
+         SELECT position, stream_id, revision, id, type, data::json, metadata::json, recorded_at
+           FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+                AS e(position, stream_id, revision, id, type, data, metadata, recorded_at)
+         ON CONFLICT DO NOTHING`,
+        [
+          events.map((e) => e.position.toString()),
+          events.map((e) => e.streamId),
+          events.map((e) => e.revision.toString()),
+          events.map((e) => e.id),
+          events.map((e) => e.type),
+          events.map((e) => JSON.stringify(e.data)),
+          events.map((e) => JSON.stringify(e.metadata)),
+          events.map((e) => e.recordedAt.toISOString()),
+        ],
+      );
+      const { rows } = await client.query<{ position: string; event_id: string; stream_id: string; revision: string }>(
+        'SELECT position, event_id, stream_id, revision FROM scim_events WHERE position > $1 AND position <= $2 ORDER BY position',
+        [after.toString(), last.toString()],
+      );
+      const held = new Map(rows.map((r) => [r.position, r]));
+      const copied = new Set(events.map((e) => e.position.toString()));
+      const stranger = rows.find((r) => !copied.has(r.position));
+      if (stranger) throw new LogImportConflictError(BigInt(stranger.position), `an event (${stranger.event_id} in ${stranger.stream_id}) the source does not have there`);
+      for (const e of events) {
+        const r = held.get(e.position.toString());
+        if (!r) throw new LogImportConflictError(e.position, `nothing, because event ${e.id} or revision ${e.revision} of ${e.streamId} is stored at another position`);
+        if (r.event_id !== e.id || r.stream_id !== e.streamId || r.revision !== e.revision.toString()) {
+          throw new LogImportConflictError(e.position, `event ${r.event_id} (${r.stream_id}@${r.revision}), not ${e.id} (${e.streamId}@${e.revision})`);
+        }
+      }
+      // Appends after the move take positions after the copied ones (never backwards, should
+      // the database already hold later events from an earlier run).
+      await client.query(
+        `SELECT setval(pg_get_serial_sequence('scim_events', 'position'), (SELECT max(position) FROM scim_events))`,
+      );
+      return { inserted: inserted.rowCount ?? 0 };
+    });
   }
 
   /** Names the stream whose batch overlaps events already stored. */
