@@ -8,6 +8,7 @@ import {
 } from '@app/event-store';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { Slicer } from './cooperative';
 import { type Projection, type ProjectionHandle, tableNamer } from './projection';
 
 interface LiveProjection {
@@ -38,6 +39,7 @@ export interface ProjectionStatus {
 }
 
 const BATCH = 1000;
+const CATCH_UP_RANGE = 200;
 // Events are decoded a page at a time, and one event can be large (a group PATCH adding a
 // thousand members): a page of 500 bounds what a rebuild holds in memory.
 const REBUILD_PAGE = 500;
@@ -201,6 +203,7 @@ export class ProjectionRunner {
     let position = -1n;
     let events = 0;
     let head = await this.store.headPosition();
+    const slicer = new Slicer();
     const progress = (done: boolean): RebuildProgress[] => {
       const seconds = Math.max((Date.now() - started) / 1000, 1e-3);
       return targets.map(({ current }) => {
@@ -231,13 +234,24 @@ export class ProjectionRunner {
           position = readHead;
           continue;
         }
-        this.db.transaction(() => {
-          for (const e of page) {
-            for (const t of targets) if (!t.types || t.types.has(e.type)) t.handle.apply(e);
-          }
-        })();
-        events += page.length;
-        position = page[page.length - 1].position;
+        // One transaction per slice of the page, then a turn of the event loop: a rebuild of
+        // millions of events must not hold every other request (a page can take far longer
+        // than a slice when its events are large).
+        for (let i = 0; i < page.length; ) {
+          const from = i;
+          i = this.db.transaction((start: number) => {
+            let j = start;
+            while (j < page.length) {
+              const e = page[j++];
+              for (const t of targets) if (!t.types || t.types.has(e.type)) t.handle.apply(e);
+              if (slicer.due()) break;
+            }
+            return j;
+          })(from);
+          events += i - from;
+          position = page[i - 1].position;
+          await slicer.yield();
+        }
         head = readHead > position ? readHead : position;
         progress(false);
       }
@@ -385,7 +399,8 @@ export class ProjectionRunner {
       const head = store.headSync();
       const from = this.position;
       if (from < head) {
-        const upTo = from + BigInt(BATCH) < head ? from + BigInt(BATCH) : head;
+        // Small ranges: each is one synchronous transaction, and requests wait behind it.
+        const upTo = from + BigInt(CATCH_UP_RANGE) < head ? from + BigInt(CATCH_UP_RANGE) : head;
         flush(store.readRangeSync(from, upTo, undefined));
         // Let requests in between pages while a long catch-up runs.
         await new Promise((r) => setImmediate(r));
