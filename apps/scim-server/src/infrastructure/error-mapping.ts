@@ -99,7 +99,7 @@ function mapFastifyError(statusCode: number, code: string): MappedError {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, detail: 'Content-Type must be application/scim+json or application/json', reason: 'unsupported_media_type' };
     case 'FST_ERR_RATE_LIMITED':
-      return { status: 429, detail: 'Too many requests for this token; retry after the time in Retry-After', reason: 'rate_limited' };
+      return { status: 429, detail: 'Too many requests for this token (or, without a valid token, from this address); retry after the time in Retry-After', reason: 'rate_limited' };
     case 'FST_ERR_NOT_FOUND':
       return { status: 404, detail: 'Not found', reason: 'not_found' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -12,6 +12,8 @@ export interface RequestState {
   scope?: ScopeId;
   /** SCIM routes: absolute base URL of the scope, for meta.location. */
   scimBaseUrl?: string;
+  /** The bearer token's principal, looked up once (see authenticate-request.ts). */
+  authentication?: Promise<Principal | undefined>;
 }
 
 export type AppRequest = FastifyRequest & { state?: RequestState };
