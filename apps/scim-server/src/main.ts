@@ -1,10 +1,11 @@
-import { ConfigError, loadConfig } from '@app/config';
+import { assertUsableDataDir, ConfigError, loadConfig } from '@app/config';
 import { startServer } from './bootstrap';
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    assertUsableDataDir(config.dataDir);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -23,6 +24,15 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // The store refusing its files (read-only, vanished, full) is a setting to fix, not a bug:
+  // one line and the configuration exit code, as for any other bad setting.
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && STORE_SETTING_ERRORS.test(code)) {
+    process.stderr.write(`Failed to start: the store in DATA_DIR cannot be used (${code}: ${(err as Error).message})\n`);
+    process.exit(78);
+  }
   process.stderr.write(`Failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 });
+
+const STORE_SETTING_ERRORS = /^(SQLITE_(CANTOPEN|READONLY|FULL|IOERR|PERM|NOTADB)\w*|EACCES|EROFS|ENOSPC|ENOTDIR|EISDIR|EPERM)$/;

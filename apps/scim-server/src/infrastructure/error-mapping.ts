@@ -12,6 +12,7 @@ import {
 } from '@app/identity';
 import { ScimError, type ScimType } from '@app/scim/scim-error';
 import { AuthenticationRequired, RoleForbidden } from './auth-errors';
+import { isStoreFull } from './store-space';
 
 export interface MappedError {
   readonly status: number;
@@ -43,6 +44,16 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof DomainError) return mapDomainError(error);
   if (error instanceof StoreUnavailableError) {
     return { status: 503, detail: 'The event store is unavailable; retry later', reason: 'store_unavailable', headers: { 'Retry-After': '1' } };
+  }
+  if (isStoreFull(error)) {
+    // Nothing was written (SQLite rolled the transaction back); the same request succeeds
+    // once the operator frees space.
+    return {
+      status: 507,
+      detail: 'The store is out of disk space and wrote nothing; retry once space is freed',
+      reason: 'store_full',
+      headers: { 'Retry-After': '30' },
+    };
   }
   if (error instanceof WrongExpectedRevisionError) {
     return { status: 409, detail: 'Concurrent modification; retry the request', reason: 'conflict' };
