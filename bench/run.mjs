@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { seedAuditLog } from './lib/audit-seed.mjs';
 import { parseArgs } from './lib/cli.mjs';
 import { drive, summarise } from './lib/load.mjs';
-import { CheckFailed, PHASES } from './lib/phases.mjs';
+import { CheckFailed, fairnessPhase, PHASES } from './lib/phases.mjs';
 import {
   cpuSnapshot,
   foreignShare,
@@ -399,6 +399,24 @@ async function oursOnly(name, ours, fn) {
   }
 }
 
+/** fairness: victim p99 alone and under another tenant's attack (see phases.mjs). */
+async function runFairness(ours) {
+  await settle(running([ours]), settleMs);
+  return fairnessPhase(ours, { drive, summarise, duration: opts.duration, log, attackerUsers: opts.attackerUsers });
+}
+
+/** --fairness-only: ours alone, preloaded, then the fairness phase; prints its row. */
+async function fairnessOnly() {
+  const ours = await bootOurs();
+  allServers.push(ours);
+  if (ours.failed) throw new Error(ours.failed);
+  const row = await oursOnly('fairness', ours, runFairness);
+  await stop(ours.child, 30_000);
+  console.log(JSON.stringify(row, null, 2));
+  for (const p of problems) console.log(`PROBLEM: ${p}`);
+  process.exit(problems.length ? 1 : 0);
+}
+
 const startedAt = Date.now();
 
 async function main() {
@@ -474,6 +492,7 @@ async function main() {
         phases.push({ name, ours: { error: ours.failed } });
     else phases.push(...(await groupPhases(ours)));
     phases.push(await oursOnly('rebuild', ours, rebuildPhase));
+    phases.push(await oursOnly('fairness', ours, runFairness));
   }
   const rss = { name: 'peak-rss' };
   for (const s of servers) {
@@ -514,7 +533,7 @@ async function main() {
   process.exit(problems.length ? 1 : 0);
 }
 
-main().catch((err) => {
+(opts.fairnessOnly ? fairnessOnly() : main()).catch((err) => {
   log(`benchmark failed: ${err?.stack ?? err}`);
   process.exit(1);
 });

@@ -9,6 +9,9 @@ const HELP = `usage: node bench/run.mjs [options]        (npm run bench -- [opti
   --audit-events N      audited events in the log for audit-query (default 1,000,000;
                         --quick 50,000; 0 skips the phase)
   --connections N       autocannon connections (default 16)
+  --attacker-users N    users of the attacking tenant in the fairness phase (default 5,000;
+                        --quick 2,000)
+  --fairness-only       boot ours alone and run only the fairness phase
   --help                this text
 `;
 
@@ -22,6 +25,8 @@ export function parseArgs(argv) {
     'big-group',
     'audit-events',
     'connections',
+    'attacker-users',
+    'fairness-only',
     'help',
   ]);
   const flags = new Set();
@@ -31,7 +36,7 @@ export function parseArgs(argv) {
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n\n${HELP}`);
     const [name, inline] = a.slice(2).split('=', 2);
     if (!known.has(name)) throw new Error(`unknown option --${name}\n\n${HELP}`);
-    if (name === 'quick' || name === 'help') {
+    if (name === 'quick' || name === 'help' || name === 'fairness-only') {
       flags.add(name);
       continue;
     }
@@ -66,5 +71,7 @@ export function parseArgs(argv) {
     bigGroup: int('big-group', quick ? 5000 : 50000, 11),
     auditEvents: int('audit-events', quick ? 50000 : 1000000, 0),
     connections: int('connections', 16, 1),
+    attackerUsers: int('attacker-users', quick ? 2000 : 5000, 1000),
+    fairnessOnly: flags.has('fairness-only'),
   };
 }

@@ -38,6 +38,14 @@ export interface ProjectionStatus {
   readonly rebuilding?: { position: string; head: string; eventsPerSecond: number };
 }
 
+/** A rebuild of this projection is already running. */
+export class RebuildInProgress extends Error {
+  constructor(readonly projection: string) {
+    super(`${projection} is already rebuilding`);
+    this.name = 'RebuildInProgress';
+  }
+}
+
 const BATCH = 1000;
 const CATCH_UP_RANGE = 200;
 // Events are decoded a page at a time, and one event can be large (a group PATCH adding a
@@ -183,9 +191,25 @@ export class ProjectionRunner {
     const currents = name === 'all' ? [...this.live.values()] : [this.live.get(name)].filter((p) => p !== undefined);
     if (currents.length === 0) throw new Error(`Unknown projection ${name}`);
     for (const c of currents) {
-      if (this.rebuilding.has(c.projection.name)) throw new Error(`${c.projection.name} is already rebuilding`);
+      if (this.rebuilding.has(c.projection.name)) throw new RebuildInProgress(c.projection.name);
     }
-    const targets = currents.map((current) => {
+    // Claimed before the first await: a second request arriving meanwhile is refused, not run
+    // into the same new tables.
+    for (const c of currents) {
+      this.rebuilding.set(c.projection.name, { projection: c.projection.name, position: -1n, head: -1n, events: 0, eventsPerSecond: 0, done: false });
+    }
+    let targets;
+    try {
+      targets = this.prepareTargets(currents);
+    } catch (err) {
+      for (const c of currents) this.rebuilding.delete(c.projection.name);
+      throw err;
+    }
+    return this.runRebuild(targets, onProgress);
+  }
+
+  private prepareTargets(currents: LiveProjection[]) {
+    return currents.map((current) => {
       const generation = current.generation + 1;
       const t = tableNamer(current.projection, generation);
       this.db.transaction(() => {
@@ -195,6 +219,9 @@ export class ProjectionRunner {
       const types = current.projection.eventTypes ? new Set(current.projection.eventTypes) : undefined;
       return { current, generation, handle: current.projection.open(this.db, t), types };
     });
+  }
+
+  private async runRebuild(targets: ReturnType<ProjectionRunner['prepareTargets']>, onProgress?: (p: RebuildProgress) => void): Promise<RebuildProgress[]> {
     // The store filters by type only when every projection being rebuilt names its types.
     const eventTypes = targets.every((t) => t.types)
       ? [...new Set(targets.flatMap((t) => [...(t.types as Set<string>)]))]
