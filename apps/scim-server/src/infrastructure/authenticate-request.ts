@@ -4,12 +4,11 @@ import { type AppRequest, requestState } from './request-context';
 /**
  * The principal of a request's bearer token, resolved once per request: the rate limiter
  * keys on it (before the body is read) and the guards reuse it. Undefined when there is no
- * valid token, including when the tokens read model cannot be read yet (the guard then
- * answers as it would for any unknown token).
+ * valid token; rejects when the tokens cannot be read (store unavailable: the guard answers 503).
  */
 export function authenticateRequest(req: AppRequest, auth: AuthService): Promise<Principal | undefined> {
   const state = requestState(req);
-  state.authentication ??= auth.authenticate(req.headers.authorization).catch(() => undefined);
+  state.authentication ??= auth.authenticate(req.headers.authorization);
   return state.authentication;
 }
 
@@ -19,6 +18,7 @@ export function authenticateRequest(req: AppRequest, auth: AuthService): Promise
  * token that does not authenticate shares its client address's bucket.
  */
 export async function rateLimitKey(req: AppRequest, auth: AuthService): Promise<string> {
-  const principal = await authenticateRequest(req, auth);
+  // Tokens unreadable (store down): the address's bucket; the guard then answers 503.
+  const principal = await authenticateRequest(req, auth).catch(() => undefined);
   return principal ? `token:${principal.tokenId}` : `ip:${req.ip}`;
 }
