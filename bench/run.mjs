@@ -14,10 +14,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedAuditLog } from './lib/audit-seed.mjs';
 import { parseArgs } from './lib/cli.mjs';
-import { summarise } from './lib/load.mjs';
+import { drive, summarise } from './lib/load.mjs';
 import { createBenchDatabase } from './lib/postgres.mjs';
 import { driveAny } from './lib/spread.mjs';
-import { CheckFailed, PHASES } from './lib/phases.mjs';
+import { CheckFailed, fairnessPhase, PHASES } from './lib/phases.mjs';
 import {
   cpuSnapshot,
   foreignShare,
@@ -420,6 +420,24 @@ async function oursOnly(name, ours, fn) {
   }
 }
 
+/** fairness: victim p99 alone and under another tenant's attack (see phases.mjs). */
+async function runFairness(ours) {
+  await settle(running([ours]), settleMs);
+  return fairnessPhase(ours, { drive, summarise, duration: opts.duration, log, attackerUsers: opts.attackerUsers });
+}
+
+/** --fairness-only: ours alone, preloaded, then the fairness phase; prints its row. */
+async function fairnessOnly() {
+  const ours = await bootOurs();
+  allServers.push(ours);
+  if (ours.failed) throw new Error(ours.failed);
+  const row = await oursOnly('fairness', ours, runFairness);
+  await stop(ours.child, 30_000);
+  console.log(JSON.stringify(row, null, 2));
+  for (const p of problems) console.log(`PROBLEM: ${p}`);
+  process.exit(problems.length ? 1 : 0);
+}
+
 const startedAt = Date.now();
 
 async function main() {
@@ -497,6 +515,7 @@ async function main() {
       else phases.push(...(await groupPhases(ours)));
     }
     if (opts.runs('rebuild')) phases.push(await oursOnly('rebuild', ours, rebuildPhase));
+    if (opts.runs('fairness')) phases.push(await oursOnly('fairness', ours, runFairness));
   }
   const rss = { name: 'peak-rss' };
   for (const s of opts.runs('peak-rss') ? servers : []) {
@@ -546,7 +565,7 @@ async function main() {
   process.exit(problems.length ? 1 : 0);
 }
 
-main().catch((err) => {
+(opts.fairnessOnly ? fairnessOnly() : main()).catch((err) => {
   log(`benchmark failed: ${err?.stack ?? err}`);
   process.exit(1);
 });

@@ -91,7 +91,7 @@ describe.each([
     expect((await scim.request('DELETE', `/Groups/${gid}`)).status).toBe(204);
   });
 
-  it('refuses unknown member ids naming them, and a duplicate displayName with 409', async () => {
+  it('refuses unknown member ids by count and position, never echoing them, and a duplicate displayName with 409', async () => {
     const created = await scim.request('POST', '/Groups', { schemas: [GROUP], displayName: 'Unique Name' });
     const dup = await scim.request('POST', '/Groups', { schemas: [GROUP], displayName: 'UNIQUE name' });
     expect(dup.status).toBe(409);
@@ -100,7 +100,18 @@ describe.each([
     const r = await scim.request('PATCH', `/Groups/${created.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: ghost }] }] });
     expect(r.status).toBe(400);
     expect(r.body.scimType).toBe('invalidValue');
-    expect(r.body.detail).toContain(ghost);
+    expect(r.body.detail).not.toContain(ghost);
+    expect(r.body.detail).toContain('1 of the 1 members added does not refer to a user in this scope');
+    // An IdP that sends an email as a member value (POST and PATCH) does not get it back.
+    const [known] = await users(scim, 'echo', 1);
+    const email = 'jane.doe@private.example';
+    const posted = await scim.request('POST', '/Groups', { schemas: [GROUP], displayName: 'Echo', members: [{ value: known }, { value: email }] });
+    expect(posted.status).toBe(400);
+    expect(posted.text).not.toContain('jane.doe');
+    expect(posted.body.detail).toContain('number 2 of the members added');
+    const patched = await scim.request('PATCH', `/Groups/${created.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: email }] }] });
+    expect(patched.status).toBe(400);
+    expect(patched.text).not.toContain('jane.doe');
   });
 
   it("a user's ETag follows group membership changes, so If-Match from a GET still works", async () => {

@@ -15,6 +15,9 @@ const HELP = `usage: node bench/run.mjs [options]        (npm run bench -- [opti
                         (default 1; more than 1 needs --store postgres)
   --phases LIST         run only these phases, comma-separated names or prefixes
                         (e.g. post,filter; default all)
+  --attacker-users N    users of the attacking tenant in the fairness phase (default 5,000;
+                        --quick 2,000)
+  --fairness-only       boot ours alone and run only the fairness phase
   --help                this text
 `;
 
@@ -31,6 +34,8 @@ export function parseArgs(argv) {
     'store',
     'instances',
     'phases',
+    'attacker-users',
+    'fairness-only',
     'help',
   ]);
   const flags = new Set();
@@ -40,7 +45,7 @@ export function parseArgs(argv) {
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n\n${HELP}`);
     const [name, inline] = a.slice(2).split('=', 2);
     if (!known.has(name)) throw new Error(`unknown option --${name}\n\n${HELP}`);
-    if (name === 'quick' || name === 'help') {
+    if (name === 'quick' || name === 'help' || name === 'fairness-only') {
       flags.add(name);
       continue;
     }
@@ -94,5 +99,7 @@ export function parseArgs(argv) {
     bigGroup: int('big-group', quick ? 5000 : 50000, 11),
     auditEvents: int('audit-events', quick ? 50000 : 1000000, 0),
     connections: int('connections', 16, 1),
+    attackerUsers: int('attacker-users', quick ? 2000 : 5000, 1000),
+    fairnessOnly: flags.has('fairness-only'),
   };
 }

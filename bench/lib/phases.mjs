@@ -196,3 +196,111 @@ export const PHASES = [
     }),
   },
 ];
+
+/**
+ * fairness (ours only): the p99 of another tenant's GET /Users/{id} on its own, then while
+ * one tenant (a group-scope SCIM token plus an admin token) loops over the most expensive
+ * requests the API accepts: 1,000-user pages (sorted, deep), its whole big group, the
+ * management member list of that group, audit pages of 1,000, a support timeline of a user
+ * with a long history, and a rebuild of every read model. Target: victim p99 ≤ 250 ms.
+ */
+export async function fairnessPhase(ours, { drive, summarise, duration, log, attackerUsers }) {
+  const admin = async (method, path, body) => {
+    const r = await fetch(`${ours.origin}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ours.admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(600_000),
+    });
+    const text = await r.text();
+    expect(r.status < 300, `${method} ${path} answered ${r.status} ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  const tag = Math.random().toString(36).slice(2, 8);
+  await admin('POST', '/api/v1/groups', { path: `attacker-${tag}`, name: 'attacker' });
+  await admin('POST', '/api/v1/groups', { path: 'eng', name: 'eng', parentPath: `attacker-${tag}` });
+  await admin('POST', '/api/v1/saml-group-links', { samlGroupName: 'everyone', groupPath: `attacker-${tag}/eng`, accessLevel: 'developer' });
+  const token = (await admin('POST', '/api/v1/scim/tokens', { scope: 'group', groupPath: `attacker-${tag}` })).scim_token;
+  const attacker = { name: 'attacker', origin: ours.origin, basePath: `/api/scim/v2/groups/attacker-${tag}`, token };
+  log(`[fairness] ours: seeding the attacking tenant with ${attackerUsers} users in one group …`);
+  const ids = [];
+  for (let i = 0; i < attackerUsers; i += 1000) {
+    const ops = Array.from({ length: Math.min(1000, attackerUsers - i) }, (_, k) => ({
+      method: 'POST',
+      path: '/Users',
+      bulkId: `u${i + k}`,
+      data: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `a${i + k}@attacker-${tag}.example`, name: { givenName: 'A', familyName: `U${i + k}` } },
+    }));
+    const r = await call(attacker, 'POST', '/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: ops });
+    expect(r.status === 200, `Bulk answered ${show(r)}`);
+    for (const o of r.body.Operations) ids.push(String(o.location).split('/').pop());
+  }
+  const group = (await call(attacker, 'POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'everyone' })).body.id;
+  for (let i = 0; i < ids.length; i += 1000) {
+    const r = await call(attacker, 'PATCH', `/Groups/${group}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'add', path: 'members', value: ids.slice(i, i + 1000).map((value) => ({ value })) }],
+    });
+    expect(r.status < 300, `adding members answered ${show(r)}`);
+  }
+  const deepOps = Array.from({ length: 1000 }, (_, k) => ({
+    method: 'PATCH',
+    path: `/Users/${ids[0]}`,
+    data: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: `t${k}` }] },
+  }));
+  await call(attacker, 'POST', '/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: deepOps });
+  const account = (await admin('GET', `/api/v1/identities/${ids[0]}`)).account.id;
+
+  const victimRequest = () => ({ method: 'GET', path: `${ours.basePath}/Users/${ours.ids[rand(ours.ids.length)]}` });
+  log(`[fairness] ours: victim GET /Users/{id} alone, ${duration} s …`);
+  const alone = summarise(await drive(ours, { request: victimRequest, duration, connections: 4 }));
+  // The attack's bodies are read, never parsed: this process also measures the victim.
+  const raw = async (bearer, method, path, body) => {
+    const r = await fetch(`${ours.origin}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(600_000),
+    });
+    await r.arrayBuffer();
+    // 409: the other loop's rebuild is still running.
+    expect(r.status < 300 || r.status === 409, `attack ${method} ${path} answered ${r.status}`);
+  };
+  const b = attacker.basePath;
+  const attacks = [
+    () => raw(token, 'GET', `${b}/Users?count=1000`),
+    () => raw(token, 'GET', `${b}/Users?count=1000&startIndex=${Math.max(1, ids.length - 1000)}&sortBy=name.familyName&sortOrder=descending`),
+    () => raw(token, 'GET', `${b}/Groups/${group}`),
+    () => raw(ours.admin, 'GET', `/api/v1/groups/attacker-${tag}%2Feng/members`),
+    () => raw(ours.admin, 'GET', '/api/v1/audit/events?limit=1000&until=2999-01-01T00:00:00Z'),
+    () => raw(ours.admin, 'GET', `/api/v1/support/accounts/${account}/timeline`),
+    () => raw(ours.admin, 'POST', '/api/v1/projections/rebuild', {}),
+  ];
+  let attacking = true;
+  let attackRequests = 0;
+  // Two attack loops at once, each walking the list.
+  const loops = [0, 3].map(async (offset) => {
+    for (let i = offset; attacking; i++) {
+      await attacks[i % attacks.length]();
+      attackRequests++;
+    }
+  });
+  log(`[fairness] ours: victim GET /Users/{id} while the other tenant attacks, ${duration} s …`);
+  const attacked = summarise(await drive(ours, { request: victimRequest, duration, connections: 4 }));
+  attacking = false;
+  await Promise.all(loops);
+  const row = {
+    victimP50Alone: alone.summary.p50,
+    victimP99Alone: alone.summary.p99,
+    victimP50UnderAttack: attacked.summary.p50,
+    victimP99UnderAttack: attacked.summary.p99,
+    victimNon2xxUnderAttack: attacked.summary.non2xx,
+    attackRequests,
+    attackerUsers,
+    targetP99Ms: 250,
+  };
+  log(
+    `[fairness] ours: victim p99 ${row.victimP99Alone} ms alone, ${row.victimP99UnderAttack} ms under attack (${attackRequests} attack requests; target ≤ 250 ms)`,
+  );
+  return row;
+}

@@ -24,6 +24,7 @@ import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { AllExceptionsFilter } from './infrastructure/all-exceptions.filter';
 import { coreProviders } from './infrastructure/core.providers';
+import { StoreSpace } from './infrastructure/store-space';
 import { LifecycleService } from './infrastructure/lifecycle.service';
 import { ManagementAuthGuard } from './infrastructure/management-auth.guard';
 import { ScimAuthGuard } from './infrastructure/scim-auth.guard';
@@ -88,6 +89,7 @@ export class AppModule {
         LifecycleService,
         ScimAuthGuard,
         ManagementAuthGuard,
+        StoreSpace,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
     };

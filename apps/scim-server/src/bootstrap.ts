@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -9,6 +9,7 @@ import rateLimit from '@fastify/rate-limit';
 import { BadRequestException, type LoggerService, type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AuthService } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import { InvalidCommand } from '@app/identity';
 import { ScimError } from '@app/scim/scim-error';
@@ -17,8 +18,10 @@ import { AppModule } from './app.module';
 import { Metrics } from './metrics/metrics';
 import { isScimPath, SCIM_CONTENT_TYPE } from './infrastructure/all-exceptions.filter';
 import { MAX_JSON_DEPTH, jsonNestedDeeperThan } from './infrastructure/json-depth';
+import { rateLimitKey } from './infrastructure/authenticate-request';
 import { LifecycleService } from './infrastructure/lifecycle.service';
 import { RequestShapePipe } from './infrastructure/request-shape.pipe';
+import { AUTH_SERVICE } from './infrastructure/tokens';
 import { requestState, type AppRequest } from './infrastructure/request-context';
 import { canonicalScimUrl } from './scim/scim-paths';
 
@@ -144,18 +147,16 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     metrics.requests.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
-  // Per token (a hash of the bearer secret, never the secret), else per client address.
-  // Runs before the body is read, so a flood costs as little as possible.
+  // Per authenticated token (its id: every spelling of one secret shares a bucket), else per
+  // client address (no token, or one that does not authenticate). Runs before the body is
+  // read, so a flood costs as little as possible. Bulk operations go through this hook too
+  // (the Bulk endpoint injects each one), so a Bulk request counts once plus once per operation.
+  const auth = app.get<AuthService>(AUTH_SERVICE);
   await app.register(rateLimit, {
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
     hook: 'onRequest',
-    keyGenerator: (req) => {
-      const auth = req.headers.authorization;
-      return typeof auth === 'string' && auth.length > 7
-        ? `t:${createHash('sha256').update(auth).digest('base64url').slice(0, 22)}`
-        : `ip:${req.ip}`;
-    },
+    keyGenerator: (req) => rateLimitKey(req as AppRequest, auth),
     allowList: (req) => (req.url ?? '').startsWith('/health/'),
     errorResponseBuilder: (_req, context) =>
       Object.assign(new Error('Too many requests'), { statusCode: 429, code: 'FST_ERR_RATE_LIMITED', retryAfter: context.after }),

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@app/config';
+import { assertUsableDataDir, ConfigError, loadConfig } from '@app/config';
 import { startServer } from './bootstrap';
 import { runMigrateLog } from './migrate-log.command';
 
@@ -6,6 +6,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    assertUsableDataDir(config.dataDir);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -34,14 +35,23 @@ async function main(): Promise<void> {
 
 function failedToStart(err: unknown): never {
   const code = (err as { code?: unknown })?.code;
-  if (code === 'EADDRINUSE' || code === 'EACCES') {
+  const listening = (err as { syscall?: unknown })?.syscall === 'listen';
+  if (code === 'EADDRINUSE' || (code === 'EACCES' && listening)) {
     // One line an operator can act on; no admin token was generated or stored.
     process.stderr.write(`Failed to start: cannot listen on ${process.env.HOST ?? ''}:${process.env.PORT ?? ''} (${String(code)}: ${(err as Error).message}). Set PORT to a free port.\n`);
     process.exit(1);
   }
+  // The store refusing its files (read-only, vanished, full) is a setting to fix, not a bug:
+  // one line and the configuration exit code, as for any other bad setting.
+  if (typeof code === 'string' && STORE_SETTING_ERRORS.test(code)) {
+    process.stderr.write(`Failed to start: the store in DATA_DIR cannot be used (${code}: ${(err as Error).message})\n`);
+    process.exit(78);
+  }
   process.stderr.write(`Failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 }
+
+const STORE_SETTING_ERRORS = /^(SQLITE_(CANTOPEN|READONLY|FULL|IOERR|PERM|NOTADB)\w*|EACCES|EROFS|ENOSPC|ENOTDIR|EISDIR|EPERM)$/;
 
 if (process.argv[2] === 'migrate-log') {
   void runMigrateLog(process.argv.slice(3)).then((code) => process.exit(code));

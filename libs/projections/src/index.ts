@@ -2,3 +2,4 @@ export * from './projection';
 export * from './projection-runner';
 export * from './read-your-writes';
 export * from './tracking-event-store';
+export * from './cooperative';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SqliteEventStore, type RecordedEvent } from '@app/event-store';
 import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import type { Projection, ProjectionHandle, TableNamer } from './projection';
-import { ProjectionRunner } from './projection-runner';
+import { ProjectionRunner, RebuildInProgress } from './projection-runner';
 import { ReadYourWrites } from './read-your-writes';
 
 interface Totals extends ProjectionHandle {
@@ -177,6 +177,18 @@ describe('ProjectionRunner', () => {
       expect(runner.position).toBe(await store.headPosition());
       const sum = Object.values(runner.handle<Totals>('totals').totals()).reduce((a, b) => a + b, 0);
       expect(sum).toBe((199 * 200) / 2 + 200 * 10_000 + (199 * 200) / 2);
+      await runner.stop();
+    });
+
+    it('a second rebuild requested while one runs is refused at once, and the first still completes', async () => {
+      await appendMany(store, 300);
+      const runner = new ProjectionRunner(store, db, [totalsProjection()]);
+      await runner.start();
+      expect(await runner.waitFor(await store.headPosition(), 2000)).toBe(true);
+      const first = runner.rebuild('totals');
+      await expect(runner.rebuild('all')).rejects.toBeInstanceOf(RebuildInProgress);
+      const [done] = await first;
+      expect(done).toMatchObject({ projection: 'totals', events: 300, done: true });
       await runner.stop();
     });
   });

@@ -8,6 +8,7 @@ import {
 } from '@app/event-store';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { Slicer } from './cooperative';
 import { type Projection, type ProjectionHandle, tableNamer } from './projection';
 
 interface LiveProjection {
@@ -37,7 +38,16 @@ export interface ProjectionStatus {
   readonly rebuilding?: { position: string; head: string; eventsPerSecond: number };
 }
 
+/** A rebuild of this projection is already running. */
+export class RebuildInProgress extends Error {
+  constructor(readonly projection: string) {
+    super(`${projection} is already rebuilding`);
+    this.name = 'RebuildInProgress';
+  }
+}
+
 const BATCH = 1000;
+const CATCH_UP_RANGE = 200;
 // Events are decoded a page at a time, and one event can be large (a group PATCH adding a
 // thousand members): a page of 500 bounds what a rebuild holds in memory.
 const REBUILD_PAGE = 500;
@@ -181,9 +191,25 @@ export class ProjectionRunner {
     const currents = name === 'all' ? [...this.live.values()] : [this.live.get(name)].filter((p) => p !== undefined);
     if (currents.length === 0) throw new Error(`Unknown projection ${name}`);
     for (const c of currents) {
-      if (this.rebuilding.has(c.projection.name)) throw new Error(`${c.projection.name} is already rebuilding`);
+      if (this.rebuilding.has(c.projection.name)) throw new RebuildInProgress(c.projection.name);
     }
-    const targets = currents.map((current) => {
+    // Claimed before the first await: a second request arriving meanwhile is refused, not run
+    // into the same new tables.
+    for (const c of currents) {
+      this.rebuilding.set(c.projection.name, { projection: c.projection.name, position: -1n, head: -1n, events: 0, eventsPerSecond: 0, done: false });
+    }
+    let targets;
+    try {
+      targets = this.prepareTargets(currents);
+    } catch (err) {
+      for (const c of currents) this.rebuilding.delete(c.projection.name);
+      throw err;
+    }
+    return this.runRebuild(targets, onProgress);
+  }
+
+  private prepareTargets(currents: LiveProjection[]) {
+    return currents.map((current) => {
       const generation = current.generation + 1;
       const t = tableNamer(current.projection, generation);
       this.db.transaction(() => {
@@ -193,6 +219,9 @@ export class ProjectionRunner {
       const types = current.projection.eventTypes ? new Set(current.projection.eventTypes) : undefined;
       return { current, generation, handle: current.projection.open(this.db, t), types };
     });
+  }
+
+  private async runRebuild(targets: ReturnType<ProjectionRunner['prepareTargets']>, onProgress?: (p: RebuildProgress) => void): Promise<RebuildProgress[]> {
     // The store filters by type only when every projection being rebuilt names its types.
     const eventTypes = targets.every((t) => t.types)
       ? [...new Set(targets.flatMap((t) => [...(t.types as Set<string>)]))]
@@ -201,6 +230,7 @@ export class ProjectionRunner {
     let position = -1n;
     let events = 0;
     let head = await this.store.headPosition();
+    const slicer = new Slicer();
     const progress = (done: boolean): RebuildProgress[] => {
       const seconds = Math.max((Date.now() - started) / 1000, 1e-3);
       return targets.map(({ current }) => {
@@ -231,13 +261,24 @@ export class ProjectionRunner {
           position = readHead;
           continue;
         }
-        this.db.transaction(() => {
-          for (const e of page) {
-            for (const t of targets) if (!t.types || t.types.has(e.type)) t.handle.apply(e);
-          }
-        })();
-        events += page.length;
-        position = page[page.length - 1].position;
+        // One transaction per slice of the page, then a turn of the event loop: a rebuild of
+        // millions of events must not hold every other request (a page can take far longer
+        // than a slice when its events are large).
+        for (let i = 0; i < page.length; ) {
+          const from = i;
+          i = this.db.transaction((start: number) => {
+            let j = start;
+            while (j < page.length) {
+              const e = page[j++];
+              for (const t of targets) if (!t.types || t.types.has(e.type)) t.handle.apply(e);
+              if (slicer.due()) break;
+            }
+            return j;
+          })(from);
+          events += i - from;
+          position = page[i - 1].position;
+          await slicer.yield();
+        }
         head = readHead > position ? readHead : position;
         progress(false);
       }
@@ -385,7 +426,8 @@ export class ProjectionRunner {
       const head = store.headSync();
       const from = this.position;
       if (from < head) {
-        const upTo = from + BigInt(BATCH) < head ? from + BigInt(BATCH) : head;
+        // Small ranges: each is one synchronous transaction, and requests wait behind it.
+        const upTo = from + BigInt(CATCH_UP_RANGE) < head ? from + BigInt(CATCH_UP_RANGE) : head;
         flush(store.readRangeSync(from, upTo, undefined));
         // Let requests in between pages while a long catch-up runs.
         await new Promise((r) => setImmediate(r));

@@ -21,6 +21,8 @@ export interface MemberRow {
 export interface AccountsHandle extends ProjectionHandle {
   byId(id: string): AccountRow | undefined;
   members(groupId: string): MemberRow[];
+  /** Members in account-id order after `afterAccountId`, at most `limit`: for reading a huge group in slices. */
+  membersPage(groupId: string, afterAccountId: string, limit: number): MemberRow[];
   membershipsOf(accountId: string): { groupId: string; accessLevel: AccessLevelName; source: string }[];
   /** Groups among `groupIds` where the account is the only owner. */
   soleOwnerGroups(accountId: string, groupIds: readonly string[]): string[];
@@ -58,6 +60,10 @@ export const accountsProjection: Projection<AccountsHandle> = {
     const members = db.prepare(
       `SELECT m.account_id, a.username, m.access_level, m.source, a.state FROM ${memberships} m
        JOIN ${accounts} a ON a.id = m.account_id WHERE m.group_id = ? ORDER BY a.username`,
+    );
+    const membersPage = db.prepare(
+      `SELECT m.account_id, a.username, m.access_level, m.source, a.state FROM ${memberships} m
+       JOIN ${accounts} a ON a.id = m.account_id WHERE m.group_id = ? AND m.account_id > ? ORDER BY m.account_id LIMIT ?`,
     );
     const of = db.prepare(`SELECT group_id, access_level, source FROM ${memberships} WHERE account_id = ?`);
     const owners = db.prepare(
@@ -102,10 +108,8 @@ export const accountsProjection: Projection<AccountsHandle> = {
         }
       },
       byId: (id) => byId.get(id) as AccountRow | undefined,
-      members: (groupId) =>
-        (members.all(groupId) as { account_id: string; username: string; access_level: number; source: string; state: 'active' | 'blocked' }[]).map(
-          (r) => ({ accountId: r.account_id, username: r.username, accessLevel: accessLevelName(r.access_level), source: r.source, state: r.state }),
-        ),
+      members: (groupId) => (members.all(groupId) as MemberSqlRow[]).map(memberRow),
+      membersPage: (groupId, afterAccountId, limit) => (membersPage.all(groupId, afterAccountId, limit) as MemberSqlRow[]).map(memberRow),
       membershipsOf: (accountId) =>
         (of.all(accountId) as { group_id: string; access_level: number; source: string }[]).map((r) => ({
           groupId: r.group_id,
@@ -117,3 +121,15 @@ export const accountsProjection: Projection<AccountsHandle> = {
     };
   },
 };
+
+interface MemberSqlRow {
+  account_id: string;
+  username: string;
+  access_level: number;
+  source: string;
+  state: 'active' | 'blocked';
+}
+
+function memberRow(r: MemberSqlRow): MemberRow {
+  return { accountId: r.account_id, username: r.username, accessLevel: accessLevelName(r.access_level), source: r.source, state: r.state };
+}

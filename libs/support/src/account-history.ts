@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
+import { Slicer } from '@app/projections';
 import { type AccountEvent, type AccountState, diffDocuments, evolve, initialState, occurredAtOf } from '@app/identity';
 
 export interface FieldOrigin {
@@ -22,19 +23,45 @@ export interface StateAt {
  * the event that set it.
  */
 export function stateAt(events: readonly RecordedEvent[], point: { atMs?: number; revision?: bigint }): StateAt {
-  let state = initialState();
-  const setBy: Record<string, FieldOrigin> = {};
-  let last: RecordedEvent | undefined;
+  const fold = new StateFold(point);
+  for (const e of events) if (!fold.add(e)) break;
+  return fold.result();
+}
+
+/** `stateAt`, letting other requests in while it folds a history of many thousands of events. */
+export async function stateAtInSlices(events: readonly RecordedEvent[], point: { atMs?: number; revision?: bigint }): Promise<StateAt> {
+  const fold = new StateFold(point);
+  const slicer = new Slicer();
   for (const e of events) {
-    if (point.revision !== undefined && e.revision > point.revision) break;
-    if (point.atMs !== undefined && Date.parse(occurredAtOf(e)) > point.atMs) break;
-    const event = { type: e.type, data: e.data } as unknown as AccountEvent;
-    state = evolve(state, event, occurredAtOf(e));
-    const origin = { eventId: e.id, type: e.type, revision: e.revision.toString(), at: occurredAtOf(e) };
-    for (const field of fieldsSet(event)) setBy[field] = origin;
-    last = e;
+    if (!fold.add(e)) break;
+    await slicer.maybeYield();
   }
-  return { revision: last ? last.revision.toString() : '-1', at: last ? occurredAtOf(last) : null, state, setBy };
+  return fold.result();
+}
+
+class StateFold {
+  private state = initialState();
+  private readonly setBy: Record<string, FieldOrigin> = {};
+  private last: RecordedEvent | undefined;
+
+  constructor(private readonly point: { atMs?: number; revision?: bigint }) {}
+
+  /** Folds `e` in; false once `e` lies past the point (nothing after it counts). */
+  add(e: RecordedEvent): boolean {
+    if (this.point.revision !== undefined && e.revision > this.point.revision) return false;
+    if (this.point.atMs !== undefined && Date.parse(occurredAtOf(e)) > this.point.atMs) return false;
+    const event = { type: e.type, data: e.data } as unknown as AccountEvent;
+    this.state = evolve(this.state, event, occurredAtOf(e));
+    const origin = { eventId: e.id, type: e.type, revision: e.revision.toString(), at: occurredAtOf(e) };
+    for (const field of fieldsSet(event)) this.setBy[field] = origin;
+    this.last = e;
+    return true;
+  }
+
+  result(): StateAt {
+    const last = this.last;
+    return { revision: last ? last.revision.toString() : '-1', at: last ? occurredAtOf(last) : null, state: this.state, setBy: this.setBy };
+  }
 }
 
 function fieldsSet(event: AccountEvent): string[] {

@@ -2,6 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { ProjectionRunner } from '@app/projections';
+import { StoreSpace } from '../infrastructure/store-space';
 
 /**
  * Liveness: the process answers. Readiness: the store answers and the projections have
@@ -15,6 +16,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly runner: ProjectionRunner,
+    private readonly space: StoreSpace,
   ) {}
 
   @Get('live')
@@ -34,6 +36,12 @@ export class HealthController {
         } catch {
           return store.down({ kind: this.store.name, message: 'event store unreachable' });
         }
+      },
+      async () => {
+        // A full disk: reads still work, but an instance that cannot write is not ready.
+        const storage = this.indicators.check('storage');
+        const status = this.space.status();
+        return status.writable ? storage.up(status) : storage.down({ ...status, message: 'the store cannot write: out of disk space' });
       },
       async () => {
         const projections = this.indicators.check('projections');

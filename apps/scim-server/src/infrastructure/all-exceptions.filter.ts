@@ -3,6 +3,7 @@ import { RejectionRecorder } from './rejection-recorder';
 import type { FastifyReply } from 'fastify';
 import { SCIM_ERROR_SCHEMA } from '@app/scim/scim-error';
 import { mapError } from './error-mapping';
+import { StoreSpace } from './store-space';
 import { type AppRequest, requestState } from './request-context';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
@@ -16,12 +17,16 @@ export function isScimPath(url: string | undefined): boolean {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
-  constructor(private readonly rejections: RejectionRecorder) {}
+  constructor(
+    private readonly rejections: RejectionRecorder,
+    private readonly space: StoreSpace,
+  ) {}
 
   async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<AppRequest>();
     const reply = ctx.getResponse<FastifyReply>();
+    this.space.noteFailure(exception);
     if (isScimPath(req.url)) await this.rejections.record(req, mapError(exception));
     sendError(exception, req, reply, this.logger);
   }

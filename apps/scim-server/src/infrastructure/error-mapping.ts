@@ -12,6 +12,7 @@ import {
 } from '@app/identity';
 import { ScimError, type ScimType } from '@app/scim/scim-error';
 import { AuthenticationRequired, RoleForbidden } from './auth-errors';
+import { isStoreFull } from './store-space';
 
 export interface MappedError {
   readonly status: number;
@@ -43,6 +44,16 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof DomainError) return mapDomainError(error);
   if (error instanceof StoreUnavailableError) {
     return { status: 503, detail: 'The event store is unavailable; retry later', reason: 'store_unavailable', headers: { 'Retry-After': '1' } };
+  }
+  if (isStoreFull(error)) {
+    // Nothing was written (SQLite rolled the transaction back); the same request succeeds
+    // once the operator frees space.
+    return {
+      status: 507,
+      detail: 'The store is out of disk space and wrote nothing; retry once space is freed',
+      reason: 'store_full',
+      headers: { 'Retry-After': '30' },
+    };
   }
   if (error instanceof WrongExpectedRevisionError) {
     return { status: 409, detail: 'Concurrent modification; retry the request', reason: 'conflict' };
@@ -99,7 +110,7 @@ function mapFastifyError(statusCode: number, code: string): MappedError {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, detail: 'Content-Type must be application/scim+json or application/json', reason: 'unsupported_media_type' };
     case 'FST_ERR_RATE_LIMITED':
-      return { status: 429, detail: 'Too many requests for this token; retry after the time in Retry-After', reason: 'rate_limited' };
+      return { status: 429, detail: 'Too many requests for this token (or, without a valid token, from this address); retry after the time in Retry-After', reason: 'rate_limited' };
     case 'FST_ERR_NOT_FOUND':
       return { status: 404, detail: 'Not found', reason: 'not_found' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

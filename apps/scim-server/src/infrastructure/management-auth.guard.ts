@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthService, ManagementRole } from '@app/auth';
+import { authenticateRequest } from './authenticate-request';
 import { AuthenticationRequired, RoleForbidden } from './auth-errors';
 import { type AppRequest, requestState } from './request-context';
 import { AUTH_SERVICE } from './tokens';
@@ -19,7 +20,7 @@ export class ManagementAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AppRequest>();
-    const principal = await this.auth.authenticate(req.headers.authorization);
+    const principal = await authenticateRequest(req, this.auth);
     if (!principal || principal.kind !== 'management') throw new AuthenticationRequired('A valid management token is required');
     const allowed = this.reflector.getAllAndOverride<ManagementRole[] | undefined>(ROLES, [
       context.getHandler(),

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_STORE, type EventStore, timeOrderedId } from '@app/event-store';
 import { eventMetadata } from '@app/identity';
+import { resolveAttribute } from '@app/scim/schema/resolve';
 import type { MappedError } from './error-mapping';
 import { type AppRequest, commandContext, requestState } from './request-context';
 
@@ -38,7 +39,7 @@ export class RejectionRecorder {
               status: mapped.status,
               reason: mapped.reason,
               ...(mapped.scimType ? { scimType: mapped.scimType } : {}),
-              ...(mapped.attribute ? { attribute: mapped.attribute } : {}),
+              ...(auditableAttribute(mapped.attribute) ? { attribute: auditableAttribute(mapped.attribute) } : {}),
               method: req.method,
               resource,
               ...(targetId ? { targetId } : {}),
@@ -53,4 +54,21 @@ export class RejectionRecorder {
       this.logger.warn(`could not record a rejection: ${(err as Error).message}`);
     }
   }
+}
+
+/** Names of the protocol that errors point at besides schema attributes. */
+const PROTOCOL_NAMES = new Set(
+  ['filter', 'sortBy', 'sortOrder', 'startIndex', 'count', 'attributes', 'excludedAttributes', 'schemas', 'Operations', 'op', 'path', 'value', 'bulkId', 'method', 'failOnErrors', 'version', 'data'].map((n) => n.toLowerCase()),
+);
+
+/**
+ * The attribute an error names, as the audit trail may keep it: a schema attribute (in its
+ * canonical spelling) or a protocol name. Anything else is raw client text (a PATCH path that
+ * is an email address, a filter fragment) and would reach auditors unmasked: it is dropped.
+ */
+export function auditableAttribute(attribute: string | undefined): string | undefined {
+  if (attribute === undefined || attribute.length > 200) return undefined;
+  if (PROTOCOL_NAMES.has(attribute.toLowerCase())) return attribute;
+  const resolved = resolveAttribute('User', attribute) ?? resolveAttribute('Group', attribute);
+  return resolved?.canonicalPath;
 }

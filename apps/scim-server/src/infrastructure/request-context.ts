@@ -12,6 +12,8 @@ export interface RequestState {
   scope?: ScopeId;
   /** SCIM routes: absolute base URL of the scope, for meta.location. */
   scimBaseUrl?: string;
+  /** The bearer token's principal, looked up once (see authenticate-request.ts). */
+  authentication?: Promise<Principal | undefined>;
 }
 
 export type AppRequest = FastifyRequest & { state?: RequestState };
@@ -42,7 +44,7 @@ export function commandContext(req: AppRequest, status?: number, reason?: string
     actor,
     request: {
       method: req.method,
-      path: (req.url ?? '').split('?')[0].slice(0, 512),
+      path: auditablePath(req),
       ...(status !== undefined ? { status } : {}),
       ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 256) } : {}),
       ...(req.ip ? { ip: req.ip } : {}),
@@ -63,4 +65,30 @@ export interface ScimRequest {
   readonly scope: ScopeId;
   readonly baseUrl: string;
   readonly req: AppRequest;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Route parameters that name organisation data (group paths), not people. */
+const ORGANISATION_PARAMS = new Set(['groupPath', 'fullPath']);
+
+/**
+ * The request path as the audit trail keeps it: the route's own segments, ids that are UUIDs
+ * and group paths; any other parameter (a user id that is really an email address, anything a
+ * client typed) becomes its `:name`, because audit records reach auditors without the `pii`
+ * right unmasked. A request no route matched keeps no path at all.
+ */
+export function auditablePath(req: AppRequest): string {
+  const template = req.routeOptions?.url;
+  if (!template) return '(no route)';
+  const params = (req.params ?? {}) as Record<string, unknown>;
+  return template
+    .split('/')
+    .map((segment) => {
+      if (!segment.startsWith(':')) return segment;
+      const name = segment.slice(1);
+      const value = params[name];
+      return typeof value === 'string' && (UUID.test(value) || ORGANISATION_PARAMS.has(name)) ? encodeURIComponent(value) : segment;
+    })
+    .join('/')
+    .slice(0, 512);
 }

@@ -2,6 +2,7 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import type { AuthService } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { groupScope, IDENTITY_DIRECTORY, type IdentityDirectory, INSTANCE_SCOPE, type ScopeId } from '@app/identity';
+import { authenticateRequest } from './authenticate-request';
 import { AuthenticationRequired } from './auth-errors';
 import { type AppRequest, requestState } from './request-context';
 import { AUTH_SERVICE } from './tokens';
@@ -22,7 +23,7 @@ export class ScimAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AppRequest>();
     const state = requestState(req);
-    const principal = await this.auth.authenticate(req.headers.authorization);
+    const principal = await authenticateRequest(req, this.auth);
     const groupPath = (req.params as Record<string, string | undefined>).groupPath;
     let scope: ScopeId | undefined = INSTANCE_SCOPE;
     let base = `${this.config.publicUrl}/api/scim/v2/application`;

@@ -12,7 +12,9 @@ import {
   retryOnConflict,
 } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
-import type { AccountsHandle, GroupRow, GroupsHandle } from '@app/read-models';
+import type { AccountsHandle, GroupRow, GroupsHandle, MemberRow } from '@app/read-models';
+
+const MEMBERS_PAGE = 1000;
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 import { type AppRequest, commandContext } from '../infrastructure/request-context';
 import { CreateGroupDto, GroupSettingsDto, SetMembershipDto } from './management.dto';
@@ -76,7 +78,17 @@ export class GroupsController {
   async members(@Param('fullPath') fullPath: string) {
     await this.ryw.settle();
     const group = await this.group(fullPath);
-    return this.accounts.members(group.id);
+    // Read in keyset pages with a turn of the event loop between them: a group of 50,000
+    // members would otherwise hold every other request for the whole read.
+    const out: MemberRow[] = [];
+    for (let after = ''; ; ) {
+      const page = this.accounts.membersPage(group.id, after, MEMBERS_PAGE);
+      out.push(...page);
+      if (page.length < MEMBERS_PAGE) break;
+      after = page[page.length - 1].accountId;
+      await new Promise((r) => setImmediate(r));
+    }
+    return out.sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : a.accountId < b.accountId ? -1 : 1));
   }
 
   @Put(':fullPath/members/:accountId')

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Logger, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
-import { ResourceNotFound } from '@app/identity';
-import { ProjectionRunner } from '@app/projections';
+import { Conflict, ResourceNotFound } from '@app/identity';
+import { ProjectionRunner, RebuildInProgress } from '@app/projections';
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 
 export class RebuildDto {
@@ -32,9 +32,14 @@ export class ProjectionsController {
   async rebuild(@Body() body: RebuildDto) {
     const known = (await this.runner.status()).map((p) => p.name);
     if (body.projection !== undefined && !known.includes(body.projection)) throw new ResourceNotFound('Projection', body.projection);
-    const results = await this.runner.rebuild(body.projection ?? 'all', (p) => {
-      if (p.events % 100_000 < 5000) this.logger.log(`rebuilding ${p.projection}: ${p.position}/${p.head} (${p.eventsPerSecond} events/s)`);
-    });
+    const results = await this.runner
+      .rebuild(body.projection ?? 'all', (p) => {
+        if (p.events % 100_000 < 5000) this.logger.log(`rebuilding ${p.projection}: ${p.position}/${p.head} (${p.eventsPerSecond} events/s)`);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof RebuildInProgress) throw new Conflict(`${err.projection} is already rebuilding; wait for it to finish`);
+        throw err;
+      });
     return results.map((r) => ({ projection: r.projection, position: r.position.toString(), events: r.events, eventsPerSecond: r.eventsPerSecond }));
   }
 }

@@ -11,6 +11,7 @@ import {
   type ScimGroupWriteResult,
   UpdateScimGroupCommand,
 } from '@app/identity';
+import { mapInSlices } from '@app/projections';
 import { GetScimGroupQuery, type GroupWithMembers, ListScimGroupsQuery } from '@app/read-models/queries/scim-group.queries';
 import { planGroupPatch } from '@app/scim/patch';
 import { renderGroup } from '@app/scim/resources/group.resource';
@@ -152,7 +153,7 @@ export class GroupsController {
     const withMembers = wantsAttribute('Group', params, 'members');
     const { total, items } = await this.queries.execute(new ListScimGroupsQuery(scim.scope, params, withMembers));
     return listResponse(
-      items.map((i: GroupWithMembers) => applyAttributeSelection(renderGroup(i.group, scim.baseUrl, i.members), 'Group', params)),
+      await mapInSlices(items, (i: GroupWithMembers) => applyAttributeSelection(renderGroup(i.group, scim.baseUrl, i.members), 'Group', params)),
       total,
       params.startIndex,
     );

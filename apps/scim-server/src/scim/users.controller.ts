@@ -11,6 +11,7 @@ import {
   type ScimUserWriteResult,
   UpdateScimUserCommand,
 } from '@app/identity';
+import { mapInSlices } from '@app/projections';
 import { GetScimUserQuery, ListScimUsersQuery, type UserWithGroups } from '@app/read-models/queries/scim-user.queries';
 import { GroupsOfUserQuery } from '@app/read-models/queries/scim-group.queries';
 import { applyUserPatch } from '@app/scim/patch';
@@ -141,7 +142,8 @@ export class UsersController {
     const sel: Selection = params;
     const { total, rows } = await this.queries.execute(new ListScimUsersQuery(scim.scope, params, wantsAttribute('User', sel, 'groups')));
     return listResponse(
-      rows.map((row) => applyAttributeSelection(renderUser(fromRow(row), scim.baseUrl), 'User', sel)),
+      // A page of 1,000 users takes long enough to render that other tenants would notice.
+      await mapInSlices(rows, (row) => applyAttributeSelection(renderUser(fromRow(row), scim.baseUrl), 'User', sel)),
       total,
       params.startIndex,
     );

@@ -19,8 +19,8 @@ import {
   retryOnConflict,
   type ScopeId,
 } from '@app/identity';
-import { ProjectionRunner, ReadYourWrites } from '@app/projections';
-import { diagnoseNameId, diffStates, guessIdp, type IdentifierHistoryHandle, oneLine, stateAt } from '@app/support';
+import { mapInSlices, ProjectionRunner, ReadYourWrites, Slicer } from '@app/projections';
+import { diagnoseNameId, diffStates, guessIdp, type IdentifierHistoryHandle, oneLine, stateAtInSlices } from '@app/support';
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 import { type AppRequest, commandContext, requestState } from '../infrastructure/request-context';
 
@@ -78,8 +78,9 @@ export class SupportController {
           limit: 1000,
         })
       : [];
+    const slicer = new Slicer();
     const entries = [
-      ...events.map((e) => ({
+      ...(await mapInSlices(events, (e) => ({
         position: e.position.toString(),
         recordedAt: e.recordedAt.toISOString(),
         occurredAt: occurredAtOf(e),
@@ -91,7 +92,7 @@ export class SupportController {
         outcome: 'success',
         summary: oneLine(e.type, e.data as Record<string, unknown>),
         data: e.data,
-      })),
+      }))),
       ...rejections.map((r) => ({
         position: r.position,
         recordedAt: r.recordedAt,
@@ -111,6 +112,7 @@ export class SupportController {
       .filter((e) => !query.since || Date.parse(e.recordedAt) >= time(query.since))
       .filter((e) => !query.until || Date.parse(e.recordedAt) < time(query.until))
       .sort((a, b) => (BigInt(a.position) < BigInt(b.position) ? -1 : 1));
+    await slicer.maybeYield();
     return { accountId, entries };
   }
 
@@ -119,15 +121,15 @@ export class SupportController {
   async state(@Param('accountId') accountId: string, @Query('at') at: string | undefined, @Query('revision') revision: string | undefined, @Req() req: AppRequest) {
     const events = await this.accountEvents(accountId);
     await this.recordRead(req, 'state', accountId);
-    return stateAt(events, point(at, revision));
+    return stateAtInSlices(events, point(at, revision));
   }
 
   @Get('accounts/:accountId/diff')
   async diff(@Param('accountId') accountId: string, @Query() q: Record<string, string | undefined>, @Req() req: AppRequest) {
     const events = await this.accountEvents(accountId);
     await this.recordRead(req, 'diff', accountId);
-    const a = stateAt(events, point(q.fromAt, q.fromRevision));
-    const b = stateAt(events, point(q.toAt, q.toRevision));
+    const a = await stateAtInSlices(events, point(q.fromAt, q.fromRevision));
+    const b = await stateAtInSlices(events, point(q.toAt, q.toRevision));
     return { from: { revision: a.revision, at: a.at }, to: { revision: b.revision, at: b.at }, changes: diffStates(a.state, b.state) };
   }
 
@@ -209,9 +211,20 @@ export class SupportController {
     };
   }
 
+  /**
+   * The whole stream, read a page at a time with a turn of the event loop between pages: an
+   * account with a history of tens of thousands of events must not stall other requests.
+   */
   private async accountEvents(accountId: string): Promise<RecordedEvent[]> {
+    const out: RecordedEvent[] = [];
     try {
-      return await this.store.readStream(accountStream(accountId));
+      for (let from = 0n; ; ) {
+        const page = await this.store.readStream(accountStream(accountId), { fromRevision: from, maxCount: STREAM_PAGE });
+        out.push(...page);
+        if (page.length < STREAM_PAGE) return out;
+        from = page[page.length - 1].revision + 1n;
+        await new Promise((r) => setImmediate(r));
+      }
     } catch (err) {
       if (err instanceof StreamNotFoundError) throw new ResourceNotFound('Account', accountId);
       throw err;
@@ -232,6 +245,8 @@ export class SupportController {
     return this.runner.handle<IdentifierHistoryHandle>('identifier-history');
   }
 }
+
+const STREAM_PAGE = 500;
 
 function time(v: string): number {
   const ms = Date.parse(v);

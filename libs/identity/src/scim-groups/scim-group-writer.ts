@@ -151,9 +151,14 @@ export class ScimGroupWriter {
 
     const { add, remove } = await this.resolveMembers(groupId, state.exists, change.memberOps);
     const liveAdds = await this.directory.liveIdentities(scope, add);
-    const unknown = add.filter((id) => !liveAdds.has(id));
-    if (unknown.length > 0) {
-      throw new InvalidCommand(`members refer to unknown users in this scope: ${unknown.slice(0, 20).join(', ')}`, 'members');
+    const first = add.findIndex((id) => !liveAdds.has(id));
+    if (first >= 0) {
+      // Counted and placed, never echoed: an IdP may send an email or a name as a member value.
+      const unknown = add.filter((id) => !liveAdds.has(id)).length;
+      throw new InvalidCommand(
+        `${unknown} of the ${add.length} members added ${unknown === 1 ? 'does' : 'do'} not refer to a user in this scope (the first is number ${first + 1} of the members added)`,
+        'members',
+      );
     }
     const removeAccounts = await this.directory.accountsOfIdentities(remove);
     const perAccount = new Map<string, { add: string[]; remove: string[] }>();

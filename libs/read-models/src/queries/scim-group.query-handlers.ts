@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import { ProjectionRunner, ReadYourWrites, Slicer } from '@app/projections';
 import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/scim/filter';
 import { compileSort } from '@app/scim/filter/sort';
 import { memberDisplay } from '@app/scim/resources/group.resource';
@@ -47,10 +47,12 @@ abstract class GroupReader {
     return this.runner.handle<ScimGroupsHandle>('scim-groups');
   }
 
-  protected members(group: ScimGroupRow): GroupMember[] {
+  /** Sliced: a group of 50,000 members must not hold the event loop while it is read. */
+  protected async members(group: ScimGroupRow, slicer = new Slicer()): Promise<GroupMember[]> {
     const users = this.runner.handle<ScimUsersHandle>('scim-users');
     const out: GroupMember[] = [];
     for (const m of this.groups.members(group.id)) {
+      await slicer.maybeYield();
       const user = users.get(group.scope, m.identityId);
       if (!user) continue;
       const display = memberDisplay(user.attributes as Record<string, unknown>);
@@ -66,7 +68,7 @@ export class GetScimGroupHandler extends GroupReader implements IQueryHandler<Ge
     await this.ryw.settle();
     const group = this.groups.get(q.scope, q.id);
     if (!group) return undefined;
-    return { group, ...(q.withMembers ? { members: this.members(group) } : {}) };
+    return { group, ...(q.withMembers ? { members: await this.members(group) } : {}) };
   }
 }
 
@@ -82,7 +84,10 @@ export class ListScimGroupsHandler extends GroupReader implements IQueryHandler<
       offset: q.params.startIndex - 1,
       limit: q.params.count,
     });
-    return { total, items: rows.map((group) => ({ group, ...(q.withMembers ? { members: this.members(group) } : {}) })) };
+    const slicer = new Slicer();
+    const items = [];
+    for (const group of rows) items.push({ group, ...(q.withMembers ? { members: await this.members(group, slicer) } : {}) });
+    return { total, items };
   }
 }
 
