@@ -12,7 +12,7 @@ describe('mapError for event-store refusals', () => {
     ['the store denying our credentials', new StoreAccessDeniedError('denied'), 503, 'store_access_denied'],
     ['a stream deleted in the store by hand', new StreamDeletedError('account-1'), 409, 'stream_deleted'],
     ['the store not answering', new StoreUnavailableError('down'), 503, 'store_unavailable'],
-  ])('answers %s with %i', (_label, error, status, reason) => {
+  ])('answers %s with its own status', (_label, error, status, reason) => {
     expect(mapError(error)).toMatchObject({ status, reason });
   });
 });
