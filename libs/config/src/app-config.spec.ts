@@ -53,4 +53,19 @@ describe('loadConfig', () => {
     const config = loadConfig({ EVENT_STORE: 'postgres', DATABASE_URL: 'postgresql://scim:pw@db.internal:5432/scim' });
     expect(config).toMatchObject({ eventStore: 'postgres', databaseUrl: 'postgresql://scim:pw@db.internal:5432/scim' });
   });
+
+  it.each(['kurrentdb://localhost:2113?tls=false', 'kurrentdb+discover://db.example:2113', 'kdb://localhost:2113', 'http://localhost:2113'])(
+    'refuses %s, which the EventStoreDB client cannot read, saying which schemes it takes',
+    (connectionString) => {
+      expect(() => loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: connectionString })).toThrow(
+        /EVENTSTORE_CONNECTION_STRING must start with esdb:\/\/ or esdb\+discover:\/\//,
+      );
+    },
+  );
+
+  it('accepts both schemes the client reads', () => {
+    for (const cs of ['esdb://a:2113,b:2113?tls=false', 'esdb+discover://cluster.example:2113']) {
+      expect(loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: cs }).eventStoreConnectionString).toBe(cs);
+    }
+  });
 });

@@ -63,8 +63,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (eventStore === 'eventstoredb' && !connectionString) {
     problems.push('EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=eventstoredb (e.g. esdb://localhost:2113?tls=false)');
   }
-  if (connectionString && !/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//.test(connectionString)) {
-    problems.push('EVENTSTORE_CONNECTION_STRING must start with esdb:// or esdb+discover://');
+  // The client (@eventstore/db-client 6.x) parses only these two schemes; `kurrentdb://` from
+  // newer KurrentDB docs would pass here and then fail at start, so it is refused with the fix.
+  if (connectionString && !/^esdb(\+discover)?:\/\//i.test(connectionString)) {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(connectionString)?.[1];
+    problems.push(
+      `EVENTSTORE_CONNECTION_STRING must start with esdb:// or esdb+discover://` +
+        (scheme && /^(kurrentdb|kurrent|kdb)/i.test(scheme)
+          ? ` (got ${scheme}://: the client of this version does not read it; write esdb${scheme.includes('+discover') ? '+discover' : ''}:// with the same hosts and settings)`
+          : scheme
+            ? ` (got ${scheme}://)`
+            : ''),
+    );
   }
   const databaseUrl = env.DATABASE_URL || undefined;
   if (eventStore === 'postgres' && !databaseUrl) {

@@ -49,6 +49,33 @@ export class LogImportConflictError extends EventStoreError {
   }
 }
 
+/**
+ * The store refused an append as too large (EventStoreDB's MaxAppendSize, 1 MiB by default,
+ * which an envelope-carrying SCIM body near MAX_PAYLOAD_BYTES can exceed). Nothing was written.
+ */
+export class AppendTooLargeError extends EventStoreError {
+  constructor(
+    readonly streamId: string,
+    readonly maxAppendSize?: number,
+  ) {
+    super(`Append to ${streamId} exceeds the store's maximum append size${maxAppendSize ? ` (${maxAppendSize} bytes)` : ''}`);
+  }
+}
+
+/** The stream was deleted (or tombstoned) in the store by someone else; we never delete streams. */
+export class StreamDeletedError extends EventStoreError {
+  constructor(readonly streamId: string) {
+    super(`Stream ${streamId} was deleted in the event store`);
+  }
+}
+
+/** The store refused our credentials or their rights: an operator must fix the configuration. */
+export class StoreAccessDeniedError extends EventStoreError {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+  }
+}
+
 export function describeExpected(expected: ExpectedRevision): string {
   return typeof expected === 'bigint' ? expected.toString() : expected;
 }

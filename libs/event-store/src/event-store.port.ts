@@ -7,11 +7,20 @@
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-/** What a caller expects the stream to look like before the append. */
+/**
+ * What a caller expects the stream to look like before the append.
+ *
+ * Idempotency: re-appending the same event ids is guaranteed to be answered as the first
+ * append was (success if it committed, a conflict if another writer took the revision) only
+ * for exact expectations, a revision number or `no_stream`. On EventStoreDB, `any` and
+ * `stream_exists` re-appends are deduplicated best-effort only (a cache of recent ids), so an
+ * append whose outcome is unknown (a timeout racing a commit) may be retried only at the same
+ * exact revision: the reservation saga does so and leaves other appends unresolved.
+ */
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
 
 export interface EventData<T extends JsonObject = JsonObject> {
-  /** Unique event id (UUID). Re-appending the same ids is idempotent. */
+  /** Unique event id (UUID). Re-appending the same ids is idempotent (at exact revisions, see ExpectedRevision). */
   readonly id: string;
   readonly type: string;
   readonly data: T;

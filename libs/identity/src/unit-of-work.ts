@@ -1,14 +1,17 @@
 import {
   type AppendResult,
   type EventStore,
+  EventStoreError,
   type ExpectedRevision,
   type JsonObject,
   type StreamAppend,
+  StoreUnavailableError,
   StreamNotFoundError,
   WrongExpectedRevisionError,
   timeOrderedId,
 } from '@app/event-store';
 import { UniquenessViolation } from './errors';
+import { type OwnerHoldsValue, ownerHoldsValue } from './reservation-holders';
 import {
   foldReservation,
   type ReservationKey,
@@ -39,8 +42,14 @@ export interface CommitRequest {
 
 export type ReservationMemo = Map<string, ReservationState>;
 
-/** A reservation whose owner stream never appeared (a crashed saga) may be taken over after this. */
-const ORPHAN_TIMEOUT_MS = 30_000;
+/**
+ * A reservation whose owner does not hold the value (a crashed saga, a failed release) may be
+ * taken over once this old. Long enough for a saga's entity write to land after its claim, even
+ * one whose outcome had to be resolved after a timeout.
+ */
+export const ORPHAN_TIMEOUT_MS = 30_000;
+/** Re-appends that try to learn whether an append whose answer was lost committed. */
+const RESOLVE_ATTEMPTS = 3;
 
 /**
  * Commits one decision: the entity streams it changes plus the unique values it claims or
@@ -51,7 +60,9 @@ const ORPHAN_TIMEOUT_MS = 30_000;
 export class UnitOfWork {
   constructor(
     private readonly store: EventStore,
+    /** This instance's clock; only compared with the store's recorded times, never another writer's. */
     private readonly now: () => Date,
+    private readonly ownerHolds: OwnerHoldsValue = ownerHoldsValue(store),
   ) {}
 
   async reservation(key: ReservationKey, memo?: ReservationMemo): Promise<ReservationState> {
@@ -75,7 +86,10 @@ export class UnitOfWork {
 
   private async readReservation(stream: string): Promise<ReservationState> {
     try {
-      return foldReservation(await this.store.readStream(stream));
+      const events = await this.store.readStream(stream);
+      // Age counts from the store's recorded time of the last claim or release: the writer's
+      // own `occurredAt` comes from whichever instance wrote it, with that machine's clock.
+      return { ...foldReservation(events), since: events.at(-1)?.recordedAt.toISOString() };
     } catch (err) {
       if (!(err instanceof StreamNotFoundError)) throw err;
       return { revision: -1n };
@@ -87,7 +101,7 @@ export class UnitOfWork {
     for (const claim of request.claims ?? []) {
       const state = await this.reservation(claim, request.memo);
       if (state.holder && sameOwner(state.holder, claim.owner)) continue;
-      if (state.holder && !(await this.isOrphan(state))) {
+      if (state.holder && !(await this.isOrphan(claim, state))) {
         throw new UniquenessViolation(claim.kind, uniquenessDetail(claim.kind), state.holder.id);
       }
       claimAppends.push({
@@ -121,51 +135,121 @@ export class UnitOfWork {
     return this.saga(claimAppends, writes, releaseAppends, request.metadata);
   }
 
+  /**
+   * Claims, then entity writes, then releases, each an append at the revision decided. An
+   * append whose answer was lost (a timeout racing a commit) is resolved before anything is
+   * compensated: released blindly, a claim whose entity write did commit would leave the
+   * entity without its reservation, free for a second owner to take.
+   */
   private async saga(
     claims: StreamAppend[],
     writes: StreamAppend[],
     releases: StreamAppend[],
     metadata: JsonObject,
   ): Promise<AppendResult> {
-    const taken: { streamId: string; revision: bigint; data: JsonObject }[] = [];
+    const taken: StreamAppend[] = [];
+    /** Owner streams whose write committed, or may have (outcome still unknown). */
+    const maybeWritten = new Set<string>();
     let last: AppendResult | undefined;
+    let failure: unknown;
+    let unresolved = false;
     try {
       for (const c of claims) {
-        last = await this.store.append(c.streamId, c.events, c.expectedRevision);
-        taken.push({ streamId: c.streamId, revision: last.nextExpectedRevision, data: c.events[0].data });
+        last = await this.appendResolved(c);
+        taken.push(c);
       }
-      for (const w of writes) last = await this.store.append(w.streamId, w.events, w.expectedRevision);
+      for (const w of writes) {
+        try {
+          last = await this.appendResolved(w);
+          maybeWritten.add(w.streamId);
+        } catch (err) {
+          if (err instanceof OutcomeUnknown) maybeWritten.add(w.streamId);
+          throw err;
+        }
+      }
     } catch (err) {
+      failure = err;
+      unresolved = err instanceof OutcomeUnknown;
+    }
+    if (failure !== undefined) {
+      const writeStreams = new Set(writes.map((w) => w.streamId));
       for (const t of taken) {
+        const owner = ownerOf(t);
+        // A claim stays while its owner's write may have committed (or, for an owner this
+        // decision does not write, while any write may have): the orphan check frees it later
+        // if the owner turns out not to hold the value.
+        if (maybeWritten.has(owner) || (unresolved && !writeStreams.has(owner))) continue;
         // Best effort: a release that fails leaves an orphan, which the timeout recovers.
         await this.store
-          .append(t.streamId, [this.event('ValueReleased', t.data, metadata)], t.revision)
+          .append(t.streamId, [this.event('ValueReleased', t.events[0].data, metadata)], nextAfter(t))
           .catch(() => undefined);
       }
-      throw err;
+      throw failure instanceof OutcomeUnknown ? failure.cause : failure;
     }
     for (const r of releases) {
-      // The entity write is durable; a failed release only keeps a value held longer.
+      // The entity write is durable; a failed release only keeps a value held until the orphan
+      // check sees that its owner no longer holds it.
       last = await this.store.append(r.streamId, r.events, r.expectedRevision).catch(() => last);
     }
     return last as AppendResult;
   }
 
-  private async isOrphan(state: ReservationState): Promise<boolean> {
+  /**
+   * One append; when its outcome is unknown, the same events (same ids) are appended again at
+   * the same exact revision, which the store answers idempotently if the first one committed
+   * and with a conflict if it did not (another writer took the revision). Only exact expected
+   * revisions make that answer reliable (see the port), so other appends stay unknown.
+   */
+  private async appendResolved(a: StreamAppend): Promise<AppendResult> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= RESOLVE_ATTEMPTS; attempt++) {
+      try {
+        return await this.store.append(a.streamId, a.events, a.expectedRevision);
+      } catch (err) {
+        if (!outcomeUnknown(err)) throw err;
+        lastError = err;
+        if (!isExact(a.expectedRevision)) break;
+      }
+    }
+    throw new OutcomeUnknown(lastError);
+  }
+
+  private async isOrphan(claim: Claim, state: ReservationState): Promise<boolean> {
     if (!state.holder || !state.since) return false;
     if (this.now().getTime() - Date.parse(state.since) < ORPHAN_TIMEOUT_MS) return false;
-    try {
-      await this.store.readStream(state.holder.stream, { maxCount: 1 });
-      return false;
-    } catch (err) {
-      if (err instanceof StreamNotFoundError) return true;
-      throw err;
-    }
+    return !(await this.ownerHolds(state.holder, claim));
   }
 
   private event(type: string, data: unknown, metadata: JsonObject) {
     return { id: timeOrderedId(), type, data: data as JsonObject, metadata };
   }
+}
+
+/** The outcome of an append is still unknown after resolving; `cause` is the store's error. */
+class OutcomeUnknown extends Error {
+  constructor(override readonly cause: unknown) {
+    super('The outcome of an append is unknown');
+  }
+}
+
+/** A conflict or a refusal means nothing was written; a lost answer or an unexpected error may hide a commit. */
+function outcomeUnknown(err: unknown): boolean {
+  return err instanceof StoreUnavailableError || !(err instanceof EventStoreError);
+}
+
+/** Expected revisions for which EventStoreDB guarantees an idempotent re-append. */
+function isExact(expected: ExpectedRevision): boolean {
+  return typeof expected === 'bigint' || expected === 'no_stream';
+}
+
+function ownerOf(claim: StreamAppend): string {
+  return (claim.events[0].data as unknown as { owner: ReservationOwner }).owner.stream;
+}
+
+/** The revision a claim (one event, at an exact revision) left its reservation stream at. */
+function nextAfter(claim: StreamAppend): bigint {
+  const before = claim.expectedRevision;
+  return (typeof before === 'bigint' ? before : -1n) + 1n;
 }
 
 function sameOwner(a: ReservationOwner, b: ReservationOwner): boolean {

@@ -1,5 +1,11 @@
 import { HttpException } from '@nestjs/common';
-import { StoreUnavailableError, WrongExpectedRevisionError } from '@app/event-store';
+import {
+  AppendTooLargeError,
+  StoreAccessDeniedError,
+  StoreUnavailableError,
+  StreamDeletedError,
+  WrongExpectedRevisionError,
+} from '@app/event-store';
 import {
   Conflict,
   DomainError,
@@ -54,6 +60,19 @@ export function mapError(error: unknown): MappedError {
       reason: 'store_full',
       headers: { 'Retry-After': '30' },
     };
+  }
+  if (error instanceof AppendTooLargeError) {
+    // EventStoreDB's maximum append (1 MiB by default) can be below MAX_PAYLOAD_BYTES once the
+    // event envelope is added: the change is too large for the store, nothing was written.
+    return { status: 413, detail: 'The change is larger than the event store accepts in one write', reason: 'append_too_large' };
+  }
+  if (error instanceof StoreAccessDeniedError) {
+    // Our credentials at the store: an operator's fix, not the client's; logged as unexpected.
+    return { status: 503, detail: 'The event store is unavailable; retry later', reason: 'store_access_denied', headers: { 'Retry-After': '1' }, unexpected: true };
+  }
+  if (error instanceof StreamDeletedError) {
+    // We never delete streams: someone deleted one in the store by hand. Logged as unexpected.
+    return { status: 409, detail: 'The resource was deleted in the event store and cannot be changed', reason: 'stream_deleted', unexpected: true };
   }
   if (error instanceof WrongExpectedRevisionError) {
     return { status: 409, detail: 'Concurrent modification; retry the request', reason: 'conflict' };

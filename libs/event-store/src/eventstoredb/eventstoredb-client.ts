@@ -33,6 +33,11 @@ export {
   streamNameFilter,
   StreamNotFoundError as EsdbStreamNotFoundError,
   WrongExpectedVersionError as EsdbWrongExpectedVersionError,
+  MaxAppendSizeExceededError as EsdbMaxAppendSizeExceededError,
+  StreamDeletedError as EsdbStreamDeletedError,
+  AccessDeniedError as EsdbAccessDeniedError,
+  UnknownError as EsdbUnknownError,
+  isCommandError,
   UnavailableError as EsdbUnavailableError,
   DeadlineExceededError as EsdbDeadlineExceededError,
   NotLeaderError as EsdbNotLeaderError,
@@ -49,8 +54,30 @@ export type {
 } from '@eventstore/db-client';
 export { EventStoreDBClient };
 
-export function connect(connectionString: string): EventStoreDBClient {
-  return EventStoreDBClient.connectionString(connectionString);
+/**
+ * The part of the client the adapter uses, so that unit tests can stand in a fake that
+ * behaves like the client (including its failures) where no server can run.
+ */
+export interface EsdbClient {
+  appendToStream: EventStoreDBClient['appendToStream'];
+  readStream: EventStoreDBClient['readStream'];
+  subscribeToAll: EventStoreDBClient['subscribeToAll'];
+  readAllFiltered(options: FilteredReadAllOptions): StreamingRead<AllStreamResolvedEvent>;
+  dispose(): Promise<void>;
+}
+
+/** The schemes `EventStoreDBClient.connectionString` accepts (6.x); `kurrentdb://` is not one. */
+export const CONNECTION_STRING_SCHEMES = ['esdb://', 'esdb+discover://'] as const;
+
+export function connect(connectionString: string): EsdbClient {
+  const client = EventStoreDBClient.connectionString(connectionString);
+  return {
+    appendToStream: client.appendToStream.bind(client),
+    readStream: client.readStream.bind(client),
+    subscribeToAll: client.subscribeToAll.bind(client),
+    readAllFiltered: (options) => readAllFiltered(client, options),
+    dispose: () => client.dispose(),
+  };
 }
 
 export interface FilteredReadAllOptions {

@@ -2,17 +2,35 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createEventStore } from '../create-event-store';
-import { StoreUnavailableError, StreamNotFoundError, WrongExpectedRevisionError } from '../errors';
+import {
+  AppendTooLargeError,
+  StoreAccessDeniedError,
+  StoreUnavailableError,
+  StreamDeletedError,
+  StreamNotFoundError,
+  WrongExpectedRevisionError,
+} from '../errors';
 import type { EventStore, RecordedEvent, SubscriptionMessage } from '../event-store.port';
 import { eventStoreContract } from '../testing/event-store.contract';
 import {
+  EsdbNotLeaderError,
   EsdbStreamNotFoundError,
+  EsdbUnavailableError,
   EsdbWrongExpectedVersionError,
   buildFilteredReadAllRequest,
   eventTypeFilter,
   streamNameFilter,
+  type AllStreamResolvedEvent,
+  type EsdbClient,
   type EventStoreDBClient,
+  type FilteredReadAllOptions,
 } from './eventstoredb-client';
+import {
+  AccessDeniedError,
+  MaxAppendSizeExceededError,
+  StreamDeletedError as EsdbStreamDeletedError,
+  UnknownError,
+} from '@eventstore/db-client';
 import { EsdbSubscription, EventStoreDbEventStore, mapError, serverFilter } from './eventstoredb-event-store';
 
 const connectionString = process.env.EVENTSTORE_CONNECTION_STRING;
@@ -71,7 +89,10 @@ describe('EventStoreDB adapter without a working server', () => {
 
     it('gives up after its deadline with StoreUnavailableError', async () => {
       const port = (server.address() as { port: number }).port;
-      const store = new EventStoreDbEventStore(`esdb://127.0.0.1:${port}?tls=false`, { deadlineMs: 300 });
+      const store = new EventStoreDbEventStore(`esdb://127.0.0.1:${port}?tls=false`, {
+        deadlineMs: 300,
+        backgroundDeadlineMs: 300,
+      });
       try {
         const started = Date.now();
         await expect(store.append(`hang-${randomUUID()}`, [ev()], 'any')).rejects.toBeInstanceOf(
@@ -79,6 +100,7 @@ describe('EventStoreDB adapter without a working server', () => {
         );
         await expect(store.readAll({ maxCount: 1 })).rejects.toBeInstanceOf(StoreUnavailableError);
         await expect(store.readStream('anything')).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.headPosition()).rejects.toBeInstanceOf(StoreUnavailableError);
         expect(Date.now() - started).toBeLessThan(3000);
       } finally {
         await store.close();
@@ -204,12 +226,21 @@ class FakeServerSubscription extends EventEmitter {
   unsubscribed = false;
   options: { filter?: { checkpointReached?: (s: unknown, p: { commit: bigint; prepare: bigint }) => void } } =
     {};
+  /** Events the client's readable holds while paused (they reach `data` handlers on resume). */
+  private readonly buffer: unknown[] = [];
+  get readableLength(): number {
+    return this.buffer.length;
+  }
   pause(): this {
     this.paused = true;
     return this;
   }
   resume(): this {
     this.paused = false;
+    while (!this.paused && this.buffer.length > 0) {
+      // As in a Readable, a chunk leaves the buffer before its `data` event.
+      this.emit('data', this.buffer.shift());
+    }
     return this;
   }
   isPaused(): boolean {
@@ -219,7 +250,7 @@ class FakeServerSubscription extends EventEmitter {
     this.unsubscribed = true;
   }
   send(streamId: string, type: string, position: bigint, data = {}): void {
-    this.emit('data', {
+    const item = {
       event: {
         streamId,
         type,
@@ -231,7 +262,11 @@ class FakeServerSubscription extends EventEmitter {
         created: new Date(),
         position: { commit: position, prepare: position },
       },
-    });
+    };
+    // Like the client's Transform: data waits in the readable buffer while paused, whereas
+    // checkpoints and caughtUp are reported as they come off the wire.
+    if (this.paused || this.buffer.length > 0) this.buffer.push(item);
+    else this.emit('data', item);
   }
   checkpoint(position: bigint): void {
     this.options.filter?.checkpointReached?.(this, { commit: position, prepare: position });
@@ -363,6 +398,26 @@ describe('EventStoreDB subscription', () => {
     expect(server.paused).toBe(false);
     await sub.unsubscribe();
   });
+
+  it('never lets a checkpoint or caught-up overtake events the paused client still buffers', async () => {
+    const { sub, next } = open({ filter: { streamPrefixes: ['user-'] } });
+    for (let p = 1n; p <= 1001n; p++) server.send('user-1', 'Created', p);
+    expect(server.paused).toBe(true);
+    for (let p = 1002n; p <= 1010n; p++) server.send('user-1', 'Created', p);
+    server.checkpoint(1500n);
+    server.emit('caughtUp');
+    const seen: string[] = [];
+    let last = 0n;
+    while (!seen.includes('caught-up')) {
+      const m = (await next())!;
+      const position = m.kind === 'event' ? m.event.position : m.position;
+      expect(position).toBeGreaterThanOrEqual(last);
+      last = position;
+      if (m.kind !== 'event' || m.event.position > 1000n) seen.push(m.kind === 'event' ? String(position) : m.kind);
+    }
+    expect(seen).toEqual([...Array.from({ length: 10 }, (_, i) => String(1001 + i)), 'checkpoint', 'caught-up']);
+    await sub.unsubscribe();
+  });
 });
 
 async function firstMessage(store: EventStore): Promise<SubscriptionMessage | undefined> {
@@ -373,3 +428,177 @@ async function firstMessage(store: EventStore): Promise<SubscriptionMessage | un
     await sub.unsubscribe();
   }
 }
+
+/** A read call's stream as the client returns it: async-iterable, destroyable, cancellable. */
+function fakeRead<E>(items: readonly E[] | (() => Promise<readonly E[]>)) {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (const item of typeof items === 'function' ? await items() : items) yield item;
+    },
+    destroy: () => undefined,
+    cancel: async () => undefined,
+  };
+}
+
+const resolvedAt = (position: bigint, streamId = 'user-1', type = 'Created'): AllStreamResolvedEvent =>
+  ({
+    event: {
+      streamId,
+      type,
+      id: randomUUID(),
+      revision: 0n,
+      isJson: true,
+      data: {},
+      metadata: {},
+      created: new Date(),
+      position: { commit: position, prepare: position },
+    },
+  }) as unknown as AllStreamResolvedEvent;
+
+/** Whatever the client throws, built without a server (the client builds them from gRPC errors). */
+const clientError = <T extends object>(type: new (...args: never[]) => T, props: object = {}): T =>
+  Object.assign(Object.create(type.prototype) as T, { message: type.name }, props);
+
+/**
+ * Stands in for the subset of @eventstore/db-client the adapter uses. Appends and reads answer
+ * from scripted behaviours (a value or a thrown client error); every call's options are kept.
+ */
+class FakeEsdbClient implements EsdbClient {
+  readonly appendCalls: { streamId: string; options: Record<string, unknown> }[] = [];
+  readonly readStreamCalls: Record<string, unknown>[] = [];
+  readonly readAllCalls: FilteredReadAllOptions[] = [];
+  appendScript: (() => unknown)[] = [];
+  readStreamScript: (() => unknown)[] = [];
+  readAllScript: ((options: FilteredReadAllOptions) => Promise<readonly AllStreamResolvedEvent[]>)[] = [];
+  log: AllStreamResolvedEvent[] = [];
+
+  appendToStream = (async (streamId: string, _events: unknown, options: Record<string, unknown>) => {
+    this.appendCalls.push({ streamId, options });
+    const step = this.appendScript.shift();
+    return step ? step() : { success: true, nextExpectedRevision: 0n, position: { commit: 10n, prepare: 10n } };
+  }) as unknown as EsdbClient['appendToStream'];
+
+  readStream = ((_streamId: string, options: Record<string, unknown>) => {
+    this.readStreamCalls.push(options);
+    const step = this.readStreamScript.shift();
+    return fakeRead(async () => (step ? (step() as AllStreamResolvedEvent[]) : [resolvedAt(10n)]));
+  }) as unknown as EsdbClient['readStream'];
+
+  readAllFiltered = ((options: FilteredReadAllOptions) => {
+    this.readAllCalls.push(options);
+    const step = this.readAllScript.shift();
+    return fakeRead(() => (step ? step(options) : Promise.resolve(this.page(options))));
+  }) as unknown as EsdbClient['readAllFiltered'];
+
+  subscribeToAll = (() => {
+    throw new Error('not used here');
+  }) as unknown as EsdbClient['subscribeToAll'];
+
+  async dispose(): Promise<void> {}
+
+  /** Forwards pages of `log` as the server serves them (inclusive start position). */
+  page({ fromPosition, maxCount, direction }: FilteredReadAllOptions): AllStreamResolvedEvent[] {
+    const at = (e: AllStreamResolvedEvent) => e.event!.position.commit;
+    const events = direction === 'backwards' ? [...this.log].reverse() : this.log;
+    const from = typeof fromPosition === 'object' ? fromPosition.commit : undefined;
+    return events
+      .filter((e) => from === undefined || (direction === 'backwards' ? at(e) < from : at(e) >= from))
+      .slice(0, maxCount);
+  }
+}
+
+describe('EventStoreDB adapter against a stand-in client', () => {
+  let client: FakeEsdbClient;
+  let store: EventStoreDbEventStore;
+  const ev = () => ({ id: randomUUID(), type: 'T', data: {} });
+
+  beforeEach(() => {
+    client = new FakeEsdbClient();
+    store = new EventStoreDbEventStore(client, { deadlineMs: 50, backgroundDeadlineMs: 5000, readPageSize: 2 });
+  });
+  afterEach(async () => {
+    jest.useRealTimers();
+    await store.close();
+  });
+
+  it('sends appends and stream reads (what decisions are made from) to the leader', async () => {
+    await store.append('user-1', [ev()], 3n);
+    await store.readStream('user-1');
+    expect(client.appendCalls[0].options).toMatchObject({ expectedRevision: 3n, requiresLeader: true });
+    expect(client.readStreamCalls[0]).toMatchObject({ requiresLeader: true });
+  });
+
+  it('retries once when a follower answers "not leader", then gives up with a 503', async () => {
+    client.appendScript = [() => Promise.reject(clientError(EsdbNotLeaderError))];
+    await expect(store.append('user-1', [ev()], 3n)).resolves.toMatchObject({ position: 10n });
+    expect(client.appendCalls).toHaveLength(2);
+    client.readStreamScript = [
+      () => {
+        throw clientError(EsdbNotLeaderError);
+      },
+    ];
+    await expect(store.readStream('user-1')).resolves.toHaveLength(1);
+
+    client.appendScript = [
+      () => Promise.reject(clientError(EsdbNotLeaderError)),
+      () => Promise.reject(clientError(EsdbNotLeaderError)),
+    ];
+    await expect(store.append('user-1', [ev()], 3n)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(client.appendCalls).toHaveLength(4);
+  });
+
+  it.each([
+    ['the maximum append size exceeded', clientError(MaxAppendSizeExceededError, { maxAppendSize: 1048576 }), AppendTooLargeError],
+    ['a deleted stream', clientError(EsdbStreamDeletedError, { streamName: 'user-1' }), StreamDeletedError],
+    ['access denied', clientError(AccessDeniedError), StoreAccessDeniedError],
+    ['an unknown server error', clientError(UnknownError), StoreUnavailableError],
+    ['a server that is not ready', new Error('Server Is Not Ready'), StoreUnavailableError],
+    ['a server that is too busy', new Error('Server Is Too Busy'), StoreUnavailableError],
+  ])('maps %s on append to the port error the HTTP layer answers for', async (_label, thrown, expected) => {
+    client.appendScript = [() => Promise.reject(thrown)];
+    const err = await store.append('user-1', [ev()], 3n).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(expected);
+    if (err instanceof AppendTooLargeError) expect(err).toMatchObject({ streamId: 'user-1', maxAppendSize: 1048576 });
+  });
+
+  it('reads $all with a bounded server search window, page by page', async () => {
+    client.log = [10n, 20n, 30n, 40n, 50n].map((p) => resolvedAt(p));
+    const events = await store.readAll({ filter: { streamPrefixes: ['user-'] } });
+    expect(events.map((e) => e.position)).toEqual([10n, 20n, 30n, 40n, 50n]);
+    expect(client.readAllCalls.length).toBeGreaterThan(2);
+    for (const call of client.readAllCalls) {
+      expect(call.maxCount).toBeLessThanOrEqual(3);
+      expect(call.filter.maxSearchWindow).toEqual(expect.any(Number));
+    }
+  });
+
+  it('resumes a background $all read from where a failed page stopped', async () => {
+    client.log = [10n, 20n, 30n, 40n, 50n].map((p) => resolvedAt(p));
+    client.readAllScript = [
+      (o) => Promise.resolve(client.page(o)),
+      () => Promise.reject(clientError(EsdbUnavailableError)),
+    ];
+    const events = await store.readAll();
+    expect(events.map((e) => e.position)).toEqual([10n, 20n, 30n, 40n, 50n]);
+    const starts = client.readAllCalls.map((c) => (typeof c.fromPosition === 'object' ? c.fromPosition.commit : c.fromPosition));
+    expect(starts.slice(0, 3)).toEqual(['start', 20n, 20n]);
+  });
+
+  it('gives background reads a longer deadline than requests, and headPosition the short one', async () => {
+    jest.useFakeTimers();
+    client.log = [resolvedAt(10n)];
+    let answer!: () => void;
+    const slow = (o: FilteredReadAllOptions) =>
+      new Promise<readonly AllStreamResolvedEvent[]>((resolve) => (answer = () => resolve(client.page(o))));
+    client.readAllScript = [slow];
+    const background = store.readAll({ maxCount: 1 });
+    await jest.advanceTimersByTimeAsync(1000);
+    answer();
+    await expect(background).resolves.toHaveLength(1);
+
+    client.readAllScript = [slow];
+    const head = store.headPosition().catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(await head).toBeInstanceOf(StoreUnavailableError);
+  });
+});

@@ -1,6 +1,9 @@
 import {
+  AppendTooLargeError,
   EventStoreError,
+  StoreAccessDeniedError,
   StoreUnavailableError,
+  StreamDeletedError,
   StreamNotFoundError,
   UnsupportedOperationError,
   WrongExpectedRevisionError,
@@ -25,13 +28,13 @@ import {
   ANY,
   BACKWARDS,
   END,
-  EsdbCancelledError,
-  EsdbDeadlineExceededError,
+  EsdbAccessDeniedError,
+  EsdbMaxAppendSizeExceededError,
   EsdbNotLeaderError,
+  EsdbStreamDeletedError,
   EsdbStreamNotFoundError,
-  EsdbTimeoutError,
-  EsdbUnavailableError,
   EsdbWrongExpectedVersionError,
+  isCommandError,
   FORWARDS,
   NO_STREAM,
   START,
@@ -40,10 +43,10 @@ import {
   eventTypeFilter,
   excludeSystemEvents,
   jsonEvent,
-  readAllFiltered,
   streamNameFilter,
   type AllStreamResolvedEvent,
   type AllStreamSubscription,
+  type EsdbClient,
   type EventStoreDBClient,
   type Filter,
   type ResolvedEvent,
@@ -57,6 +60,11 @@ export interface EventStoreDbOptions {
    * The client's own deadlines do not cover streaming reads or batch appends.
    */
   readonly deadlineMs?: number;
+  /**
+   * Deadline for one page of a background $all read (projection rebuilds, the caught-up
+   * probe): a filtered page may scan far more events than it returns.
+   */
+  readonly backgroundDeadlineMs?: number;
   /** Events per read call; keeps each call well inside the deadline. */
   readonly readPageSize?: number;
   /**
@@ -67,6 +75,11 @@ export interface EventStoreDbOptions {
 }
 
 const DEFAULT_DEADLINE_MS = 3000;
+const DEFAULT_BACKGROUND_DEADLINE_MS = 30_000;
+/** A background page that fails is read again from where it stopped, this many times. */
+const BACKGROUND_PAGE_RETRIES = 2;
+/** Events the server scans per step of a filtered $all read (its default is unbounded). */
+const READ_SEARCH_WINDOW = 512;
 const DEFAULT_READ_PAGE = 500;
 const DEFAULT_CAUGHT_UP_PROBE_MS = 500;
 const DEFAULT_CHECKPOINT_INTERVAL = 1000;
@@ -74,19 +87,6 @@ const DEFAULT_CHECKPOINT_INTERVAL = 1000;
 const SERVER_SEARCH_WINDOW = 32;
 const QUEUE_HIGH = 1000;
 const QUEUE_LOW = 100;
-/** gRPC status codes that mean "the store cannot answer now": UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED. */
-const UNAVAILABLE_GRPC_CODES = new Set<unknown>([14, 4, 10]);
-const UNAVAILABLE_NODE_CODES = new Set<unknown>([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
-
 /**
  * EventStoreDB (KurrentDB) behind the port.
  *
@@ -97,20 +97,26 @@ const UNAVAILABLE_NODE_CODES = new Set<unknown>([
  *   and again here, as the server applies only one of stream prefix / event type.
  * - Atomic multi-stream append is not offered (`supportsMultiStreamAppend = false`); the
  *   reservation saga covers it.
+ * - In a cluster, appends and stream reads (which decisions are made from) go to the leader
+ *   (`requiresLeader`), retried once when a follower answers "not leader" (the client then
+ *   reconnects to the leader it names). $all reads and subscriptions may be served by any node.
  */
 export class EventStoreDbEventStore implements EventStore {
   readonly name = 'eventstoredb' as const;
   readonly supportsMultiStreamAppend = false;
-  private readonly client: EventStoreDBClient;
+  private readonly client: EsdbClient;
   private readonly deadlineMs: number;
+  private readonly backgroundDeadlineMs: number;
   private readonly pageSize: number;
   private readonly probeMs: number;
   private readonly subscriptions = new Set<EsdbSubscription>();
   private closed = false;
 
-  constructor(connectionString: string, options: EventStoreDbOptions = {}) {
-    this.client = connect(connectionString);
+  /** `client`: a connection string, or (tests) a stand-in for the client. */
+  constructor(client: string | EsdbClient, options: EventStoreDbOptions = {}) {
+    this.client = typeof client === 'string' ? connect(client) : client;
     this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.backgroundDeadlineMs = options.backgroundDeadlineMs ?? DEFAULT_BACKGROUND_DEADLINE_MS;
     this.pageSize = options.readPageSize ?? DEFAULT_READ_PAGE;
     this.probeMs = options.caughtUpProbeMs ?? DEFAULT_CAUGHT_UP_PROBE_MS;
   }
@@ -122,13 +128,17 @@ export class EventStoreDbEventStore implements EventStore {
   ): Promise<AppendResult> {
     try {
       this.assertOpen();
-      const result = await this.bounded(
-        this.client.appendToStream(
-          streamId,
-          events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, metadata: e.metadata ?? {} })),
-          { expectedRevision: toEsdbExpected(expectedRevision), deadline: this.deadlineMs },
+      const data = events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, metadata: e.metadata ?? {} }));
+      // A follower refuses before writing anything, so the retry cannot write twice.
+      const result = await onLeader(() =>
+        this.bounded(
+          this.client.appendToStream(streamId, data, {
+            expectedRevision: toEsdbExpected(expectedRevision),
+            deadline: this.deadlineMs,
+            requiresLeader: true,
+          }),
+          `append to ${streamId}`,
         ),
-        `append to ${streamId}`,
       );
       // An idempotent re-append reports no position on some servers: look the batch's last event up.
       const position =
@@ -155,13 +165,18 @@ export class EventStoreDbEventStore implements EventStore {
       this.assertOpen();
       while (out.length < wanted) {
         const count = Math.min(wanted - out.length, this.pageSize);
-        const page = await this.collect(
-          this.client.readStream(streamId, {
-            direction: backwards ? BACKWARDS : FORWARDS,
-            fromRevision: from,
-            maxCount: BigInt(count),
-          }),
-          `read ${streamId}`,
+        const fromRevision = from;
+        const page = await onLeader(() =>
+          this.collect(
+            this.client.readStream(streamId, {
+              direction: backwards ? BACKWARDS : FORWARDS,
+              fromRevision,
+              maxCount: BigInt(count),
+              requiresLeader: true,
+            }),
+            `read ${streamId}`,
+            this.deadlineMs,
+          ),
         );
         for (const resolved of page) {
           const e = toRecorded(resolved);
@@ -177,7 +192,15 @@ export class EventStoreDbEventStore implements EventStore {
     return out;
   }
 
-  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+  readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.readAllWithin(options, this.backgroundDeadlineMs, BACKGROUND_PAGE_RETRIES);
+  }
+
+  private async readAllWithin(
+    options: ReadAllOptions,
+    deadlineMs: number,
+    retries: number,
+  ): Promise<RecordedEvent[]> {
     const backwards = options.direction === 'backwards';
     const wanted = options.maxCount ?? Number.POSITIVE_INFINITY;
     const filter = serverFilter(options.filter);
@@ -192,7 +215,14 @@ export class EventStoreDbEventStore implements EventStore {
         // The port's fromPosition is inclusive, but a backwards $all read starts before the
         // position it is given: the event at `from` is fetched forwards, then excluded below
         // (whichever way the server treats it).
-        const [at] = await this.readAllPage(from, false, 1, excludeSystemEvents());
+        const [at] = await this.readAllPage(
+          from,
+          false,
+          1,
+          excludeSystemEvents({ maxSearchWindow: READ_SEARCH_WINDOW }),
+          deadlineMs,
+          retries,
+        );
         const e = at && positionOf(at) === from ? toRecorded(at) : undefined;
         if (e && matchesFilter(options.filter, e.streamId, e.type)) out.push(e);
         seen = from;
@@ -200,7 +230,9 @@ export class EventStoreDbEventStore implements EventStore {
       while (out.length < wanted) {
         // One extra: a page that restarts at the last position seen may return it again.
         const count = Math.min(wanted - out.length, this.pageSize) + (seen === undefined ? 0 : 1);
-        const page = await this.readAllPage(from, backwards, count, filter);
+        // Each page restarts from the last position looked at: a failed page is read again
+        // from there, so a long background read (a rebuild) resumes rather than starts over.
+        const page = await this.readAllPage(from, backwards, count, filter, deadlineMs, retries);
         for (const resolved of page) {
           const position = positionOf(resolved);
           if (seen !== undefined && (backwards ? position >= seen : position <= seen)) continue;
@@ -238,7 +270,8 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async headPosition(): Promise<bigint> {
-    const [last] = await this.readAll({ direction: 'backwards', maxCount: 1 });
+    // On the request path (read-your-writes): the short deadline, no retries.
+    const [last] = await this.readAllWithin({ direction: 'backwards', maxCount: 1 }, this.deadlineMs, 0);
     return last?.position ?? -1n;
   }
 
@@ -255,32 +288,41 @@ export class EventStoreDbEventStore implements EventStore {
     return e?.position ?? -1n;
   }
 
-  private readAllPage(
+  private async readAllPage(
     from: bigint | undefined,
     backwards: boolean,
     count: number,
     filter: Filter,
+    deadlineMs: number,
+    retries: number,
   ): Promise<AllStreamResolvedEvent[]> {
-    return this.collect(
-      readAllFiltered(this.client, {
-        fromPosition:
-          from === undefined || from < 0n ? (backwards ? END : START) : { commit: from, prepare: from },
-        direction: backwards ? BACKWARDS : FORWARDS,
-        maxCount: count,
-        filter,
-      }),
-      'read $all',
-    );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.collect(
+          this.client.readAllFiltered({
+            fromPosition:
+              from === undefined || from < 0n ? (backwards ? END : START) : { commit: from, prepare: from },
+            direction: backwards ? BACKWARDS : FORWARDS,
+            maxCount: count,
+            filter,
+          }),
+          'read $all',
+          deadlineMs,
+        );
+      } catch (err) {
+        if (attempt >= retries || !(mapError(err) instanceof StoreUnavailableError) || this.closed) throw err;
+      }
+    }
   }
 
   /** Drains one read call, abandoning it with StoreUnavailableError past the deadline. */
-  private async collect<E>(reader: StreamingRead<E>, what: string): Promise<E[]> {
+  private async collect<E>(reader: StreamingRead<E>, what: string, deadlineMs: number): Promise<E[]> {
     const items: E[] = [];
     const drain = (async () => {
       for await (const item of reader) items.push(item as E);
     })();
     try {
-      await this.bounded(drain, what);
+      await this.bounded(drain, what, deadlineMs);
     } catch (err) {
       reader.destroy();
       void reader.cancel().catch(() => undefined);
@@ -290,12 +332,8 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /** `p`, or StoreUnavailableError once the deadline passes (the call's outcome is then unknown). */
-  private bounded<T>(p: Promise<T>, what: string): Promise<T> {
-    return withDeadline(
-      p,
-      this.deadlineMs,
-      `EventStoreDB did not answer (${what}) within ${this.deadlineMs} ms`,
-    );
+  private bounded<T>(p: Promise<T>, what: string, deadlineMs = this.deadlineMs): Promise<T> {
+    return withDeadline(p, deadlineMs, `EventStoreDB did not answer (${what}) within ${deadlineMs} ms`);
   }
 
   private assertOpen(): void {
@@ -326,6 +364,12 @@ export class EsdbSubscription implements Subscription {
   /** Events the server sent that the port filter dropped since the last message handed out. */
   private droppedSinceMessage = 0;
   private probeTimer: NodeJS.Timeout | undefined;
+  /**
+   * Checkpoints and caught-up signals that arrived while events were still buffered in the
+   * client's stream (paused for backpressure): the client reports them as they come off the
+   * wire, ahead of the events before them, so they wait until those events are through.
+   */
+  private readonly deferred: (() => void)[] = [];
 
   constructor(
     client: Pick<EventStoreDBClient, 'subscribeToAll'>,
@@ -344,7 +388,7 @@ export class EsdbSubscription implements Subscription {
       filter: serverFilter(options.filter, checkpointInterval, (position) => this.onCheckpoint(position)),
     });
     this.sub.on('data', (resolved: AllStreamResolvedEvent) => this.onEvent(resolved));
-    this.sub.on('caughtUp', () => this.reportCaughtUp(this.received));
+    this.sub.on('caughtUp', () => this.inOrder(() => this.reportCaughtUp(this.received)));
     this.sub.on('error', (error: unknown) => this.push({ kind: 'failed', error: mapError(error) }));
     // The server never ends a subscription on its own accord: the consumer must resubscribe.
     this.sub.on('end', () =>
@@ -370,7 +414,10 @@ export class EsdbSubscription implements Subscription {
           await new Promise<void>((resolve) => (this.wakeIterator = resolve));
           continue;
         }
-        if (this.queue.length < QUEUE_LOW && this.sub.isPaused()) this.sub.resume();
+        if (this.queue.length < QUEUE_LOW && this.sub.isPaused()) {
+          this.sub.resume();
+          this.flushDeferred();
+        }
         if (m.kind === 'failed') throw m.error;
         yield m;
       }
@@ -389,10 +436,25 @@ export class EsdbSubscription implements Subscription {
       // The server's checkpoints only count what its half of the filter dropped.
       this.deliver({ kind: 'checkpoint', position }, position);
     }
+    this.flushDeferred();
     this.armProbe();
   }
 
+  /** Runs `signal` now, or once every event the client buffered before it has been handled. */
+  private inOrder(signal: () => void): void {
+    if (this.deferred.length > 0 || buffered(this.sub) > 0) this.deferred.push(signal);
+    else signal();
+  }
+
+  private flushDeferred(): void {
+    while (this.deferred.length > 0 && buffered(this.sub) === 0) this.deferred.shift()!();
+  }
+
   private onCheckpoint(position: bigint): void {
+    this.inOrder(() => this.applyCheckpoint(position));
+  }
+
+  private applyCheckpoint(position: bigint): void {
     if (position > this.received) this.received = position;
     if (position > this.delivered) this.deliver({ kind: 'checkpoint', position }, position);
     this.armProbe();
@@ -449,7 +511,7 @@ export class EsdbSubscription implements Subscription {
             maxCount: 2,
           })
         ).some((e) => e.position > after);
-      if (!pending) return this.reportCaughtUp(head > after ? head : after);
+      if (!pending && buffered(this.sub) === 0) return this.reportCaughtUp(head > after ? head : after);
     } catch {
       // The subscription's own stream reports outages; a failed probe is simply retried.
     }
@@ -469,7 +531,8 @@ export function serverFilter(
 ): Filter {
   const checkpoints =
     checkpointInterval === undefined
-      ? {}
+      ? // A read: the server scans in bounded steps instead of one unbounded sweep.
+        { maxSearchWindow: READ_SEARCH_WINDOW }
       : {
           // The server sends a checkpoint every `multiplier` windows; the product must not
           // exceed the interval the port promises.
@@ -492,6 +555,11 @@ export function serverFilter(
     });
   }
   return excludeSystemEvents(checkpoints);
+}
+
+/** Events the client's stream holds that have not reached our `data` handler yet. */
+function buffered(sub: AllStreamSubscription): number {
+  return (sub as { readableLength?: number }).readableLength ?? 0;
 }
 
 function positionOf(resolved: ResolvedEvent | AllStreamResolvedEvent): bigint {
@@ -529,7 +597,12 @@ function toEsdbExpected(
   return expected;
 }
 
-/** Translates the client's errors into the port's; unknown errors pass through unchanged. */
+/**
+ * Translates the client's errors into the port's. What the store says it refused maps to a
+ * port error; anything else the client or the network throws (not ready, too busy, an error
+ * this code does not recognise) is the store failing to answer: StoreUnavailableError, a 503.
+ * Only our own programming errors pass through (and become 500s).
+ */
 export function mapError(err: unknown, streamId?: string, expected?: ExpectedRevision): Error {
   if (err instanceof EventStoreError) return err;
   if (err instanceof EsdbWrongExpectedVersionError) {
@@ -538,30 +611,45 @@ export function mapError(err: unknown, streamId?: string, expected?: ExpectedRev
   }
   if (err instanceof EsdbStreamNotFoundError)
     return new StreamNotFoundError(streamId ?? String(err.streamName));
-  if (isUnavailable(err)) {
-    return new StoreUnavailableError(
-      `EventStoreDB unavailable: ${err instanceof Error ? err.message : String(err)}`,
-      err,
-    );
+  if (err instanceof EsdbMaxAppendSizeExceededError) {
+    return new AppendTooLargeError(streamId ?? 'unknown', err.maxAppendSize || undefined);
   }
-  return err instanceof Error ? err : new Error(String(err));
+  if (err instanceof EsdbStreamDeletedError) return new StreamDeletedError(streamId ?? err.streamName);
+  if (err instanceof EsdbAccessDeniedError) {
+    return new StoreAccessDeniedError(`EventStoreDB denied access: ${err.message}`, err);
+  }
+  if (isProgrammingError(err)) return err;
+  return new StoreUnavailableError(
+    `EventStoreDB unavailable: ${err instanceof Error ? err.message : String(err)}`,
+    err,
+  );
 }
 
-function isUnavailable(err: unknown): boolean {
-  if (
-    err instanceof EsdbUnavailableError ||
-    err instanceof EsdbDeadlineExceededError ||
-    err instanceof EsdbNotLeaderError ||
-    err instanceof EsdbTimeoutError ||
-    err instanceof EsdbCancelledError
-  ) {
-    return true;
+/** Errors that only our own code throws: passing them on keeps bugs visible as bugs. */
+function isProgrammingError(err: unknown): err is Error {
+  return (
+    !isCommandError(err as Error) &&
+    (err instanceof TypeError ||
+      err instanceof RangeError ||
+      err instanceof ReferenceError ||
+      err instanceof SyntaxError)
+  );
+}
+
+/**
+ * Runs a leader-only call, once more when a follower answered "not leader": the client has
+ * then started reconnecting to the leader the follower named. A follower refuses before doing
+ * anything, so the second call never repeats a write.
+ */
+async function onLeader<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof EsdbNotLeaderError)) throw err;
+    // The client switches its channel asynchronously after the failed call; let it.
+    await new Promise((resolve) => setImmediate(resolve));
+    return call();
   }
-  if (typeof err !== 'object' || err === null) return false;
-  const code = (err as { code?: unknown }).code;
-  if (UNAVAILABLE_GRPC_CODES.has(code) || UNAVAILABLE_NODE_CODES.has(code)) return true;
-  // Cluster discovery gives up with a plain Error.
-  return err instanceof Error && /Failed to discover/i.test(err.message);
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
