@@ -100,7 +100,7 @@ const cases = [
   ['GET projections', 'GET', '/api/v1/projections', ADMIN],
   ['GET audit verification', 'GET', '/api/v1/audit/verification', ADMIN],
   ['GET audit export ndjson', 'GET', '/api/v1/audit/export?format=ndjson', ADMIN],
-  ['GET audit export manifest', 'GET', '/api/v1/audit/export/manifest', ADMIN],
+  ['GET audit chain heads', 'GET', '/api/v1/audit/heads', ADMIN],
   ['POST audit checkpoints', 'POST', '/api/v1/audit/checkpoints', ADMIN, {}],
   ['PATCH /Groups 1000 members', 'PATCH', `${base}/Groups/${group}`, scim, { schemas: [PATCH], Operations: [{ op: 'remove', path: 'members', value: ids.slice(1, 1001).map((value) => ({ value })) }] }],
   ['PUT /Groups/{big} (all members)', 'PUT', `${base}/Groups/${group}`, scim, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'everyone', members: ids.slice(0, 1000).map((value) => ({ value })) }],

@@ -76,7 +76,7 @@ if (STORES.length === 0) it.skip('instance crash proof: no shared store reachabl
     const rebuilt = await cluster.admin(0, 'POST', '/api/v1/projections/rebuild', {});
     expect(rebuilt.status).toBe(200);
     expect(await allUsers(cluster.scim(0, auth))).toEqual(views[1]);
-    const heads = await Promise.all([0, 1].map(async (i) => (await cluster.admin(i, 'GET', '/api/v1/audit/export/manifest')).body.heads));
+    const heads = await Promise.all([0, 1].map(async (i) => (await cluster.admin(i, 'GET', '/api/v1/audit/heads')).body));
     expect(heads[0]).toEqual(heads[1]);
   }, 180_000);
 });

@@ -53,9 +53,9 @@ async function snapshot(server: ChildServer, scopes: { token: string; path: stri
         .sort((a, b) => (a.id < b.id ? -1 : 1)),
     };
   }
-  const manifest = (await admin(server, 'GET', '/api/v1/audit/export/manifest')).body;
+  const heads = (await admin(server, 'GET', '/api/v1/audit/heads')).body as unknown;
   const checkpoints = (await admin(server, 'GET', '/api/v1/audit/checkpoints')).body as { scope: string; position: string; headHash: string }[];
-  return { scopes: out, heads: manifest.heads, counts: manifest.counts, checkpoints: checkpoints.map((c) => `${c.scope}@${c.position}:${c.headHash}`).sort() };
+  return { scopes: out, heads, checkpoints: checkpoints.map((c) => `${c.scope}@${c.position}:${c.headHash}`).sort() };
 }
 
 const unavailable = postgresUnavailableReason();

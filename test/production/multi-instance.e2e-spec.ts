@@ -125,11 +125,17 @@ if (STORES.length === 0) it.skip('multi-instance proofs: no shared store reachab
     // Each chain head is signed once, by whichever instance held the lease.
     expect(new Set(signed.map((c) => `${c.scope}|${c.position}`)).size).toBe(signed.length);
 
-    const chains = await Promise.all([0, 1, 2].map((i) => cluster.admin(i, 'GET', '/api/v1/audit/export/manifest')));
-    for (const c of chains) expect(c.status).toBe(200);
-    expect(chains[1].body.heads).toEqual(chains[0].body.heads);
-    expect(chains[2].body.heads).toEqual(chains[0].body.heads);
-    expect(chains[1].body.eventsSha256).toBe(chains[0].body.eventsSha256);
+    // The signed manifest of the same range, asked of each instance: same scopes, counts, edge
+    // hashes and event-file digest. The range ends at the last signed head, because every export
+    // is itself recorded (and so moves the chain) after it.
+    const toPosition = String(signed.reduce((max, c) => (BigInt(c.position) > max ? BigInt(c.position) : max), 0n));
+    const chains: { status: number; body: { manifest: { scopes: unknown; files: Record<string, { sha256: string }> } } }[] = [];
+    for (const i of [0, 1, 2]) chains.push(await cluster.admin(i, 'POST', '/api/v1/audit/exports', { toPosition }));
+    for (const c of chains) expect(c.status).toBe(201);
+    expect(chains[1].body.manifest.scopes).toEqual(chains[0].body.manifest.scopes);
+    expect(chains[2].body.manifest.scopes).toEqual(chains[0].body.manifest.scopes);
+    expect(chains[1].body.manifest.files['events.ndjson'].sha256).toBe(chains[0].body.manifest.files['events.ndjson'].sha256);
+    expect(chains[2].body.manifest.files['events.ndjson'].sha256).toBe(chains[0].body.manifest.files['events.ndjson'].sha256);
 
     for (let i = 0; i < cluster.size; i++) {
       const keys = (await cluster.admin(i, 'GET', '/api/v1/audit/keys')).body as { keyId: string; publicKeyPem: string }[];

@@ -249,7 +249,9 @@ describe('hostile input', () => {
         stack.length = level;
         stack.push(m[2]);
         const path = stack.join('');
-        for (const method of m[3].split(', ')) if (method !== 'HEAD') routes.push({ method, path });
+        // HEAD mirrors GET; TRACE and CONNECT (registered by catch-all routes such as /Me) are
+        // methods fetch refuses to send, so no client of ours can reach them either.
+        for (const method of m[3].split(', ')) if (!['HEAD', 'TRACE', 'CONNECT'].includes(method)) routes.push({ method, path });
       }
       return routes;
     };

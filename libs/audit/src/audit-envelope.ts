@@ -123,8 +123,9 @@ export function maskEnvelope(env: AuditEnvelope): AuditEnvelope {
 
 // The words of our own routes; any other path segment may be client text.
 const ROUTE_WORDS = new Set(
-  'api scim v1 v2 Users Groups Bulk Me .search Schemas ResourceTypes ServiceProviderConfig groups members identities accounts support audit tokens projections saml-group-links health metrics search timeline state nameid-diagnosis remediation export exports checkpoints keys verification events rebuild live ready'.split(' '),
+  'api scim v1 v2 application Users Groups Bulk Me .search Schemas ResourceTypes ServiceProviderConfig groups members identities accounts support audit tokens projections saml-group-links health metrics search timeline state nameid-diagnosis remediation export exports checkpoints keys verification events rebuild live ready'.split(' '),
 );
+const ROUTE_PARAM = /^:[A-Za-z]+$/;
 const ID_SEGMENT = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9]+)$/i;
 
 function maskRequest(request: JsonObject): JsonObject {
@@ -132,7 +133,8 @@ function maskRequest(request: JsonObject): JsonObject {
   if (typeof path !== 'string') return request;
   const masked = path
     .split('/')
-    .map((segment) => (segment === '' || ROUTE_WORDS.has(segment) || ID_SEGMENT.test(segment) ? segment : '***'))
+    // `:name` is a route parameter the request context already replaced (client text never stored).
+    .map((segment) => (segment === '' || ROUTE_WORDS.has(segment) || ID_SEGMENT.test(segment) || ROUTE_PARAM.test(segment) ? segment : '***'))
     .join('/');
   return { ...request, path: masked };
 }

@@ -135,6 +135,20 @@ export class AuditController {
     return this.signing.publicKeys();
   }
 
+  /**
+   * Where each scope's chain stands now (last record's position, count and hash): what two
+   * instances on one store, or a store before and after a move, must agree on. Read-only.
+   */
+  @Get('heads')
+  @Roles('admin', 'auditor')
+  async heads() {
+    await this.ryw.settle();
+    return this.audit
+      .heads()
+      .map((h) => ({ scope: h.scope, position: String(h.position), count: h.count, hash: h.hash }))
+      .sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));
+  }
+
   @Get('checkpoints')
   @Roles('admin', 'auditor')
   async checkpoints() {
