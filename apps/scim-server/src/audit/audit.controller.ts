@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiQueryString, ManagementApi } from '../infrastructure/openapi';
+import { AuditRecordView, ExportRangeDto, ExportStartView, PublicKeyView, SignedCheckpointView, VerificationView } from './audit.views';
 import type { FastifyReply } from 'fastify';
 import { type AuditHandle, ChainVerifier, compileAuditFilter, CSV_HEADER, csvText, ManifestBuilder, maskEnvelope, ndjsonLine, sortCheckpoints } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
@@ -15,7 +17,7 @@ type Q = Record<string, string | undefined>;
 
 /** The audit log: query with cursor paging (a live feed without `until`), exports, keys, checkpoints. */
 @ApiTags('Audit')
-@ApiBearerAuth()
+@ManagementApi()
 @Controller('api/v1/audit')
 @UseGuards(ManagementAuthGuard)
 export class AuditController {
@@ -28,6 +30,16 @@ export class AuditController {
   ) {}
 
   @Get('events')
+  @ApiOperation({ summary: 'Query the audit log with cursor paging; the Link header (rel=next) gives the next page, and without until it is a live feed' })
+  @ApiQueryString('q', 'Free text: event types, ids, names, emails, externalIds')
+  @ApiQueryString('filter', 'A SCIM-style filter over the envelope, e.g. outcome eq "rejected" and type sw "Identity"')
+  @ApiQueryString('since', 'Recorded at or after (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('until', 'Recorded before (RFC 3339); absent: a live feed', { format: 'date-time' })
+  @ApiQueryString('limit', 'Page size, 1 to 1000 (default 100)', { example: '100' })
+  @ApiQueryString('sortOrder', 'Log order (default ascending)', { enum: ['ascending', 'descending'] })
+  @ApiQueryString('after', 'The cursor from the previous page\'s Link header')
+  @ApiOkResponse({ type: [AuditRecordView], description: 'Records; personal values masked unless the token may see them' })
+  @ApiErrors(400)
   @Roles('admin', 'auditor')
   async events(@Query() q: Q, @Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     singles(q);
@@ -60,6 +72,14 @@ export class AuditController {
    * millions of events neither sits in memory nor stalls other requests.
    */
   @Get('export')
+  @ApiOperation({ summary: 'Stream a contiguous range as NDJSON (canonical chained records) or CSV. Needs personal-data access.' })
+  @ApiQueryString('format', 'ndjson (default) or csv', { enum: ['ndjson', 'csv'] })
+  @ApiQueryString('since', 'From this time (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('until', 'Until this time (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('fromPosition', 'From this log position (from a manifest; wins over times)')
+  @ApiQueryString('toPosition', 'To this log position')
+  @ApiOkResponse({ description: 'One record per line', content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } } })
+  @ApiErrors(400)
   @Roles('admin', 'auditor')
   async export(@Query() q: Q, @Req() req: AppRequest, @Res() reply: FastifyReply) {
     this.requirePii(req);
@@ -93,19 +113,30 @@ export class AuditController {
    * `GET export?fromPosition&toPosition`, and must match the signed digests.
    */
   @Post('exports')
+  @ApiOperation({ summary: 'Start a verifiable bundle: fix the range, sign checkpoints, answer the signed manifest, checkpoints and keys' })
+  @ApiBody({ type: ExportRangeDto, required: false, description: 'The range; the same names are accepted as query parameters' })
+  @ApiQueryString('since', 'From this time (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('until', 'Until this time (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('fromPosition', 'From this log position')
+  @ApiQueryString('toPosition', 'To this log position')
+  @ApiCreatedResponse({ type: ExportStartView })
+  @ApiErrors(400)
   @HttpCode(201)
   @Roles('admin', 'auditor')
   async startExport(@Query() q: Q, @Body() body: unknown, @Req() req: AppRequest) {
     this.requirePii(req);
     singles(q);
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-    const param = (name: string) => {
-      const v = b[name] ?? q[name];
+    // The body wins; the same names are accepted as query parameters.
+    const param = (name: keyof ExportRangeDto, fromQuery: string | undefined) => {
+      const v = b[name] ?? fromQuery;
       if (v !== undefined && typeof v !== 'string') throw new InvalidCommand(`${name} must be a string`, name);
       return v;
     };
+    const since = param('since', q.since);
+    const until = param('until', q.until);
     await this.ryw.settle();
-    const range = this.range({ since: param('since'), until: param('until'), fromPosition: param('fromPosition'), toPosition: param('toPosition') });
+    const range = this.range({ since, until, fromPosition: param('fromPosition', q.fromPosition), toPosition: param('toPosition', q.toPosition) });
     const audit = this.audit;
     const builder = new ManifestBuilder();
     for (const rows of audit.range(range.from, range.to)) {
@@ -125,17 +156,21 @@ export class AuditController {
     const manifest = this.signing.signManifest(
       builder.build({ fromPosition: String(range.from), toPosition: String(range.to), createdAt: new Date().toISOString(), emptyScopes, checkpoints, keys, signingKey: keys[0] }),
     );
-    await this.recordExport(req, { format: 'bundle', since: param('since') ?? null, until: param('until') ?? null, fromPosition: range.from, toPosition: range.to });
+    await this.recordExport(req, { format: 'bundle', since: since ?? null, until: until ?? null, fromPosition: range.from, toPosition: range.to });
     return { manifest, checkpoints, keys };
   }
 
   @Get('keys')
+  @ApiOperation({ summary: 'The public keys that sign checkpoints and manifests (pin the fingerprint)' })
+  @ApiOkResponse({ type: [PublicKeyView] })
   @Roles('admin', 'auditor', 'support')
   keys() {
     return this.signing.publicKeys();
   }
 
   @Get('checkpoints')
+  @ApiOperation({ summary: 'Every signed checkpoint' })
+  @ApiOkResponse({ type: [SignedCheckpointView] })
   @Roles('admin', 'auditor')
   async checkpoints() {
     await this.ryw.settle();
@@ -148,6 +183,8 @@ export class AuditController {
    * page at a time with the event loop given back in between.
    */
   @Get('verification')
+  @ApiOperation({ summary: 'Re-verify the stored log now: every hash, link and checkpoint signature' })
+  @ApiOkResponse({ type: VerificationView })
   @Roles('admin', 'auditor')
   async verification() {
     await this.ryw.settle();
@@ -165,6 +202,8 @@ export class AuditController {
   }
 
   @Post('checkpoints')
+  @ApiOperation({ summary: 'Sign a checkpoint at the head of every scope now. Admin.' })
+  @ApiCreatedResponse({ type: [SignedCheckpointView], description: 'The checkpoints signed in this round (none when all are signed already)' })
   @HttpCode(201)
   async checkpoint() {
     return this.signing.checkpointNow();
