@@ -2,13 +2,16 @@ import { Readable } from 'node:stream';
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiQueryString, ManagementApi } from '../infrastructure/openapi';
-import { AuditRecordView, ExportRangeDto, ExportStartView, PublicKeyView, SignedCheckpointView, VerificationView } from './audit.views';
+import { AuditRecordView, ExportRangeDto, ExportStartView, HealthView, PublicKeyView, SignedCheckpointView, VerificationView } from './audit.views';
 import type { FastifyReply } from 'fastify';
-import { type AuditHandle, ChainVerifier, compileAuditFilter, CSV_HEADER, csvText, ManifestBuilder, maskEnvelope, ndjsonLine, sortCheckpoints } from '@app/audit';
+import { type AuditHandle, ChainVerifier, LOOP_MIN, compileAuditFilter, CSV_HEADER, csvText, ManifestBuilder, maskEnvelope, ndjsonLine, sortCheckpoints } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, type EventStore, type JsonObject, timeOrderedId } from '@app/event-store';
 import { eventMetadata, Forbidden, InvalidCommand } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import type { TokensHandle } from '@app/auth';
+import type { GroupsHandle } from '@app/read-models';
+import type { IdentifierHistoryHandle } from '@app/support';
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 import { type AppRequest, commandContext, requestState } from '../infrastructure/request-context';
 import { AuditSigningService } from './audit-signing.service';
@@ -201,6 +204,73 @@ export class AuditController {
     return { ...verifier.verdict(checkpoints.length), checkedAt: new Date().toISOString() };
   }
 
+  /**
+   * Provisioning health from the audit read model: per scope and SCIM token, requests and
+   * refusals per time bucket, top refusal reasons, and retry loops (the same refusal coming
+   * back) with the accounts they concern. The window is capped so the answer stays bounded.
+   */
+  @Get('health')
+  @Roles('admin', 'auditor')
+  @ApiOperation({ summary: 'Provisioning health per scope and SCIM token: requests and refusals over time, top refusal reasons, retry loops' })
+  @ApiQueryString('since', 'Window start (RFC 3339); default 24 hours before until', { format: 'date-time' })
+  @ApiQueryString('until', 'Window end (RFC 3339); default now', { format: 'date-time' })
+  @ApiQueryString('buckets', 'Number of time buckets, 1 to 200 (default 48)', { example: '48' })
+  @ApiOkResponse({ type: HealthView })
+  @ApiErrors(400)
+  async health(@Query() q: Q) {
+    singles(q);
+    const untilMs = q.until ? time(q.until, 'until') : Date.now();
+    const sinceMs = q.since ? time(q.since, 'since') : untilMs - DAY_MS;
+    if (sinceMs >= untilMs) throw new InvalidCommand('since must lie before until', 'since');
+    if (untilMs - sinceMs > 31 * DAY_MS) throw new InvalidCommand('the window may span at most 31 days', 'since');
+    const buckets = q.buckets === undefined ? 48 : Number(q.buckets);
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 200) throw new InvalidCommand('buckets must be an integer from 1 to 200', 'buckets');
+    const bucketMs = Math.max(1000, Math.ceil((untilMs - sinceMs) / buckets));
+    await this.ryw.settle();
+    const h = this.audit.health(sinceMs, untilMs, bucketMs);
+    const history = this.runner.handle<IdentifierHistoryHandle>('identifier-history');
+    const accountOf = (id: string) => history.find(id).find((s) => s.kind === 'scimId' || s.kind === 'accountId')?.accountId ?? null;
+    const key = (r: { scope: string; tokenId: string | null }) => `${r.scope}\u0000${r.tokenId ?? ''}`;
+    const sources = new Map<string, { scope: string; tokenId: string | null; requests: number[]; refusals: number[] }>();
+    for (const r of h.series) {
+      let s = sources.get(key(r));
+      if (!s) sources.set(key(r), (s = { scope: r.scope, tokenId: r.tokenId, requests: new Array<number>(buckets).fill(0), refusals: new Array<number>(buckets).fill(0) }));
+      if (r.bucket >= 0 && r.bucket < buckets) {
+        s.requests[r.bucket] += r.requests;
+        s.refusals[r.bucket] += r.refusals;
+      }
+    }
+    const scopeName = (scope: string) => this.scopeName(scope);
+    return {
+      since: new Date(sinceMs).toISOString(),
+      until: new Date(untilMs).toISOString(),
+      bucketSeconds: bucketMs / 1000,
+      loopThreshold: LOOP_MIN,
+      sources: [...sources.values()].map((s) => ({
+        ...s,
+        scopeName: scopeName(s.scope),
+        tokenName: s.tokenId ? (this.tokenName(s.tokenId) ?? null) : null,
+        totalRequests: s.requests.reduce((a, b) => a + b, 0),
+        totalRefusals: s.refusals.reduce((a, b) => a + b, 0),
+        reasons: h.reasons.filter((r) => key(r) === key(s)).slice(0, 5).map((r) => ({ reason: r.reason, status: r.status, count: r.count })),
+      })),
+      loops: h.loops.map((l) => ({
+        scope: l.scope,
+        scopeName: scopeName(l.scope),
+        tokenId: l.tokenId,
+        method: l.method,
+        resource: l.resource,
+        targetId: l.targetId,
+        accountId: accountOf(l.targetId),
+        reason: l.reason,
+        attribute: l.attribute,
+        count: l.count,
+        first: new Date(l.firstMs).toISOString(),
+        last: new Date(l.lastMs).toISOString(),
+      })),
+    };
+  }
+
   @Post('checkpoints')
   @ApiOperation({ summary: 'Sign a checkpoint at the head of every scope now. Admin.' })
   @ApiCreatedResponse({ type: [SignedCheckpointView], description: 'The checkpoints signed in this round (none when all are signed already)' })
@@ -240,6 +310,15 @@ export class AuditController {
     if (!this.pii(req)) throw new Forbidden('Exports hold personal data: use an admin token or an auditor token created with "pii": true');
   }
 
+  private scopeName(scope: string): string {
+    const m = /^group:(.+)$/.exec(scope);
+    return m ? `group ${this.runner.handle<GroupsHandle>('groups').byId(m[1])?.fullPath ?? m[1]}` : scope;
+  }
+
+  private tokenName(id: string): string | undefined {
+    return this.runner.handle<TokensHandle>('tokens').list('scim').find((t) => t.id === id)?.name ?? undefined;
+  }
+
   private get audit() {
     return this.runner.handle<AuditHandle>('audit');
   }
@@ -250,6 +329,7 @@ function singles(q: Record<string, unknown>): void {
   for (const [name, v] of Object.entries(q)) if (typeof v !== 'string') throw new InvalidCommand(`${name} must be given once`, name);
 }
 
+const DAY_MS = 86_400_000;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function time(v: string, name: string): number {

@@ -76,3 +76,45 @@ export class VerificationView {
   @ApiPropertyOptional() record?: string;
   @ApiProperty({ format: 'date-time' }) checkedAt!: string;
 }
+
+export class RefusalReasonView {
+  @ApiProperty({ example: 'uniqueness' }) reason!: string;
+  @ApiProperty({ example: 409 }) status!: number;
+  @ApiProperty() count!: number;
+}
+
+export class HealthSourceView {
+  @ApiProperty({ description: '`application` or `group:<id>`' }) scope!: string;
+  @ApiProperty({ example: 'group acme' }) scopeName!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The SCIM token (IdP connection)' }) tokenId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) tokenName!: string | null;
+  @ApiProperty({ type: [Number], description: 'Requests per bucket (distinct request ids)' }) requests!: number[];
+  @ApiProperty({ type: [Number], description: 'Refused requests per bucket' }) refusals!: number[];
+  @ApiProperty() totalRequests!: number;
+  @ApiProperty() totalRefusals!: number;
+  @ApiProperty({ type: [RefusalReasonView], description: 'Top five' }) reasons!: RefusalReasonView[];
+}
+
+export class RetryLoopView {
+  @ApiProperty() scope!: string;
+  @ApiProperty() scopeName!: string;
+  @ApiProperty({ type: String, nullable: true }) tokenId!: string | null;
+  @ApiProperty({ example: 'PUT' }) method!: string;
+  @ApiProperty({ example: 'Users' }) resource!: string;
+  @ApiProperty({ description: 'The identity (or request) the refusals concern' }) targetId!: string;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'The account affected, when known' }) accountId!: string | null;
+  @ApiProperty() reason!: string;
+  @ApiProperty({ type: String, nullable: true }) attribute!: string | null;
+  @ApiProperty() count!: number;
+  @ApiProperty({ format: 'date-time' }) first!: string;
+  @ApiProperty({ format: 'date-time' }) last!: string;
+}
+
+export class HealthView {
+  @ApiProperty({ format: 'date-time' }) since!: string;
+  @ApiProperty({ format: 'date-time' }) until!: string;
+  @ApiProperty() bucketSeconds!: number;
+  @ApiProperty({ description: 'Refusals of the same request counted as a retry loop from this many' }) loopThreshold!: number;
+  @ApiProperty({ type: [HealthSourceView] }) sources!: HealthSourceView[];
+  @ApiProperty({ type: [RetryLoopView] }) loops!: RetryLoopView[];
+}
