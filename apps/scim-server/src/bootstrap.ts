@@ -190,7 +190,12 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     new DocumentBuilder()
       .setTitle('SCIM provisioning backend: management API')
       .setDescription('Groups, SAML group links, SCIM and management tokens, identities, audit. The SCIM 2.0 API itself is described by its own discovery endpoints.')
-      .addBearerAuth()
+      // addSecurity, not addBearerAuth: the latter always adds bearerFormat JWT, and these tokens are opaque.
+      .addSecurity('bearer', {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'An opaque management token (not a JWT): the ADMIN_TOKEN, or a token from POST /api/v1/tokens. Sent as `Authorization: Bearer <token>`.',
+      })
       .build(),
     { include: [] },
   );

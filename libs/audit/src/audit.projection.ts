@@ -32,7 +32,34 @@ export interface AuditHandle extends ProjectionHandle {
   /** Where a scope's chain stood just before a position: its last record's seq and hash. */
   chainBefore(scope: string, position: number): { seq: number; hash: string } | undefined;
   checkpoints(): SignedCheckpoint[];
+  /** SCIM traffic per scope and token in [sinceMs, untilMs): see ProvisioningHealth. */
+  health(sinceMs: number, untilMs: number, bucketMs: number): ProvisioningHealth;
 }
+
+/**
+ * Requests (distinct request ids of SCIM-token events) and refusals per scope, token and time
+ * bucket; the commonest refusal reasons; and retry loops: the same refusal (scope, token,
+ * method, resource, target, reason, attribute) recorded `LOOP_MIN` times or more.
+ */
+export interface ProvisioningHealth {
+  readonly series: { scope: string; tokenId: string | null; bucket: number; requests: number; refusals: number }[];
+  readonly reasons: { scope: string; tokenId: string | null; reason: string; status: number; count: number }[];
+  readonly loops: {
+    scope: string;
+    tokenId: string | null;
+    method: string;
+    resource: string;
+    targetId: string;
+    reason: string;
+    attribute: string | null;
+    count: number;
+    firstMs: number;
+    lastMs: number;
+  }[];
+}
+
+export const LOOP_MIN = 3;
+const HEALTH_ROWS = 200;
 
 /**
  * The audit log: every fact (reservations excepted) as an envelope with indexed columns for
@@ -165,6 +192,28 @@ export const auditProjection: Projection<AuditHandle> = {
       heads: () => allHeads.all() as { scope: string; hash: string; count: number; position: number }[],
       chainBefore: (scope, position) => before.get(scope, position) as { seq: number; hash: string } | undefined,
       checkpoints: () => (allCps.all() as { body: string }[]).map((r) => JSON.parse(r.body) as SignedCheckpoint),
+      health(sinceMs, untilMs, bucketMs) {
+        // Grouped in SQL over the time index: one pass over the window, bounded output.
+        const window = `recorded_ms >= ? AND recorded_ms < ? AND actor_kind = 'scim_token'`;
+        const series = prepared(
+          `SELECT scope, actor_token_id AS tokenId, CAST((recorded_ms - ?) / ? AS INTEGER) AS bucket, COUNT(DISTINCT correlation_id) AS requests,
+             COUNT(DISTINCT CASE WHEN outcome = 'rejected' THEN correlation_id END) AS refusals
+           FROM ${e} WHERE ${window} GROUP BY scope, actor_token_id, bucket ORDER BY scope, actor_token_id, bucket`,
+        ).all(sinceMs, bucketMs, sinceMs, untilMs) as ProvisioningHealth['series'];
+        const reasons = prepared(
+          `SELECT scope, actor_token_id AS tokenId, json_extract(envelope, '$.data.reason') AS reason, json_extract(envelope, '$.data.status') AS status, COUNT(*) AS count
+           FROM ${e} WHERE ${window} AND outcome = 'rejected' GROUP BY scope, actor_token_id, reason, status ORDER BY count DESC LIMIT ${HEALTH_ROWS}`,
+        ).all(sinceMs, untilMs) as ProvisioningHealth['reasons'];
+        const loops = prepared(
+          `SELECT scope, actor_token_id AS tokenId, json_extract(envelope, '$.data.method') AS method, json_extract(envelope, '$.data.resource') AS resource,
+             target_id AS targetId, json_extract(envelope, '$.data.reason') AS reason, json_extract(envelope, '$.data.attribute') AS attribute,
+             COUNT(*) AS count, MIN(recorded_ms) AS firstMs, MAX(recorded_ms) AS lastMs
+           FROM ${e} WHERE ${window} AND outcome = 'rejected'
+           GROUP BY scope, actor_token_id, method, resource, target_id, reason, attribute HAVING COUNT(*) >= ${LOOP_MIN}
+           ORDER BY count DESC LIMIT ${HEALTH_ROWS}`,
+        ).all(sinceMs, untilMs) as ProvisioningHealth['loops'];
+        return { series, reasons, loops };
+      },
     };
   },
 };

@@ -1,12 +1,17 @@
 import { Readable } from 'node:stream';
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiQueryString, ManagementApi } from '../infrastructure/openapi';
+import { AuditRecordView, ExportRangeDto, ExportStartView, HealthView, PublicKeyView, SignedCheckpointView, VerificationView } from './audit.views';
 import type { FastifyReply } from 'fastify';
-import { type AuditHandle, ChainVerifier, compileAuditFilter, CSV_HEADER, csvText, ManifestBuilder, maskEnvelope, ndjsonLine, sortCheckpoints } from '@app/audit';
+import { type AuditHandle, ChainVerifier, LOOP_MIN, compileAuditFilter, CSV_HEADER, csvText, ManifestBuilder, maskEnvelope, ndjsonLine, sortCheckpoints } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, type EventStore, type JsonObject, timeOrderedId } from '@app/event-store';
 import { eventMetadata, Forbidden, InvalidCommand } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import type { TokensHandle } from '@app/auth';
+import type { GroupsHandle } from '@app/read-models';
+import type { IdentifierHistoryHandle } from '@app/support';
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 import { type AppRequest, commandContext, requestState } from '../infrastructure/request-context';
 import { AuditSigningService } from './audit-signing.service';
@@ -15,7 +20,7 @@ type Q = Record<string, string | undefined>;
 
 /** The audit log: query with cursor paging (a live feed without `until`), exports, keys, checkpoints. */
 @ApiTags('Audit')
-@ApiBearerAuth()
+@ManagementApi()
 @Controller('api/v1/audit')
 @UseGuards(ManagementAuthGuard)
 export class AuditController {
@@ -28,6 +33,16 @@ export class AuditController {
   ) {}
 
   @Get('events')
+  @ApiOperation({ summary: 'Query the audit log with cursor paging; the Link header (rel=next) gives the next page, and without until it is a live feed' })
+  @ApiQueryString('q', 'Free text: event types, ids, names, emails, externalIds')
+  @ApiQueryString('filter', 'A SCIM-style filter over the envelope, e.g. outcome eq "rejected" and type sw "Identity"')
+  @ApiQueryString('since', 'Recorded at or after (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('until', 'Recorded before (RFC 3339); absent: a live feed', { format: 'date-time' })
+  @ApiQueryString('limit', 'Page size, 1 to 1000 (default 100)', { example: '100' })
+  @ApiQueryString('sortOrder', 'Log order (default ascending)', { enum: ['ascending', 'descending'] })
+  @ApiQueryString('after', 'The cursor from the previous page\'s Link header')
+  @ApiOkResponse({ type: [AuditRecordView], description: 'Records; personal values masked unless the token may see them' })
+  @ApiErrors(400)
   @Roles('admin', 'auditor')
   async events(@Query() q: Q, @Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     singles(q);
@@ -60,6 +75,14 @@ export class AuditController {
    * millions of events neither sits in memory nor stalls other requests.
    */
   @Get('export')
+  @ApiOperation({ summary: 'Stream a contiguous range as NDJSON (canonical chained records) or CSV. Needs personal-data access.' })
+  @ApiQueryString('format', 'ndjson (default) or csv', { enum: ['ndjson', 'csv'] })
+  @ApiQueryString('since', 'From this time (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('until', 'Until this time (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('fromPosition', 'From this log position (from a manifest; wins over times)')
+  @ApiQueryString('toPosition', 'To this log position')
+  @ApiOkResponse({ description: 'One record per line', content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } } })
+  @ApiErrors(400)
   @Roles('admin', 'auditor')
   async export(@Query() q: Q, @Req() req: AppRequest, @Res() reply: FastifyReply) {
     this.requirePii(req);
@@ -93,19 +116,30 @@ export class AuditController {
    * `GET export?fromPosition&toPosition`, and must match the signed digests.
    */
   @Post('exports')
+  @ApiOperation({ summary: 'Start a verifiable bundle: fix the range, sign checkpoints, answer the signed manifest, checkpoints and keys' })
+  @ApiBody({ type: ExportRangeDto, required: false, description: 'The range; the same names are accepted as query parameters' })
+  @ApiQueryString('since', 'From this time (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('until', 'Until this time (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('fromPosition', 'From this log position')
+  @ApiQueryString('toPosition', 'To this log position')
+  @ApiCreatedResponse({ type: ExportStartView })
+  @ApiErrors(400)
   @HttpCode(201)
   @Roles('admin', 'auditor')
   async startExport(@Query() q: Q, @Body() body: unknown, @Req() req: AppRequest) {
     this.requirePii(req);
     singles(q);
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-    const param = (name: string) => {
-      const v = b[name] ?? q[name];
+    // The body wins; the same names are accepted as query parameters.
+    const param = (name: keyof ExportRangeDto, fromQuery: string | undefined) => {
+      const v = b[name] ?? fromQuery;
       if (v !== undefined && typeof v !== 'string') throw new InvalidCommand(`${name} must be a string`, name);
       return v;
     };
+    const since = param('since', q.since);
+    const until = param('until', q.until);
     await this.ryw.settle();
-    const range = this.range({ since: param('since'), until: param('until'), fromPosition: param('fromPosition'), toPosition: param('toPosition') });
+    const range = this.range({ since, until, fromPosition: param('fromPosition', q.fromPosition), toPosition: param('toPosition', q.toPosition) });
     const audit = this.audit;
     const builder = new ManifestBuilder();
     for (const rows of audit.range(range.from, range.to)) {
@@ -125,11 +159,13 @@ export class AuditController {
     const manifest = this.signing.signManifest(
       builder.build({ fromPosition: String(range.from), toPosition: String(range.to), createdAt: new Date().toISOString(), emptyScopes, checkpoints, keys, signingKey: keys[0] }),
     );
-    await this.recordExport(req, { format: 'bundle', since: param('since') ?? null, until: param('until') ?? null, fromPosition: range.from, toPosition: range.to });
+    await this.recordExport(req, { format: 'bundle', since: since ?? null, until: until ?? null, fromPosition: range.from, toPosition: range.to });
     return { manifest, checkpoints, keys };
   }
 
   @Get('keys')
+  @ApiOperation({ summary: 'The public keys that sign checkpoints and manifests (pin the fingerprint)' })
+  @ApiOkResponse({ type: [PublicKeyView] })
   @Roles('admin', 'auditor', 'support')
   keys() {
     return this.signing.publicKeys();
@@ -150,6 +186,8 @@ export class AuditController {
   }
 
   @Get('checkpoints')
+  @ApiOperation({ summary: 'Every signed checkpoint' })
+  @ApiOkResponse({ type: [SignedCheckpointView] })
   @Roles('admin', 'auditor')
   async checkpoints() {
     await this.ryw.settle();
@@ -162,6 +200,8 @@ export class AuditController {
    * page at a time with the event loop given back in between.
    */
   @Get('verification')
+  @ApiOperation({ summary: 'Re-verify the stored log now: every hash, link and checkpoint signature' })
+  @ApiOkResponse({ type: VerificationView })
   @Roles('admin', 'auditor')
   async verification() {
     await this.ryw.settle();
@@ -178,7 +218,76 @@ export class AuditController {
     return { ...verifier.verdict(checkpoints.length), checkedAt: new Date().toISOString() };
   }
 
+  /**
+   * Provisioning health from the audit read model: per scope and SCIM token, requests and
+   * refusals per time bucket, top refusal reasons, and retry loops (the same refusal coming
+   * back) with the accounts they concern. The window is capped so the answer stays bounded.
+   */
+  @Get('health')
+  @Roles('admin', 'auditor')
+  @ApiOperation({ summary: 'Provisioning health per scope and SCIM token: requests and refusals over time, top refusal reasons, retry loops' })
+  @ApiQueryString('since', 'Window start (RFC 3339); default 24 hours before until', { format: 'date-time' })
+  @ApiQueryString('until', 'Window end (RFC 3339); default now', { format: 'date-time' })
+  @ApiQueryString('buckets', 'Number of time buckets, 1 to 200 (default 48)', { example: '48' })
+  @ApiOkResponse({ type: HealthView })
+  @ApiErrors(400)
+  async health(@Query() q: Q) {
+    singles(q);
+    const untilMs = q.until ? time(q.until, 'until') : Date.now();
+    const sinceMs = q.since ? time(q.since, 'since') : untilMs - DAY_MS;
+    if (sinceMs >= untilMs) throw new InvalidCommand('since must lie before until', 'since');
+    if (untilMs - sinceMs > 31 * DAY_MS) throw new InvalidCommand('the window may span at most 31 days', 'since');
+    const buckets = q.buckets === undefined ? 48 : Number(q.buckets);
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 200) throw new InvalidCommand('buckets must be an integer from 1 to 200', 'buckets');
+    const bucketMs = Math.max(1000, Math.ceil((untilMs - sinceMs) / buckets));
+    await this.ryw.settle();
+    const h = this.audit.health(sinceMs, untilMs, bucketMs);
+    const history = this.runner.handle<IdentifierHistoryHandle>('identifier-history');
+    const accountOf = (id: string) => history.find(id).find((s) => s.kind === 'scimId' || s.kind === 'accountId')?.accountId ?? null;
+    const key = (r: { scope: string; tokenId: string | null }) => `${r.scope}\u0000${r.tokenId ?? ''}`;
+    const sources = new Map<string, { scope: string; tokenId: string | null; requests: number[]; refusals: number[] }>();
+    for (const r of h.series) {
+      let s = sources.get(key(r));
+      if (!s) sources.set(key(r), (s = { scope: r.scope, tokenId: r.tokenId, requests: new Array<number>(buckets).fill(0), refusals: new Array<number>(buckets).fill(0) }));
+      if (r.bucket >= 0 && r.bucket < buckets) {
+        s.requests[r.bucket] += r.requests;
+        s.refusals[r.bucket] += r.refusals;
+      }
+    }
+    const scopeName = (scope: string) => this.scopeName(scope);
+    return {
+      since: new Date(sinceMs).toISOString(),
+      until: new Date(untilMs).toISOString(),
+      bucketSeconds: bucketMs / 1000,
+      loopThreshold: LOOP_MIN,
+      sources: [...sources.values()].map((s) => ({
+        ...s,
+        scopeName: scopeName(s.scope),
+        tokenName: s.tokenId ? (this.tokenName(s.tokenId) ?? null) : null,
+        totalRequests: s.requests.reduce((a, b) => a + b, 0),
+        totalRefusals: s.refusals.reduce((a, b) => a + b, 0),
+        reasons: h.reasons.filter((r) => key(r) === key(s)).slice(0, 5).map((r) => ({ reason: r.reason, status: r.status, count: r.count })),
+      })),
+      loops: h.loops.map((l) => ({
+        scope: l.scope,
+        scopeName: scopeName(l.scope),
+        tokenId: l.tokenId,
+        method: l.method,
+        resource: l.resource,
+        targetId: l.targetId,
+        accountId: accountOf(l.targetId),
+        reason: l.reason,
+        attribute: l.attribute,
+        count: l.count,
+        first: new Date(l.firstMs).toISOString(),
+        last: new Date(l.lastMs).toISOString(),
+      })),
+    };
+  }
+
   @Post('checkpoints')
+  @ApiOperation({ summary: 'Sign a checkpoint at the head of every scope now. Admin.' })
+  @ApiCreatedResponse({ type: [SignedCheckpointView], description: 'The checkpoints signed in this round (none when all are signed already)' })
   @HttpCode(201)
   async checkpoint() {
     return this.signing.checkpointNow();
@@ -215,6 +324,15 @@ export class AuditController {
     if (!this.pii(req)) throw new Forbidden('Exports hold personal data: use an admin token or an auditor token created with "pii": true');
   }
 
+  private scopeName(scope: string): string {
+    const m = /^group:(.+)$/.exec(scope);
+    return m ? `group ${this.runner.handle<GroupsHandle>('groups').byId(m[1])?.fullPath ?? m[1]}` : scope;
+  }
+
+  private tokenName(id: string): string | undefined {
+    return this.runner.handle<TokensHandle>('tokens').list('scim').find((t) => t.id === id)?.name ?? undefined;
+  }
+
   private get audit() {
     return this.runner.handle<AuditHandle>('audit');
   }
@@ -225,6 +343,7 @@ function singles(q: Record<string, unknown>): void {
   for (const [name, v] of Object.entries(q)) if (typeof v !== 'string') throw new InvalidCommand(`${name} must be given once`, name);
 }
 
+const DAY_MS = 86_400_000;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function time(v: string, name: string): number {

@@ -1,5 +1,7 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ManagementApi } from '../infrastructure/openapi';
+import { AccountMembershipsView } from './management.views';
 import { ResourceNotFound } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import type { AccountsHandle, GroupsHandle } from '@app/read-models';
@@ -7,7 +9,7 @@ import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.gu
 
 /** An account and the groups it is a member of (effective level and its source). */
 @ApiTags('Accounts')
-@ApiBearerAuth()
+@ManagementApi()
 @Controller('api/v1/accounts')
 @UseGuards(ManagementAuthGuard)
 export class AccountsController {
@@ -17,6 +19,10 @@ export class AccountsController {
   ) {}
 
   @Get(':accountId/memberships')
+  @ApiOperation({ summary: 'An account and its group memberships (effective level, source, group path)' })
+  @ApiParam({ name: 'accountId', format: 'uuid' })
+  @ApiOkResponse({ type: AccountMembershipsView })
+  @ApiErrors(404)
   @Roles('admin', 'support', 'auditor')
   async memberships(@Param('accountId') accountId: string) {
     await this.ryw.settle();

@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ManagementApi } from '../infrastructure/openapi';
+import { GroupView, MemberView } from './management.views';
 import {
   ACCESS_LEVELS,
   AccountWriter,
@@ -15,12 +17,13 @@ import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import type { AccountsHandle, GroupRow, GroupsHandle, MemberRow } from '@app/read-models';
 
 const MEMBERS_PAGE = 1000;
+const FULL_PATH = { name: 'fullPath', description: 'The group\'s full path, URL-encoded (acme%2Feng)', example: 'acme%2Feng' };
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 import { type AppRequest, commandContext } from '../infrastructure/request-context';
 import { CreateGroupDto, GroupSettingsDto, SetMembershipDto } from './management.dto';
 
 @ApiTags('Groups')
-@ApiBearerAuth()
+@ManagementApi()
 @Controller('api/v1/groups')
 @UseGuards(ManagementAuthGuard)
 export class GroupsController {
@@ -33,6 +36,9 @@ export class GroupsController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a group (top-level, or a subgroup under parentPath). Admin.' })
+  @ApiCreatedResponse({ type: GroupView })
+  @ApiErrors(400, 404, 409)
   async create(@Body() body: CreateGroupDto, @Req() req: AppRequest) {
     const created = await this.commands.execute(
       new CreateGroupCommand(body.path, body.name, commandContext(req, 201), {
@@ -46,6 +52,8 @@ export class GroupsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'All groups' })
+  @ApiOkResponse({ type: [GroupView] })
   @Roles('admin', 'support', 'auditor')
   async list() {
     await this.ryw.settle();
@@ -53,6 +61,10 @@ export class GroupsController {
   }
 
   @Get(':fullPath')
+  @ApiOperation({ summary: 'One group by its full path' })
+  @ApiParam(FULL_PATH)
+  @ApiOkResponse({ type: GroupView })
+  @ApiErrors(404)
   @Roles('admin', 'support', 'auditor')
   async get(@Param('fullPath') fullPath: string) {
     // Read models fed by a subscription (a shared store) lag the write that preceded this read.
@@ -61,6 +73,10 @@ export class GroupsController {
   }
 
   @Patch(':fullPath')
+  @ApiOperation({ summary: 'Change a group\'s default membership role or verified domains. Admin.' })
+  @ApiParam(FULL_PATH)
+  @ApiOkResponse({ type: GroupView })
+  @ApiErrors(400, 404)
   async changeSettings(@Param('fullPath') fullPath: string, @Body() body: GroupSettingsDto, @Req() req: AppRequest) {
     await this.commands.execute(
       new ChangeGroupSettingsCommand(fullPath, commandContext(req, 200), {
@@ -74,6 +90,10 @@ export class GroupsController {
 
   /** Direct memberships of one group, highest level across sources. */
   @Get(':fullPath/members')
+  @ApiOperation({ summary: 'Direct members of a group with their highest level, by username' })
+  @ApiParam(FULL_PATH)
+  @ApiOkResponse({ type: [MemberView] })
+  @ApiErrors(404)
   @Roles('admin', 'support', 'auditor')
   async members(@Param('fullPath') fullPath: string) {
     await this.ryw.settle();
@@ -92,6 +112,11 @@ export class GroupsController {
   }
 
   @Put(':fullPath/members/:accountId')
+  @ApiOperation({ summary: 'Set an account\'s administrator-granted level in a group. Admin.' })
+  @ApiParam(FULL_PATH)
+  @ApiParam({ name: 'accountId', format: 'uuid' })
+  @ApiOkResponse({ type: MemberView })
+  @ApiErrors(400, 404, 422)
   async setMember(
     @Param('fullPath') fullPath: string,
     @Param('accountId') accountId: string,
@@ -105,6 +130,11 @@ export class GroupsController {
   }
 
   @Delete(':fullPath/members/:accountId')
+  @ApiOperation({ summary: 'Remove the administrator-granted membership. Admin.' })
+  @ApiParam(FULL_PATH)
+  @ApiParam({ name: 'accountId', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiErrors(404, 422)
   @HttpCode(204)
   async removeMember(@Param('fullPath') fullPath: string, @Param('accountId') accountId: string, @Req() req: AppRequest) {
     const group = await this.group(fullPath);

@@ -1,4 +1,6 @@
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ManagementApi } from '../infrastructure/openapi';
+import { IdentityView } from './management.views';
 import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
 import { AccountWriter, IDENTITY_DIRECTORY, type IdentityDirectory, ResourceNotFound, scopeGroupId } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
@@ -9,7 +11,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One SCIM identity and its account, folded from the write side: exact, never stale. */
 @ApiTags('Identities')
-@ApiBearerAuth()
+@ManagementApi()
 @Controller('api/v1/identities')
 @UseGuards(ManagementAuthGuard)
 export class IdentitiesController {
@@ -21,6 +23,10 @@ export class IdentitiesController {
   ) {}
 
   @Get(':scimId')
+  @ApiOperation({ summary: 'One SCIM identity and its account, read from the write side (never stale)' })
+  @ApiParam({ name: 'scimId', format: 'uuid' })
+  @ApiOkResponse({ type: IdentityView })
+  @ApiErrors(404)
   @Roles('admin', 'support')
   async get(@Param('scimId') scimId: string) {
     if (!UUID.test(scimId)) throw new ResourceNotFound('Identity', scimId);

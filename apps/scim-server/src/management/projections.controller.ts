@@ -1,17 +1,19 @@
 import { Body, Controller, Get, HttpCode, Logger, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ManagementApi } from '../infrastructure/openapi';
+import { ProjectionStatusView, RebuildResultView } from './management.views';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { Conflict, ResourceNotFound } from '@app/identity';
 import { ProjectionRunner, RebuildInProgress } from '@app/projections';
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 
 export class RebuildDto {
-  @IsOptional() @IsString() @Length(1, 64) projection?: string;
+  @ApiPropertyOptional({ description: 'One projection by name; all when absent', example: 'accounts' }) @IsOptional() @IsString() @Length(1, 64) projection?: string;
 }
 
 /** Projection status and replay: rebuild one read model (or all) from the log while serving. */
 @ApiTags('Projections')
-@ApiBearerAuth()
+@ManagementApi()
 @Controller('api/v1/projections')
 @UseGuards(ManagementAuthGuard)
 export class ProjectionsController {
@@ -20,6 +22,8 @@ export class ProjectionsController {
   constructor(private readonly runner: ProjectionRunner) {}
 
   @Get()
+  @ApiOperation({ summary: 'Every projection: version, generation, position, lag, and rebuild progress while one runs' })
+  @ApiOkResponse({ type: [ProjectionStatusView] })
   @Roles('admin', 'support', 'auditor')
   status() {
     return this.runner.status();
@@ -27,6 +31,9 @@ export class ProjectionsController {
 
   /** Synchronous: answers when the new generation serves, with its rate (events/s). */
   @Post('rebuild')
+  @ApiOperation({ summary: 'Rebuild one projection (or all) from the log while serving; answers when the new generation serves' })
+  @ApiOkResponse({ type: [RebuildResultView] })
+  @ApiErrors(400, 404, 409)
   @HttpCode(200)
   @Roles('admin', 'support')
   async rebuild(@Body() body: RebuildDto) {

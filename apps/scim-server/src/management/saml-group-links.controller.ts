@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ManagementApi } from '../infrastructure/openapi';
+import { CreatedSamlGroupLinkView, SamlGroupLinkView } from './management.views';
 import { IsIn, IsString, Length } from 'class-validator';
 import { ACCESS_LEVELS, AddSamlGroupLinkCommand, type AccessLevelName, RemoveSamlGroupLinkCommand } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
@@ -16,7 +18,7 @@ export class CreateSamlGroupLinkDto {
 
 /** SAML group links: a SCIM group named `samlGroupName` grants `accessLevel` in the group. */
 @ApiTags('SAML group links')
-@ApiBearerAuth()
+@ManagementApi()
 @Controller('api/v1/saml-group-links')
 @UseGuards(ManagementAuthGuard)
 export class SamlGroupLinksController {
@@ -27,6 +29,9 @@ export class SamlGroupLinksController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Link a SAML/SCIM group name to a group and level; members are resynced. Admin.' })
+  @ApiCreatedResponse({ type: CreatedSamlGroupLinkView })
+  @ApiErrors(400, 404, 409)
   async create(@Body() body: CreateSamlGroupLinkDto, @Req() req: AppRequest) {
     const r = await this.commands.execute(new AddSamlGroupLinkCommand(body.samlGroupName, body.groupPath, body.accessLevel, commandContext(req, 201)));
     await this.ryw.settle();
@@ -34,6 +39,8 @@ export class SamlGroupLinksController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'All SAML group links' })
+  @ApiOkResponse({ type: [SamlGroupLinkView] })
   @Roles('admin', 'support', 'auditor')
   async list() {
     await this.ryw.settle();
@@ -41,6 +48,10 @@ export class SamlGroupLinksController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Remove a SAML group link. Admin.' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiErrors(404)
   @HttpCode(204)
   async remove(@Param('id') id: string, @Req() req: AppRequest) {
     await this.commands.execute(new RemoveSamlGroupLinkCommand(id, commandContext(req, 204)));

@@ -1,7 +1,8 @@
 import { Controller, Get, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { TokensHandle } from '@app/auth';
 import { ProjectionRunner } from '@app/projections';
+import { ManagementApi } from '../infrastructure/openapi';
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 import { type AppRequest, requestState } from '../infrastructure/request-context';
 
@@ -15,7 +16,7 @@ export class SessionView {
 
 /** Who the bearer is: the console shows it and offers only the views the role may use. */
 @ApiTags('Session')
-@ApiBearerAuth()
+@ManagementApi()
 @Controller('api/v1/session')
 @UseGuards(ManagementAuthGuard)
 export class SessionController {

@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ManagementApi } from '../infrastructure/openapi';
+import { IssuedManagementTokenView, IssuedScimTokenView, TokenView } from './management.views';
 import {
   IssueManagementTokenCommand,
   IssueScimTokenCommand,
@@ -17,7 +19,7 @@ import { CreateManagementTokenDto, CreateScimTokenDto } from './management.dto';
 
 /** SCIM tokens per scope and management tokens per role. Admin only. */
 @ApiTags('Tokens')
-@ApiBearerAuth()
+@ManagementApi()
 @Controller('api/v1')
 @UseGuards(ManagementAuthGuard)
 export class TokensController {
@@ -30,6 +32,9 @@ export class TokensController {
   ) {}
 
   @Post('scim/tokens')
+  @ApiOperation({ summary: 'Issue a SCIM token for the application or a top-level group; the secret is shown once. Admin.' })
+  @ApiCreatedResponse({ type: IssuedScimTokenView })
+  @ApiErrors(400, 404)
   async createScimToken(@Body() body: CreateScimTokenDto, @Req() req: AppRequest) {
     let scope = 'application';
     let url = `${this.config.publicUrl}/api/scim/v2/application`;
@@ -50,12 +55,18 @@ export class TokensController {
   }
 
   @Get('scim/tokens')
+  @ApiOperation({ summary: 'SCIM tokens (never their secrets). Admin.' })
+  @ApiOkResponse({ type: [TokenView] })
   async listScimTokens() {
     await this.ryw.settle();
     return this.tokens.list('scim').map(renderToken);
   }
 
   @Delete('scim/tokens/:id')
+  @ApiOperation({ summary: 'Revoke a SCIM token. Admin.' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiErrors(404)
   @HttpCode(204)
   async revokeScimToken(@Param('id') id: string, @Req() req: AppRequest) {
     await this.commands.execute(new RevokeTokenCommand(id, 'scim', commandContext(req, 204)));
@@ -63,6 +74,9 @@ export class TokensController {
   }
 
   @Post('tokens')
+  @ApiOperation({ summary: 'Issue a management token for a role; the secret is shown once. Admin.' })
+  @ApiCreatedResponse({ type: IssuedManagementTokenView })
+  @ApiErrors(400)
   async createManagementToken(@Body() body: CreateManagementTokenDto, @Req() req: AppRequest) {
     this.assertFuture(body.expiresAt);
     const issued = await this.commands.execute(
@@ -77,12 +91,18 @@ export class TokensController {
   }
 
   @Get('tokens')
+  @ApiOperation({ summary: 'Management tokens (never their secrets). Admin.' })
+  @ApiOkResponse({ type: [TokenView] })
   async listManagementTokens() {
     await this.ryw.settle();
     return this.tokens.list('management').map(renderToken);
   }
 
   @Delete('tokens/:id')
+  @ApiOperation({ summary: 'Revoke a management token. Admin.' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiErrors(404)
   @HttpCode(204)
   async revokeManagementToken(@Param('id') id: string, @Req() req: AppRequest) {
     await this.commands.execute(new RevokeTokenCommand(id, 'management', commandContext(req, 204)));

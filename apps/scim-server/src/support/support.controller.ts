@@ -1,5 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiQueryString, ManagementApi } from '../infrastructure/openapi';
+import { DiffView, FieldOriginView, NameIdDiagnosisView, RemediationResultView, SearchView, StateAtView, TimelineView } from './support.views';
 import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import type { AuditHandle } from '@app/audit';
 import { EVENT_STORE, type EventStore, type JsonObject, type RecordedEvent, StreamNotFoundError, timeOrderedId } from '@app/event-store';
@@ -24,15 +26,17 @@ import { diagnoseNameId, diffStates, guessIdp, type IdentifierHistoryHandle, one
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 import { type AppRequest, commandContext, requestState } from '../infrastructure/request-context';
 
+const ACCOUNT_ID = { name: 'accountId', format: 'uuid' };
+
 export class RemediationDto {
-  @IsIn(['change-external-id', 'reactivate', 'unlink', 'link']) action!: 'change-external-id' | 'reactivate' | 'unlink' | 'link';
-  @IsString() @Length(3, 1000) reason!: string;
-  @IsOptional() @IsBoolean() dryRun?: boolean;
-  @IsOptional() @IsString() @Length(36, 36) scimId?: string;
-  @IsOptional() @IsString() @Length(36, 36) accountId?: string;
-  @IsOptional() @IsString() @Length(1, 2048) externalId?: string;
-  @IsOptional() @IsString() @Length(1, 2048) userName?: string;
-  @IsOptional() @IsString() @Length(1, 1024) groupPath?: string;
+  @ApiProperty({ enum: ['change-external-id', 'reactivate', 'unlink', 'link'] }) @IsIn(['change-external-id', 'reactivate', 'unlink', 'link']) action!: 'change-external-id' | 'reactivate' | 'unlink' | 'link';
+  @ApiProperty({ description: 'Recorded with the events', minLength: 3 }) @IsString() @Length(3, 1000) reason!: string;
+  @ApiPropertyOptional({ description: 'Show the events that would be written; write nothing' }) @IsOptional() @IsBoolean() dryRun?: boolean;
+  @ApiPropertyOptional({ format: 'uuid', description: 'change-external-id, reactivate, unlink' }) @IsOptional() @IsString() @Length(36, 36) scimId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'link' }) @IsOptional() @IsString() @Length(36, 36) accountId?: string;
+  @ApiPropertyOptional({ description: 'change-external-id (required), link' }) @IsOptional() @IsString() @Length(1, 2048) externalId?: string;
+  @ApiPropertyOptional({ description: 'link' }) @IsOptional() @IsString() @Length(1, 2048) userName?: string;
+  @ApiPropertyOptional({ description: 'link: the top-level group scope; application when absent' }) @IsOptional() @IsString() @Length(1, 1024) groupPath?: string;
 }
 
 /**
@@ -41,7 +45,8 @@ export class RemediationDto {
  * Every read of personal data by a support token is itself recorded.
  */
 @ApiTags('Support')
-@ApiBearerAuth()
+@ManagementApi()
+@ApiExtraModels(FieldOriginView)
 @Controller('api/v1/support')
 @UseGuards(ManagementAuthGuard)
 @Roles('admin', 'support')
@@ -56,6 +61,11 @@ export class SupportController {
 
   /** Any identifier, current or past; `at` answers "who held X on date D". */
   @Get('search')
+  @ApiOperation({ summary: 'Find anyone by any identifier they ever had (userName, externalId, NameID, email, ids)' })
+  @ApiQueryString('q', 'The identifier, case-insensitive', { required: true, example: 'alice@acme.test' })
+  @ApiQueryString('at', 'Only who held it at this time (RFC 3339)', { format: 'date-time' })
+  @ApiOkResponse({ type: SearchView })
+  @ApiErrors(400)
   async search(@Query('q') q: string | undefined, @Query('at') at: string | undefined, @Req() req: AppRequest) {
     if (!q) throw new InvalidCommand('q is required', 'q');
     await this.ryw.settle();
@@ -66,6 +76,14 @@ export class SupportController {
   }
 
   @Get('accounts/:accountId/timeline')
+  @ApiOperation({ summary: 'An account\'s story: every event and every refused request about it, oldest first' })
+  @ApiParam(ACCOUNT_ID)
+  @ApiQueryString('type', 'Only events of this type', { example: 'IdentityLinked' })
+  @ApiQueryString('scope', 'Only this scope', { example: 'application' })
+  @ApiQueryString('since', 'Recorded at or after (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('until', 'Recorded before (RFC 3339)', { format: 'date-time' })
+  @ApiOkResponse({ type: TimelineView })
+  @ApiErrors(400, 404)
   async timeline(@Param('accountId') accountId: string, @Query() query: Record<string, string | undefined>, @Req() req: AppRequest) {
     const events = await this.accountEvents(accountId);
     await this.recordRead(req, 'timeline', accountId);
@@ -118,6 +136,12 @@ export class SupportController {
 
   /** The account at time `at` or revision `revision`, with the event that set each field. */
   @Get('accounts/:accountId/state')
+  @ApiOperation({ summary: 'The account as it stood at a time or stream revision, with the event that set each field' })
+  @ApiParam(ACCOUNT_ID)
+  @ApiQueryString('at', 'A time (RFC 3339); now when neither is given', { format: 'date-time' })
+  @ApiQueryString('revision', 'A stream revision (wins over at)', { example: '3' })
+  @ApiOkResponse({ type: StateAtView })
+  @ApiErrors(400, 404)
   async state(@Param('accountId') accountId: string, @Query('at') at: string | undefined, @Query('revision') revision: string | undefined, @Req() req: AppRequest) {
     const events = await this.accountEvents(accountId);
     await this.recordRead(req, 'state', accountId);
@@ -125,6 +149,14 @@ export class SupportController {
   }
 
   @Get('accounts/:accountId/diff')
+  @ApiOperation({ summary: 'What changed in an account between two points (times or revisions)' })
+  @ApiParam(ACCOUNT_ID)
+  @ApiQueryString('fromAt', 'From this time (RFC 3339)', { format: 'date-time' })
+  @ApiQueryString('fromRevision', 'From this revision', { example: '0' })
+  @ApiQueryString('toAt', 'To this time (RFC 3339); now when neither is given', { format: 'date-time' })
+  @ApiQueryString('toRevision', 'To this revision')
+  @ApiOkResponse({ type: DiffView })
+  @ApiErrors(400, 404)
   async diff(@Param('accountId') accountId: string, @Query() q: Record<string, string | undefined>, @Req() req: AppRequest) {
     const events = await this.accountEvents(accountId);
     await this.recordRead(req, 'diff', accountId);
@@ -135,6 +167,11 @@ export class SupportController {
 
   /** `nameId`, or a base64 SAML response to take it from. */
   @Get('nameid-diagnosis')
+  @ApiOperation({ summary: 'Why a SAML sign-in with this NameID works or not' })
+  @ApiQueryString('nameId', 'The NameID the IdP sends')
+  @ApiQueryString('samlResponse', 'Or a base64 SAML response to take the NameID from')
+  @ApiOkResponse({ type: NameIdDiagnosisView })
+  @ApiErrors(400)
   async nameId(@Query('nameId') nameId: string | undefined, @Query('samlResponse') samlResponse: string | undefined, @Req() req: AppRequest) {
     const value = nameId ?? (samlResponse ? nameIdFromSamlResponse(samlResponse) : undefined);
     if (!value) throw new InvalidCommand('nameId (or a samlResponse holding one) is required', 'nameId');
@@ -148,6 +185,9 @@ export class SupportController {
 
   /** Audited fixes: a reason is required; `dryRun` shows the events that would be written. */
   @Post('remediations')
+  @ApiOperation({ summary: 'An audited fix (change externalId, reactivate, unlink, link) with a reason; dryRun shows the events' })
+  @ApiOkResponse({ type: RemediationResultView })
+  @ApiErrors(400, 404, 409)
   @HttpCode(200)
   async remediate(@Body() body: RemediationDto, @Req() req: AppRequest) {
     return retryOnConflict(async () => {
