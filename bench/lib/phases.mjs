@@ -271,6 +271,12 @@ export async function fairnessPhase(ours, { drive, summarise, duration, log, att
     () => raw(token, 'GET', `${b}/Users?count=1000`),
     () => raw(token, 'GET', `${b}/Users?count=1000&startIndex=${Math.max(1, ids.length - 1000)}&sortBy=name.familyName&sortOrder=descending`),
     () => raw(token, 'GET', `${b}/Groups/${group}`),
+    // Filters that walk every stored document (the filter budget's most: 4 walks) run on a scan worker.
+    () => raw(token, 'GET', `${b}/Users?count=1000&filter=${encodeURIComponent('emails co "attacker" or title co "x"')}`),
+    () => raw(token, 'GET', `${b}/Users?filter=${encodeURIComponent('emails.value co "9" and title co "t" and name.givenName co "a" and phoneNumbers.value co "1"')}`),
+    // The big group replaced whole, half its members out then all back (409 when the other loop's PUT is in flight).
+    () => raw(token, 'PUT', `${b}/Groups/${group}`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'everyone', members: ids.slice(0, ids.length >> 1).map((value) => ({ value })) }),
+    () => raw(token, 'PUT', `${b}/Groups/${group}`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'everyone', members: ids.map((value) => ({ value })) }),
     () => raw(ours.admin, 'GET', `/api/v1/groups/attacker-${tag}%2Feng/members`),
     () => raw(ours.admin, 'GET', '/api/v1/audit/events?limit=1000&until=2999-01-01T00:00:00Z'),
     () => raw(ours.admin, 'GET', `/api/v1/support/accounts/${account}/timeline`),
@@ -279,7 +285,7 @@ export async function fairnessPhase(ours, { drive, summarise, duration, log, att
   let attacking = true;
   let attackRequests = 0;
   // Two attack loops at once, each walking the list.
-  const loops = [0, 3].map(async (offset) => {
+  const loops = [0, 5].map(async (offset) => {
     for (let i = offset; attacking; i++) {
       await attacks[i % attacks.length]();
       attackRequests++;

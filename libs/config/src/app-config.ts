@@ -20,6 +20,10 @@ export interface AppConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How long a query waits for projections to include this process's writes. */
   readonly readYourWritesTimeoutMs: number;
+  /** Worker threads for list queries that scan a whole scope (0: run them on the request thread). */
+  readonly scanWorkers: number;
+  /** Such scans one tenant may have queued or running; one more is 429 with Retry-After. */
+  readonly scanQueuePerTenant: number;
 }
 
 export class ConfigError extends Error {
@@ -105,6 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bulkMaxOperations: int('SCIM_BULK_MAX_OPERATIONS', 1000, 1, 10_000),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     readYourWritesTimeoutMs: int('READ_YOUR_WRITES_TIMEOUT_MS', 2000, 0, 60_000),
+    scanWorkers: int('SCAN_WORKERS', 1, 0, 16),
+    scanQueuePerTenant: int('SCAN_QUEUE_PER_TENANT', 4, 1, 1000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -21,15 +21,29 @@ import { InvalidCommand } from './errors';
  * `foldForMatch` is total (read models, filter comparisons, values stored before this
  * fold existed); `foldIdentifier` also refuses what an identifier may not contain.
  */
-export function foldForMatch(value: string): string {
-  // Printable ASCII: every step above is the identity except trimming and lower-casing.
-  if (ASCII.test(value)) return value.trim().toLowerCase();
-  const mapped = value
-    .replace(WIDE_OR_NARROW, (c) => c.normalize('NFKC'))
-    .replace(SPACE_SEPARATOR, ' ')
-    .replace(DEFAULT_IGNORABLE, '')
-    .trim();
-  return caseFold(mapped.normalize('NFD')).normalize('NFC');
+export const foldForMatch: (value: string) => string = createMatchFold(caseFold);
+
+/**
+ * Builds `foldForMatch` around a case-folding table. Self-contained (its regular expressions
+ * are inside, nothing else is referenced) so that a worker thread can rebuild the very same
+ * fold from this function's source: the SQL function `scim_fold` must fold alike in every
+ * connection (see libs/read-models/src/scan-pool.ts).
+ */
+export function createMatchFold(fold: (s: string) => string): (value: string) => string {
+  const ascii = /^[\x20-\x7e]*$/;
+  const wideOrNarrow = /[\u3000\uff01-\uffee]/g;
+  const spaceSeparator = /\p{Zs}/gu;
+  const defaultIgnorable = /\p{Default_Ignorable_Code_Point}/gu;
+  return (value: string): string => {
+    // Printable ASCII: every step above is the identity except trimming and lower-casing.
+    if (ascii.test(value)) return value.trim().toLowerCase();
+    const mapped = value
+      .replace(wideOrNarrow, (c) => c.normalize('NFKC'))
+      .replace(spaceSeparator, ' ')
+      .replace(defaultIgnorable, '')
+      .trim();
+    return fold(mapped.normalize('NFD')).normalize('NFC');
+  };
 }
 
 /** Why `value` may not be an identifier, or undefined when it may. */
@@ -64,9 +78,6 @@ export function legacyFold(value: string): string {
 }
 
 const ASCII = /^[\x20-\x7e]*$/;
-const WIDE_OR_NARROW = /[\u3000\uff01-\uffee]/g;
-const SPACE_SEPARATOR = /\p{Zs}/gu;
-const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
 // Non-global twins for test(): a /g regex carries lastIndex from one call to the next.
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
 const CONTROL = /\p{Cc}/u;

@@ -4,6 +4,7 @@ import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { type AccountEvent, foldValue, type ScimGroupEvent } from '@app/identity';
 import { occurredAtOf } from '@app/identity/account.repository';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+import { type ListPlan, runPlan } from './scan-pool';
 import type { ListQuery } from './scim-users.projection';
 
 export interface ScimGroupRow {
@@ -37,6 +38,10 @@ export interface ScimGroupsHandle extends ProjectionHandle {
   get(scope: string, id: string): ScimGroupRow | undefined;
   byIds(ids: readonly string[]): ScimGroupRow[];
   list(scope: string, query: ListQuery): { total: number; rows: ScimGroupRow[] };
+  /** The same list as SQL, for a scan worker (see ScanPool). */
+  listPlan(scope: string, query: ListQuery): ListPlan;
+  /** Rows as a plan's page returns them, as `list` returns them. */
+  toRows(raw: readonly unknown[]): ScimGroupRow[];
   members(groupId: string): { identityId: string; accountId: string }[];
   memberCount(groupId: string): number;
   groupsOf(identityId: string): string[];
@@ -182,15 +187,23 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
         return ids.map((id) => byIdRaw.get(id) as (RawGroup & { deleted: number }) | undefined).filter((r) => r && r.deleted === 0).map((r) => toRow(r as RawGroup));
       },
       list(scope, query) {
-        const where = query.where ? ` AND (${query.where.sql})` : '';
-        const params = [scope, ...(query.where?.params ?? [])];
-        const total = (prepared(`SELECT COUNT(*) AS n FROM ${g} WHERE scope = ? AND deleted = 0${where}`).get(...params) as { n: number }).n;
-        if (query.limit <= 0 || query.offset >= total) return { total, rows: [] };
-        const rows = prepared(
-          `SELECT * FROM ${g} WHERE scope = ? AND deleted = 0${where} ORDER BY ${query.orderBy ?? (query.where ? '+seq ASC' : 'seq ASC')} LIMIT ? OFFSET ?`,
-        ).all(...params, query.limit, query.offset) as RawGroup[];
+        const { total, rows } = runPlan<RawGroup>(prepared, this.listPlan(scope, query));
         return { total, rows: rows.map(toRow) };
       },
+      listPlan(scope, query) {
+        const where = query.where ? ` AND (${query.where.sql})` : '';
+        const params = [scope, ...(query.where?.params ?? [])];
+        return {
+          count: { sql: `SELECT COUNT(*) AS n FROM ${g} WHERE scope = ? AND deleted = 0${where}`, params },
+          page: {
+            sql: `SELECT * FROM ${g} WHERE scope = ? AND deleted = 0${where} ORDER BY ${query.orderBy ?? (query.where ? '+seq ASC' : 'seq ASC')} LIMIT ? OFFSET ?`,
+            params,
+          },
+          offset: query.offset,
+          limit: query.limit,
+        };
+      },
+      toRows: (raw) => (raw as RawGroup[]).map(toRow),
       members: (groupId) => (members.all(groupId) as { identity_id: string; account_id: string }[]).map((r) => ({ identityId: r.identity_id, accountId: r.account_id })),
       memberCount: (groupId) => (memberCount.get(groupId) as { n: number }).n,
       groupsOf: (identityId) => (groupsOf.all(identityId) as { group_id: string }[]).map((r) => r.group_id),

@@ -4,6 +4,7 @@ import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { ACCOUNT_EVENT_TYPES, type AccountEvent, type AttributeDocument, applyChanges, foldValue } from '@app/identity';
 import { occurredAtOf } from '@app/identity/account.repository';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+import { type ListPlan, runPlan } from './scan-pool';
 
 /** One SCIM identity as the read side serves it. */
 export interface ScimUserRow {
@@ -53,6 +54,10 @@ export interface ScimUsersHandle extends ProjectionHandle {
   /** Includes deleted identities (for the write side's look-ups and support). */
   findIdentity(id: string): { accountId: string; scope: string; deleted: boolean } | undefined;
   list(scope: string, query: ListQuery): { total: number; rows: ScimUserRow[] };
+  /** The same list as SQL, for a scan worker (a filtered or sorted list; see ScanPool). */
+  listPlan(scope: string, query: ListQuery): ListPlan;
+  /** Rows as a plan's page returns them, as `list` returns them. */
+  toRows(raw: readonly unknown[]): ScimUserRow[];
   count(scope: string, query: Pick<ListQuery, 'where'>): number;
   /** Physical table name, for SQL compiled from SCIM filters. */
   readonly table: string;
@@ -277,20 +282,23 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
           }
           return { total, rows: (pageFrom.all(scope, from, query.limit, skip) as RawRow[]).map(toRow) };
         }
+        const { total, rows } = runPlan<RawRow>(prepared, this.listPlan(scope, query));
+        return { total, rows: rows.map(toRow) };
+      },
+      listPlan(scope, query) {
         const where = query.where ? ` AND (${query.where.sql})` : '';
         const params = [scope, ...(query.where?.params ?? [])];
-        const total = this.count(scope, query);
-        if (query.limit <= 0 || query.offset >= total) return { total, rows: [] };
         // With a filter, `+seq` keeps SQLite from walking the creation-order index and testing
         // every row: it picks the filter's index (userName, externalId) and sorts the few hits.
         const order = query.orderBy ?? (query.where ? '+seq ASC' : 'seq ASC');
-        const rows = prepared(`SELECT * FROM ${users} WHERE scope = ? AND deleted = 0${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(
-          ...params,
-          query.limit,
-          query.offset,
-        ) as RawRow[];
-        return { total, rows: rows.map(toRow) };
+        return {
+          count: { sql: `SELECT COUNT(*) AS n FROM ${users} WHERE scope = ? AND deleted = 0${where}`, params },
+          page: { sql: `SELECT * FROM ${users} WHERE scope = ? AND deleted = 0${where} ORDER BY ${order} LIMIT ? OFFSET ?`, params },
+          offset: query.offset,
+          limit: query.limit,
+        };
       },
+      toRows: (raw) => (raw as RawRow[]).map(toRow),
     };
   },
 };

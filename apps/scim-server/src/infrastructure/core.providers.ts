@@ -18,7 +18,7 @@ import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlit
 import { WalCheckpointer } from '@app/event-store/sqlite/wal-checkpointer';
 import { AccountWriter, CLOCK, type Clock, foldForMatch, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
-import { accountsProjection, groupsProjection, ReadModelDirectory, scimGroupsProjection, scimUsersProjection } from '@app/read-models';
+import { accountsProjection, groupsProjection, ReadModelDirectory, ScanPool, scimGroupsProjection, scimUsersProjection } from '@app/read-models';
 import { Metrics } from '../metrics/metrics';
 import { AUTH_SERVICE, RAW_EVENT_STORE, SQLITE_DB, WAL_CHECKPOINTER } from './tokens';
 
@@ -45,6 +45,13 @@ export function coreProviders(config: AppConfig): Provider[] {
         registerSqlFunctions(db);
         return db;
       },
+    },
+    {
+      // Scans of a whole scope (filters on the stored document) read the same file from
+      // worker threads: WAL readers see every committed write, and the request thread stays free.
+      provide: ScanPool,
+      inject: [SQLITE_DB],
+      useFactory: (db: SqliteDb) => ScanPool.start(db.name, { workers: config.scanWorkers, maxQueuedPerTenant: config.scanQueuePerTenant }),
     },
     {
       provide: WAL_CHECKPOINTER,

@@ -16,6 +16,7 @@ import {
   ResourceNotFound,
   UniquenessViolation,
 } from '@app/identity';
+import { ScanQueueFull } from '@app/read-models/scan-pool';
 import { ScimError, type ScimType } from '@app/scim/scim-error';
 import { AuthenticationRequired, RoleForbidden } from './auth-errors';
 import { isStoreFull } from './store-space';
@@ -48,6 +49,10 @@ export function mapError(error: unknown): MappedError {
   }
   if (error instanceof RoleForbidden) return { status: 403, detail: error.detail, reason: 'forbidden' };
   if (error instanceof DomainError) return mapDomainError(error);
+  if (error instanceof ScanQueueFull) {
+    // This tenant's own backlog of full scans: the others are served meanwhile.
+    return { status: 429, detail: error.message, reason: 'scans_queued', headers: { 'Retry-After': '1' } };
+  }
   if (error instanceof StoreUnavailableError) {
     return { status: 503, detail: 'The event store is unavailable; retry later', reason: 'store_unavailable', headers: { 'Retry-After': '1' } };
   }

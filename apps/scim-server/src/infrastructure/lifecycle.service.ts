@@ -7,6 +7,7 @@ import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { systemContext } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { randomUUID } from 'node:crypto';
+import { ScanPool } from '@app/read-models/scan-pool';
 import type { WalCheckpointer } from '@app/event-store/sqlite/wal-checkpointer';
 import { RAW_EVENT_STORE, SQLITE_DB, WAL_CHECKPOINTER } from './tokens';
 
@@ -35,6 +36,7 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
     private readonly ryw: ReadYourWrites,
     private readonly commands: CommandBus,
     @Inject(LEADER_LEASE) private readonly lease: LeaderLease,
+    private readonly scans: ScanPool,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -113,6 +115,7 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
     await this.lease.close();
     await this.store.close();
     await this.checkpointer?.stop();
+    await this.scans.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,5 +1,6 @@
 import { identifierProblem } from '../identifier-fold';
 import { Inject, Injectable } from '@nestjs/common';
+import { Slicer } from '@app/projections/cooperative';
 import { EVENT_STORE, type EventStore, StreamNotFoundError, timeOrderedId } from '@app/event-store';
 import { type AccountState, evolve } from '../account.decider';
 import { AccountWriter } from '../account-writer';
@@ -177,7 +178,12 @@ export class ScimGroupWriter {
     const writes: StreamWrite[] = [];
     const accountStates: { accountId: string; state: AccountState; revision: bigint }[] = [];
     const cause = deleting ? `scim group ${groupId} deleted` : `scim group ${groupId} membership`;
+    // One account per member: tens of thousands for a big group's PUT or DELETE. Preparing them
+    // yields between slices so other tenants are served meanwhile; the write stays one atomic
+    // append, guarded by every stream's expected revision (a change in between is a conflict).
+    const slicer = new Slicer();
     for (const [accountId, ops] of perAccount) {
+      await slicer.maybeYield();
       const account = await this.accounts.repository.load(accountId);
       const sync = await this.syncContext(account.state, groupId, after, links);
       const events = decide(
@@ -220,8 +226,10 @@ export class ScimGroupWriter {
   ): Promise<void> {
     const members = await this.directory.scimGroupMembers(groupId);
     const accounts = await this.directory.accountsOfIdentities(members);
+    const slicer = new Slicer();
     for (const accountId of new Set(accounts.values())) {
       if (done.has(accountId)) continue;
+      await slicer.maybeYield();
       await retryOnConflict(async () => {
         const loaded = await this.accounts.repository.load(accountId);
         const sync = await this.syncContext(loaded.state, groupId, group, links);

@@ -5,6 +5,7 @@ import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/sci
 import { compileSort } from '@app/scim/filter/sort';
 import { memberDisplay } from '@app/scim/resources/group.resource';
 import { resolveAttribute } from '@app/scim/schema/resolve';
+import { isScan, ScanPool } from '../scan-pool';
 import { GROUPS_JSON_COLUMN, type ScimGroupRow, type ScimGroupsHandle } from '../scim-groups.projection';
 import type { ScimUsersHandle } from '../scim-users.projection';
 import { GetScimGroupQuery, type GroupMember, GroupsOfUserQuery, ListScimGroupsQuery } from './scim-group.queries';
@@ -74,16 +75,16 @@ export class GetScimGroupHandler extends GroupReader implements IQueryHandler<Ge
 
 @QueryHandler(ListScimGroupsQuery)
 export class ListScimGroupsHandler extends GroupReader implements IQueryHandler<ListScimGroupsQuery> {
+  constructor(runner: ProjectionRunner, ryw: ReadYourWrites, private readonly scans: ScanPool) {
+    super(runner, ryw);
+  }
+
   async execute(q: ListScimGroupsQuery) {
     const where = q.params.filter !== undefined ? compileFilterToSql(parseFilter(q.params.filter, resolveGroup), GROUP_COLUMNS) : undefined;
     const orderBy = compileSort(q.params.sortBy, q.params.sortOrder, GROUP_COLUMNS, resolveGroup, 'seq');
     await this.ryw.settle();
-    const { total, rows } = this.groups.list(q.scope, {
-      ...(where ? { where } : {}),
-      ...(orderBy ? { orderBy } : {}),
-      offset: q.params.startIndex - 1,
-      limit: q.params.count,
-    });
+    const query = { ...(where ? { where } : {}), ...(orderBy ? { orderBy } : {}), offset: q.params.startIndex - 1, limit: q.params.count };
+    const { total, rows } = isScan(where, orderBy) ? await this.scans.list(q.scope, () => this.groups, query) : this.groups.list(q.scope, query);
     const slicer = new Slicer();
     const items = [];
     for (const group of rows) items.push({ group, ...(q.withMembers ? { members: await this.members(group, slicer) } : {}) });

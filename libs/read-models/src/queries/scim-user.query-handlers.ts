@@ -3,6 +3,7 @@ import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/scim/filter';
 import { compileSort } from '@app/scim/filter/sort';
 import { resolveAttribute } from '@app/scim/schema/resolve';
+import { isScan, ScanPool } from '../scan-pool';
 import type { ScimGroupsHandle } from '../scim-groups.projection';
 import { type ScimUserRow, type ScimUsersHandle, USERS_JSON_COLUMN } from '../scim-users.projection';
 import { GetScimUserQuery, ListScimUsersQuery, type UserWithGroups } from './scim-user.queries';
@@ -68,6 +69,7 @@ export class ListScimUsersHandler implements IQueryHandler<ListScimUsersQuery> {
   constructor(
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
+    private readonly scans: ScanPool,
   ) {}
 
   async execute(q: ListScimUsersQuery) {
@@ -75,12 +77,11 @@ export class ListScimUsersHandler implements IQueryHandler<ListScimUsersQuery> {
     const where = q.params.filter !== undefined ? compileFilterToSql(parseFilter(q.params.filter, resolveUser), USER_COLUMNS) : undefined;
     const orderBy = compileSort(q.params.sortBy, q.params.sortOrder, USER_COLUMNS, resolveUser, 'seq');
     await this.ryw.settle();
-    const result = this.runner.handle<ScimUsersHandle>('scim-users').list(q.scope, {
-      ...(where ? { where } : {}),
-      ...(orderBy ? { orderBy } : {}),
-      offset: q.params.startIndex - 1,
-      limit: q.params.count,
-    });
+    const query = { ...(where ? { where } : {}), ...(orderBy ? { orderBy } : {}), offset: q.params.startIndex - 1, limit: q.params.count };
+    // A scan of the whole scope runs on a scan worker; indexed look-ups stay here (microseconds).
+    const result = isScan(where, orderBy)
+      ? await this.scans.list(q.scope, () => this.runner.handle<ScimUsersHandle>('scim-users'), query)
+      : this.runner.handle<ScimUsersHandle>('scim-users').list(q.scope, query);
     return q.withGroups ? { total: result.total, rows: pageWithGroups(this.runner, result.rows) } : result;
   }
 }

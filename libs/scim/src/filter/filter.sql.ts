@@ -21,6 +21,8 @@ export interface FilterSqlMapping {
 export interface CompiledSql {
   readonly sql: string;
   readonly params: (string | number)[];
+  /** Walks of the stored JSON document per row: above 0, the condition is a full scan of the scope. */
+  readonly documentScans?: number;
 }
 
 /** One element of a multi-valued attribute inside `EXISTS (… json_each …)`. */
@@ -195,7 +197,8 @@ export function compileFilterToSql(node: FilterNode, mapping: FilterSqlMapping):
     }
   };
 
-  return { sql: compile(node), params };
+  const sql = compile(node);
+  return { sql, params, documentScans: scans };
 }
 
 function flattenOr(n: FilterNode): FilterNode[] {
