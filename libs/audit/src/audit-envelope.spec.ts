@@ -23,7 +23,7 @@ describe('masking for auditors without the pii grant', () => {
     const masked = maskEnvelope({ ...base, request: { method: 'GET', path: '/api/scim/v2/Users/0b6f3f0e-6b7e-4b39-9d43-5a8c4c7d1e2f/alice@example.com' } });
     expect(masked.request).toEqual({ method: 'GET', path: '/api/scim/v2/Users/0b6f3f0e-6b7e-4b39-9d43-5a8c4c7d1e2f/***' });
     // What the request context stores today: the route with its parameters named.
-    expect(maskEnvelope({ ...base, request: { method: 'DELETE', path: '/api/scim/v2/application/Users/:id' } }).request.path).toBe('/api/scim/v2/application/Users/:id');
+    expect(maskEnvelope({ ...base, request: { method: 'DELETE', path: '/api/scim/v2/application/Users/:id' } }).request?.path).toBe('/api/scim/v2/application/Users/:id');
   });
   it('keeps an attribute path name but not the filter or values in it', () => {
     const masked = maskEnvelope(base);

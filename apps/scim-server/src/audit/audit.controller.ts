@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiQueryString, ManagementApi } from '../infrastructure/openapi';
-import { AuditRecordView, ExportRangeDto, ExportStartView, HealthView, PublicKeyView, SignedCheckpointView, VerificationView } from './audit.views';
+import { AuditRecordView, ChainHeadView, ExportRangeDto, ExportStartView, HealthView, PublicKeyView, SignedCheckpointView, VerificationView } from './audit.views';
 import type { FastifyReply } from 'fastify';
 import { type AuditHandle, ChainVerifier, LOOP_MIN, compileAuditFilter, CSV_HEADER, csvText, ManifestBuilder, maskEnvelope, ndjsonLine, sortCheckpoints } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
@@ -176,6 +176,8 @@ export class AuditController {
    * instances on one store, or a store before and after a move, must agree on. Read-only.
    */
   @Get('heads')
+  @ApiOperation({ summary: "Where each scope's hash chain stands now" })
+  @ApiOkResponse({ type: [ChainHeadView] })
   @Roles('admin', 'auditor')
   async heads() {
     await this.ryw.settle();

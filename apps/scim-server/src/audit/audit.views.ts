@@ -46,6 +46,13 @@ export class SignedCheckpointView {
   @ApiProperty({ description: 'Ed25519 over the canonical JSON of the five fields above, base64' }) signature!: string;
 }
 
+export class ChainHeadView {
+  @ApiProperty() scope!: string;
+  @ApiProperty({ description: "global position of the scope's last record" }) position!: string;
+  @ApiProperty({ description: 'records in the scope' }) count!: number;
+  @ApiProperty({ description: "hash of the scope's last record" }) hash!: string;
+}
+
 export class PublicKeyView {
   @ApiProperty() keyId!: string;
   @ApiProperty({ enum: ['Ed25519'] }) algorithm!: string;
