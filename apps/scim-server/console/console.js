@@ -1,7 +1,7 @@
 // The support and audit console: plain browser JavaScript over the management API, served as
 // static files with no build step and no CDN. Hash routes make every view a link:
 //   #/person/<account>[?at=<ISO>]   #/event/<id>   #/request/<request id>   #/audit?filter=…&q=…
-//   #/nameid?nameId=…
+//   #/nameid?nameId=…   #/health?hours=24
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -17,7 +17,7 @@ const state = {
   auditQuery: null,
 };
 const ACCESS_LEVELS = { 0: 'No access', 5: 'Minimal access', 10: 'Guest', 15: 'Planner', 20: 'Reporter', 30: 'Developer', 40: 'Maintainer', 50: 'Owner' };
-const VIEWS_BY_ROLE = { admin: ['person', 'nameid', 'audit'], support: ['person', 'nameid'], auditor: ['audit'] };
+const VIEWS_BY_ROLE = { admin: ['person', 'nameid', 'audit', 'health'], support: ['person', 'nameid'], auditor: ['audit', 'health'] };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -238,6 +238,12 @@ function route() {
     routeAudit(new URLSearchParams({ filter: `correlationId eq "${id}"` }));
   } else if (view === 'audit') {
     routeAudit(params);
+  } else if (view === 'health') {
+    if (show('health') === 'health') {
+      const hours = params.get('hours') || '24';
+      $('health-window').value = [...$('health-window').options].some((o) => o.value === hours) ? hours : '24';
+      loadHealth(Number($('health-window').value));
+    }
   } else if (view === 'nameid') {
     show('nameid');
     if (params.get('nameId')) {
@@ -630,6 +636,133 @@ async function loadCheckpoints() {
           el('tbody', {}, checkpoints.slice().reverse().map((c) => el('tr', {}, el('td', {}, scopeCell(c.scope)), el('td', {}, c.position), el('td', {}, c.count),
             el('td', {}, el('span', { class: 'id', title: c.headHash }, `${c.headHash.slice(0, 16)}…`), copyButton(c.headHash, 'head hash')), el('td', { class: 'nowrap' }, when(c.time)), el('td', { class: 'id' }, c.keyId))))),
   );
+}
+
+// ---------- provisioning health: per scope and SCIM token, requests and refusals over time ----------
+
+/** What to do about a refusal that keeps coming back, by the server's reason code (`uniqueness_userName` → uniqueness). */
+const LOOP_FIXES = {
+  uniqueness: (l) => `The IdP sends a ${l.attribute || 'value'} another identity in this scope already holds. Open the person: link or unlink the identity, or correct the user in the IdP.`,
+  conflict: () => 'Concurrent writes collide; usually clears by itself. If it repeats, look for two IdP connections writing the same person.',
+  invalid_value: (l) => `The IdP sends a value the server refuses${l.attribute ? ` for ${l.attribute}` : ''}; fix the attribute mapping in the IdP.`,
+  invalidValue: (l) => `The IdP sends a value the server refuses${l.attribute ? ` for ${l.attribute}` : ''}; fix the attribute mapping in the IdP.`,
+  invalidSyntax: () => 'The IdP sends a request the server cannot read; check the connector version and attribute mapping.',
+  mutability: (l) => `The IdP changes ${l.attribute || 'an attribute'} the server does not let it change; remove it from the IdP's update mapping.`,
+  not_found: () => 'The IdP updates a user the server no longer has; re-push the user from the IdP, or reactivate the identity.',
+  last_owner: () => 'The change would leave a group without an owner; give the group another owner first.',
+};
+function loopFix(loop) {
+  const key = Object.keys(LOOP_FIXES).find((k) => loop.reason === k || loop.reason.startsWith(`${k}_`));
+  return key ? LOOP_FIXES[key](loop) : 'Look at the refused requests in the audit log and fix the cause in the IdP.';
+}
+$('health-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  go(`#/health?hours=${$('health-window').value}`);
+});
+$('health-window').addEventListener('change', () => go(`#/health?hours=${$('health-window').value}`));
+
+function loadHealth(hours) {
+  $('health-summary').textContent = '';
+  return load($('health'), async () => {
+    const until = new Date();
+    const since = new Date(until.getTime() - hours * 3600_000);
+    const buckets = hours === 1 ? 60 : hours === 24 ? 48 : hours === 168 ? 84 : 60;
+    const h = await (await api(`/api/v1/audit/health?${new URLSearchParams({ since: since.toISOString(), until: until.toISOString(), buckets: String(buckets) })}`)).json();
+    const box = $('health');
+    const totalRequests = h.sources.reduce((a, s) => a + s.totalRequests, 0);
+    const totalRefusals = h.sources.reduce((a, s) => a + s.totalRefusals, 0);
+    $('health-summary').replaceChildren(`${totalRequests} SCIM request${totalRequests === 1 ? '' : 's'}, ${totalRefusals} refused, from `, when(h.since, false), ' to ', when(h.until, false),
+      el('span', { class: 'hint' }, ` (bars of ${bucketLabel(h.bucketSeconds)})`), '.');
+    if (h.sources.length === 0) {
+      box.replaceChildren(el('p', { class: 'empty' }, 'No SCIM requests in this window. Pick a longer window, or check that the IdP is pushing to this server.'));
+      return;
+    }
+    const canOpenPeople = (VIEWS_BY_ROLE[state.session.role] || []).includes('person');
+    const sources = h.sources.slice().sort((a, b) => b.totalRefusals - a.totalRefusals || b.totalRequests - a.totalRequests);
+    box.replaceChildren(
+      el('h3', {}, 'Retry loops ', el('span', { class: 'hint' }, `(the same refused request ${h.loopThreshold} times or more)`)),
+      h.loops.length === 0 ? el('p', { class: 'empty' }, 'No retry loops: no refused request came back.') : el('div', { class: 'scroll' }, el('table', { id: 'health-loops' },
+        el('thead', {}, el('tr', {}, ['Source', 'Request', 'Refused', 'Times', 'Last seen', 'Person', 'Fix'].map((x) => el('th', {}, x)))),
+        el('tbody', {}, h.loops.map((l) => el('tr', {},
+          el('td', {}, sourceName(l.scope, l.scopeName, l.tokenId, tokenNameOf(h, l))),
+          el('td', { class: 'nowrap' }, `${l.method} /${l.resource}`),
+          el('td', { class: 'rejected' }, l.reason, l.attribute && !l.reason.endsWith(l.attribute) ? ` (${l.attribute})` : ''),
+          el('td', {}, String(l.count)),
+          el('td', { class: 'nowrap' }, when(l.last), el('br'), el('span', { class: 'hint' }, 'first ', el('time', { datetime: l.first, title: `${timeFormat.format(new Date(l.first))} (${l.first} UTC)` }, relative(l.first)))),
+          el('td', { class: 'nowrap' }, personCell(l, canOpenPeople)),
+          el('td', { class: 'hint fix' }, loopFix(l))))))),
+      el('h3', {}, 'Per source'),
+      el('div', { class: 'sources' }, sources.map((s) => el('section', { class: 'source', 'aria-label': `${healthScope(s.scope, s.scopeName)}, ${s.tokenName || 'unnamed token'}` },
+        el('h3', {}, sourceName(s.scope, s.scopeName, s.tokenId, s.tokenName)),
+        el('p', { class: 'hint' }, `${s.totalRequests} request${s.totalRequests === 1 ? '' : 's'}, `, el('span', { class: s.totalRefusals ? 'rejected' : 'ok' }, `${s.totalRefusals} refused`),
+          s.totalRequests ? ` (${Math.round((100 * s.totalRefusals) / s.totalRequests)}%)` : ''),
+        chart(s, h),
+        el('p', { class: 'legend' }, el('span', {}, el('span', { class: 'swatch requests' }), 'requests'), el('span', {}, el('span', { class: 'swatch refusals' }), 'refused')),
+        s.reasons.length === 0 ? el('p', { class: 'empty' }, 'No refusals.') : el('table', {},
+          el('thead', {}, el('tr', {}, ['Top refusal reasons', 'Status', 'Count'].map((x) => el('th', {}, x)))),
+          el('tbody', {}, s.reasons.map((r) => el('tr', {}, el('td', {}, r.reason), el('td', {}, String(r.status)), el('td', {}, String(r.count))))))))),
+    );
+  });
+}
+function bucketLabel(seconds) {
+  return seconds >= 3600 ? `${+(seconds / 3600).toFixed(1)} h` : seconds >= 60 ? `${Math.round(seconds / 60)} min` : `${seconds} s`;
+}
+function tokenNameOf(h, loop) {
+  return h.sources.find((s) => s.scope === loop.scope && s.tokenId === loop.tokenId)?.tokenName ?? null;
+}
+/** The server names group scopes by path; the instance scope reads as elsewhere in the console. */
+function healthScope(scope, serverName) {
+  return scope.startsWith('group:') ? serverName : scopeName(scope);
+}
+function sourceName(scope, serverName, tokenId, tokenName) {
+  const token = tokenId ? named(tokenName || `unnamed token ${tokenId.slice(0, 8)}…`, tokenId, 'token id') : el('span', { class: 'hint' }, 'no token');
+  return el('span', {}, healthScope(scope, serverName), ' · ', token);
+}
+function personCell(loop, canOpen) {
+  if (!loop.accountId) return el('span', { class: 'hint', title: `target ${loop.targetId}` }, 'unknown');
+  // Auditors have no person view: their link is the audit trail of that account instead.
+  const href = canOpen ? `#/person/${loop.accountId}` : `#/audit?${new URLSearchParams({ filter: `target.id eq "${loop.accountId}"` })}`;
+  return el('span', {}, el('a', { href, title: `account ${loop.accountId}` }, canOpen ? 'Open person' : 'Audit trail'), copyButton(loop.accountId, 'account id'));
+}
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  for (const c of children.flat()) if (c !== undefined && c !== null) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+/**
+ * Requests and refusals per bucket as overlaid bars, in hand-written SVG: two series and a time
+ * axis do not earn a charting library, and CSS variables colour it for dark mode.
+ */
+function chart(source, h) {
+  const W = 600, H = 140, left = 34, bottom = 20, top = 8;
+  const n = source.requests.length;
+  const max = Math.max(1, ...source.requests, ...source.refusals);
+  const plotH = H - bottom - top;
+  const bw = (W - left) / n;
+  const bucketStart = (i) => new Date(Date.parse(h.since) + i * h.bucketSeconds * 1000).toISOString();
+  const bars = [];
+  for (let i = 0; i < n; i++) {
+    const req = source.requests[i], ref = source.refusals[i];
+    if (!req && !ref) continue;
+    const x = left + i * bw + bw * 0.1, w = Math.max(1, bw * 0.8);
+    // At least 2px tall so one request in a busy window still shows.
+    const hReq = Math.max(req ? 2 : 0, (req / max) * plotH), hRef = Math.max(ref ? 2 : 0, (ref / max) * plotH);
+    bars.push(svg('g', { class: 'bucket' },
+      svg('title', {}, `${timeFormat.format(new Date(bucketStart(i)))}: ${req} request${req === 1 ? '' : 's'}, ${ref} refused`),
+      svg('rect', { class: 'requests', x, y: top + plotH - hReq, width: w, height: hReq }),
+      ref ? svg('rect', { class: 'refusals', x, y: top + plotH - hRef, width: w, height: hRef }) : null));
+  }
+  const short = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Requests and refusals over time: ${source.totalRequests} requests, ${source.totalRefusals} refused` },
+    svg('line', { class: 'axis', x1: left, y1: top + plotH, x2: W, y2: top + plotH }),
+    svg('line', { class: 'axis', x1: left, y1: top, x2: left, y2: top + plotH }),
+    svg('text', { x: left - 4, y: top + 9, 'text-anchor': 'end' }, String(max)),
+    svg('text', { x: left - 4, y: top + plotH, 'text-anchor': 'end' }, '0'),
+    svg('text', { x: left, y: H - 4 }, short.format(new Date(h.since))),
+    svg('text', { x: W, y: H - 4, 'text-anchor': 'end' }, short.format(new Date(h.until))),
+    bars);
 }
 
 $('error').tabIndex = -1;
