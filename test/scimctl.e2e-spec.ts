@@ -162,6 +162,21 @@ describe('scimctl: help, output and the README exit codes', () => {
     expect(scimList.stdout).toMatch(new RegExp(`^${scim.id}\\s+tbl\\s`, 'm'));
   });
 
+  it('projections rebuild prints its result and exits 0, with progress on stderr (none with --quiet)', async () => {
+    const rebuilt = await run(['projections', 'rebuild']);
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stdout).toMatch(/^\S+: \d+ events at [\d.]+ events\/s$/m);
+    expect(rebuilt.stderr).toMatch(/^rebuilding all projections from the log/);
+    // stderr is no terminal here: no bar redrawn in place.
+    expect(rebuilt.stderr).not.toContain('\r');
+    const json = await run(['projections', 'rebuild', 'audit', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ projection: 'audit' })]);
+    const quiet = await run(['projections', 'rebuild', '--quiet']);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+  });
+
   it('0: ok', async () => {
     expect((await run(['projections', 'status'])).code).toBe(0);
     expect((await run(['--help'])).code).toBe(0);

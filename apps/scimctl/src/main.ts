@@ -9,6 +9,7 @@ import { classify, CliFailure, EXIT, UsageError } from './exit-codes';
 import { bashCompletion, commandHelp, COMMANDS, globalHelp, GROUPS, groupHelp } from './help';
 import { record, table } from './output';
 import { Progress } from './progress';
+import { withRebuildProgress } from './rebuild-progress';
 
 /** The files of a bundle: an --out directory holding any of them already holds a bundle. */
 const BUNDLE_FILES = ['manifest.json', 'events.ndjson', 'events.csv', 'checkpoints.ndjson', 'public-keys.json'];
@@ -280,8 +281,9 @@ async function main(argv: string[]): Promise<number> {
       );
       return EXIT.ok;
     case 'projections rebuild': {
-      process.stderr.write(`rebuilding ${arg ?? 'all projections'} from the log …\n`);
-      const r = await api.call<{ projection: string; events: number; eventsPerSecond: number }[]>('POST', '/api/v1/projections/rebuild', arg ? { projection: arg } : {});
+      if (!values.quiet) process.stderr.write(`rebuilding ${arg ?? 'all projections'} from the log …\n`);
+      const rebuild = api.call<{ projection: string; events: number; eventsPerSecond: number }[]>('POST', '/api/v1/projections/rebuild', arg ? { projection: arg } : {});
+      const r = values.quiet ? await rebuild : await withRebuildProgress(api, arg, rebuild);
       print(r, (rs: typeof r) => rs.map((x) => `${x.projection}: ${x.events} events at ${x.eventsPerSecond} events/s`).join('\n'));
       return EXIT.ok;
     }
