@@ -67,7 +67,7 @@ if (!CHROMIUM) {
       expect(await loop.count()).toBe(1);
       await loop.getByText('POST /Users').waitFor();
       await loop.getByRole('cell', { name: '4', exact: true }).waitFor();
-      await loop.getByText(/sends a userName another identity in this scope already holds/).waitFor();
+      await loop.getByText(/sends a userName another identity in this scope already holds\. Correct the user in the IdP/).waitFor();
       expect(page.url()).toContain('#/health?hours=1');
       await page.screenshot({ path: join(SHOTS, 'console-health.png'), fullPage: true });
 
@@ -86,6 +86,25 @@ if (!CHROMIUM) {
       await page.screenshot({ path: join(SHOTS, 'console-health-dark.png'), fullPage: true });
       await loop.getByRole('link', { name: 'Audit trail' }).click();
       await page.locator('#audit-results').getByText(/UserProvisioned|IdentityLinked|Account/).first().waitFor();
+      await page.close();
+    }, 90_000);
+
+    it('shows a loading line while the answer is on its way, then an empty state for a quiet window', async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await signIn(page, auditorToken);
+      // The server's answer for a window without SCIM traffic, held back until the loading line has been seen.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      await page.route('**/api/v1/audit/health?*', async (route) => {
+        await held;
+        const until = new Date().toISOString();
+        await route.fulfill({ json: { since: new Date(Date.now() - 3600_000).toISOString(), until, bucketSeconds: 60, loopThreshold: 3, sources: [], loops: [] } });
+      });
+      await page.getByRole('link', { name: 'Health' }).click();
+      await page.locator('#health').getByRole('status').getByText('Loading…').waitFor();
+      release();
+      await page.locator('#health').getByText(/No SCIM requests in this window/).waitFor();
+      await page.locator('#health-summary').getByText(/0 SCIM requests, 0 refused/).waitFor();
       await page.close();
     }, 90_000);
   });

@@ -642,7 +642,7 @@ async function loadCheckpoints() {
 
 /** What to do about a refusal that keeps coming back, by the server's reason code (`uniqueness_userName` → uniqueness). */
 const LOOP_FIXES = {
-  uniqueness: (l) => `The IdP sends a ${l.attribute || 'value'} another identity in this scope already holds. Open the person: link or unlink the identity, or correct the user in the IdP.`,
+  uniqueness: (l) => `The IdP sends a ${l.attribute || 'value'} another identity in this scope already holds. Correct the user in the IdP, or link or unlink the identity on the person's page (support or admin).`,
   conflict: () => 'Concurrent writes collide; usually clears by itself. If it repeats, look for two IdP connections writing the same person.',
   invalid_value: (l) => `The IdP sends a value the server refuses${l.attribute ? ` for ${l.attribute}` : ''}; fix the attribute mapping in the IdP.`,
   invalidValue: (l) => `The IdP sends a value the server refuses${l.attribute ? ` for ${l.attribute}` : ''}; fix the attribute mapping in the IdP.`,
