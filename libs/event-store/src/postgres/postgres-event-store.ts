@@ -475,6 +475,18 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toRecorded);
   }
 
+  /** Several streams in one query: a create reads four or five reservation streams first. */
+  async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    const result = new Map<string, RecordedEvent[]>(streamIds.map((id) => [id, []]));
+    if (streamIds.length === 0) return result;
+    const rows = await this.query<EventRow>(
+      `SELECT ${COLUMNS} FROM scim_events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, revision`,
+      [[...new Set(streamIds)]],
+    );
+    for (const row of rows) result.get(row.stream_id)?.push(toRecorded(row));
+    return result;
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const backwards = options.direction === 'backwards';
     const params: unknown[] = [options.fromPosition?.toString() ?? null, options.maxCount ?? null];
