@@ -269,13 +269,14 @@ export class PostgresEventStore implements EventStore {
     }
     if (candidates.length < 2) return [...candidates, ...rest];
     const appends = candidates.flatMap((item) => item.appends);
-    const { rows } = await client.query<{ stream_id: string; current: string | null; first_stored: boolean }>(
-      `SELECT s.stream_id, (SELECT max(revision) FROM scim_events e WHERE e.stream_id = s.stream_id) AS current,
+    const { rows } = await client.query<{ stream_id: string; current: string | null; first_stored: boolean }>({
+      name: 'scim_group_revisions',
+      text: `SELECT s.stream_id, (SELECT max(revision) FROM scim_events e WHERE e.stream_id = s.stream_id) AS current,
               EXISTS (SELECT 1 FROM scim_events f WHERE f.event_id = s.first_id) AS first_stored
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(stream_id, first_id, n)
         ORDER BY s.n`,
-      [appends.map((a) => a.streamId), appends.map((a) => a.events[0].id)],
-    );
+      values: [appends.map((a) => a.streamId), appends.map((a) => a.events[0].id)],
+    });
     const current = new Map<string, bigint>();
     for (const r of rows) if (!current.has(r.stream_id)) current.set(r.stream_id, toBigint(r.current));
     const planned: { item: PendingAppend; last: { streamId: string; revision: bigint } }[] = [];
@@ -326,15 +327,16 @@ export class PostgresEventStore implements EventStore {
     client: PoolClient,
     events: readonly { streamId: string; revision: bigint; event: EventData }[],
   ): Promise<{ position: string; stream_id: string; revision: string }[]> {
-    const { rows } = await client.query<{ position: string; stream_id: string; revision: string }>(
-      `INSERT INTO scim_events (stream_id, revision, event_id, type, data, metadata, recorded_at)
+    const { rows } = await client.query<{ position: string; stream_id: string; revision: string }>({
+      name: 'scim_insert_events',
+      text: `INSERT INTO scim_events (stream_id, revision, event_id, type, data, metadata, recorded_at)
        SELECT stream_id, revision, id, type, data::json, metadata::json, statement_timestamp()
          FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
               WITH ORDINALITY AS e(stream_id, revision, id, type, data, metadata, n)
         WHERE NOT EXISTS (SELECT 1 FROM scim_events WHERE event_id = ANY($3::text[]))
         ORDER BY n
        RETURNING position, stream_id, revision`,
-      [
+      values: [
         events.map((e) => e.streamId),
         events.map((e) => e.revision.toString()),
         events.map((e) => e.event.id),
@@ -343,7 +345,7 @@ export class PostgresEventStore implements EventStore {
         // The events of one decision share one metadata object: serialise it once.
         serialiseShared(events.map((e) => e.event.metadata ?? {})),
       ],
-    );
+    });
     return rows;
   }
 
@@ -354,14 +356,15 @@ export class PostgresEventStore implements EventStore {
       for (const a of appends) last = await this.appendStreams(client, [a]);
       return last as AppendResult;
     }
-    const { rows } = await client.query<{ current: string | null; first_stream: string | null; first_revision: string | null }>(
-      `SELECT (SELECT max(revision) FROM scim_events e WHERE e.stream_id = s.stream_id) AS current,
+    const { rows } = await client.query<{ current: string | null; first_stream: string | null; first_revision: string | null }>({
+      name: 'scim_revisions',
+      text: `SELECT (SELECT max(revision) FROM scim_events e WHERE e.stream_id = s.stream_id) AS current,
               f.stream_id AS first_stream, f.revision AS first_revision
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(stream_id, first_id, n)
          LEFT JOIN scim_events f ON f.event_id = s.first_id
         ORDER BY s.n`,
-      [appends.map((a) => a.streamId), appends.map((a) => a.events[0]?.id ?? null)],
-    );
+      values: [appends.map((a) => a.streamId), appends.map((a) => a.events[0]?.id ?? null)],
+    });
     const results: (AppendResult | undefined)[] = [];
     const toInsert: { append: StreamAppend; current: bigint; index: number }[] = [];
     for (const [index, a] of appends.entries()) {
@@ -551,10 +554,12 @@ export class PostgresEventStore implements EventStore {
           `SELECT ${COLUMNS} FROM scim_events WHERE stream_id = $1 AND ($2::bigint IS NULL OR revision <= $2)
             ORDER BY revision DESC LIMIT $3`,
           [streamId, options.fromRevision?.toString() ?? null, max],
+          'scim_read_stream_backwards',
         )
       : await this.query<EventRow>(
           `SELECT ${COLUMNS} FROM scim_events WHERE stream_id = $1 AND revision >= $2 ORDER BY revision ASC LIMIT $3`,
           [streamId, (options.fromRevision ?? 0n).toString(), max],
+          'scim_read_stream',
         );
     if (rows.length === 0) {
       // Streams are never empty: no rows from the start means no stream, without a second query.
@@ -573,6 +578,7 @@ export class PostgresEventStore implements EventStore {
     const rows = await this.query<EventRow>(
       `SELECT ${COLUMNS} FROM scim_events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, revision`,
       [[...new Set(streamIds)]],
+      'scim_read_streams',
     );
     for (const row of rows) result.get(row.stream_id)?.push(toRecorded(row));
     return result;
@@ -598,6 +604,7 @@ export class PostgresEventStore implements EventStore {
     const rows = await this.query<EventRow>(
       `SELECT ${COLUMNS} FROM scim_events WHERE position > $1 ORDER BY position ASC LIMIT $2`,
       [after.toString(), max],
+      'scim_read_after',
     );
     return rows.map(toRecorded);
   }
@@ -623,7 +630,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async headPosition(): Promise<bigint> {
-    const rows = await this.query<{ p: string | null }>('SELECT max(position) AS p FROM scim_events');
+    const rows = await this.query<{ p: string | null }>('SELECT max(position) AS p FROM scim_events', [], 'scim_head');
     return toBigint(rows[0].p);
   }
 
@@ -724,11 +731,12 @@ export class PostgresEventStore implements EventStore {
     return this.listening;
   }
 
-  private async query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+  /** `name` makes it a prepared statement (parsed and planned once per connection): fixed SQL only. */
+  private async query<R extends object>(sql: string, params: unknown[] = [], name?: string): Promise<R[]> {
     this.assertOpen();
     try {
       await this.migrate();
-      return (await this.pool.query<R & QueryResultRow>(sql, params)).rows;
+      return (await this.pool.query<R & QueryResultRow>(name ? { name, text: sql, values: params } : { text: sql, values: params })).rows;
     } catch (err) {
       throw mapError(err);
     }
