@@ -1,6 +1,10 @@
+import type { EventStore } from '@app/event-store';
+import { StreamNotFoundError } from '@app/event-store';
 import { ReadYourWrites } from '@app/projections';
+import { FreshRead } from './fresh-read';
 import type { Principal } from './principal';
 import { digestsEqual, sha256Hex } from './token-secret';
+import { type TokenEventType, tokenStream } from './token.events';
 import type { TokenRow, TokensHandle } from './tokens.projection';
 
 /**
@@ -12,6 +16,8 @@ export class AuthService {
   private readonly envAdminSha256?: string;
   /** Look-ups by digest, valid while the tokens read model has not changed (revocations included). */
   private readonly cache = new Map<string, { handle: TokensHandle; version: number; row: TokenRow | undefined }>();
+  /** Whether the store holds a revocation of the token (shared store only). */
+  private readonly revokedInStore?: FreshRead<string, boolean>;
 
   constructor(
     private readonly tokens: () => TokensHandle,
@@ -19,13 +25,28 @@ export class AuthService {
     envAdminToken: string | undefined,
     private readonly now: () => Date = () => new Date(),
     /**
-     * Several instances share the store: a token revoked through another instance must stop
-     * working here as soon as that DELETE returned, so every look-up first waits for the store's
-     * head (bounded by READ_YOUR_WRITES_TIMEOUT_MS), not only a miss.
+     * Given when several instances share the store: a token revoked through another instance
+     * must stop working here as soon as that DELETE returned, before this instance's read
+     * models have applied it. A known token is then checked against its own stream in the
+     * store (one indexed read of its last event, shared by concurrent requests), instead of
+     * waiting for the read models to reach the store's head, which other instances' writes
+     * keep moving.
      */
-    private readonly sharedStore = false,
+    sharedStore?: Pick<EventStore, 'readStream'>,
   ) {
     this.envAdminSha256 = envAdminToken ? sha256Hex(envAdminToken) : undefined;
+    if (sharedStore) {
+      this.revokedInStore = new FreshRead(async (tokenId: string) => {
+        try {
+          const [last] = await sharedStore.readStream(tokenStream(tokenId), { direction: 'backwards', maxCount: 1 });
+          return last !== undefined && REVOCATIONS.has(last.type);
+        } catch (err) {
+          // Issued through the read model, so its stream exists; a missing one is not ours to trust.
+          if (err instanceof StreamNotFoundError) return true;
+          throw err;
+        }
+      });
+    }
   }
 
   async authenticate(authorization: string | undefined): Promise<Principal | undefined> {
@@ -35,13 +56,14 @@ export class AuthService {
     if (this.envAdminSha256 && digestsEqual(sha, this.envAdminSha256)) {
       return { kind: 'management', tokenId: 'env:ADMIN_TOKEN', role: 'admin', pii: true, sha256Prefix: sha.slice(0, 8) };
     }
-    // On the embedded store only a miss waits for the read model: a token created a moment ago
-    // by this process is then found, while every other request authenticates without waiting.
-    if (this.sharedStore) await this.ryw.settle();
+    // Only a miss waits for the read model (on a shared store, for the store's head): a token
+    // created a moment ago, by this instance or another, is then found, while every other
+    // request authenticates without waiting.
     let row = this.lookUp(sha);
-    if (!row && !this.sharedStore && (await this.ryw.settle())) row = this.lookUp(sha);
+    if (!row && (await this.ryw.settle())) row = this.lookUp(sha);
     if (!row || !digestsEqual(row.sha256, sha) || row.revokedAt) return undefined;
     if (row.expiresAt && Date.parse(row.expiresAt) <= this.now().getTime()) return undefined;
+    if (this.revokedInStore && (await this.revokedInStore.get(row.id))) return undefined;
     if (row.kind === 'scim') {
       return { kind: 'scim', tokenId: row.id, scope: row.scope ?? '', sha256Prefix: sha.slice(0, 8) };
     }
@@ -58,6 +80,8 @@ export class AuthService {
     return row;
   }
 }
+
+const REVOCATIONS = new Set<string>(['ScimTokenRevoked', 'ManagementTokenRevoked'] satisfies TokenEventType[]);
 
 function bearer(header: string | undefined): string | undefined {
   if (!header) return undefined;

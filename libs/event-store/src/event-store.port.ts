@@ -110,6 +110,11 @@ export interface EventStore {
 
   /** Throws `StreamNotFoundError` when the stream has no events. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * Optional: every event of each of several streams in one round trip (a missing stream maps
+   * to an empty list). Stores without it are read one `readStream` per stream.
+   */
+  readStreams?(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
 

@@ -178,3 +178,30 @@ describe('UnitOfWork on a store without atomic multi-stream append (the reservat
     expect(await holder('Ops')).toEqual(groupOwner('g2'));
   });
 });
+
+describe('UnitOfWork reservation prefetch', () => {
+  it('reads every missing reservation in one readStreams call when the store has it, with the states one by one reads give', async () => {
+    const store = new NonAtomicStore();
+    const uow = new UnitOfWork(store as unknown as EventStore, () => new Date());
+    await uow.commit({
+      claims: [claimFor('Taken', 'g1')],
+      writes: [{ streamId: 'scimGroup-g1', expectedRevision: 'no_stream', events: [created('g1', 'Taken')] }],
+      metadata: {},
+    });
+    const keys = [key('Taken'), key('Free'), key('Other')];
+    const oneByOne = await Promise.all(keys.map((k) => uow.reservation(k)));
+
+    const batched = Object.assign(store, {
+      readStreams: jest.fn(async (ids: readonly string[]) => new Map(ids.map((id) => [id, [...(store.streams.get(id) ?? [])]]))),
+    });
+    const readStream = jest.spyOn(store, 'readStream');
+    const memo = new Map();
+    await new UnitOfWork(batched as unknown as EventStore, () => new Date()).prefetchReservations(keys, memo);
+    expect(batched.readStreams).toHaveBeenCalledTimes(1);
+    expect(readStream).not.toHaveBeenCalled();
+    expect(keys.map((k) => memo.get(reservationStream(k)))).toEqual(oneByOne);
+    // Already known: nothing is read again.
+    await new UnitOfWork(batched as unknown as EventStore, () => new Date()).prefetchReservations(keys, memo);
+    expect(batched.readStreams).toHaveBeenCalledTimes(1);
+  });
+});

@@ -4,6 +4,7 @@ import {
   EventStoreError,
   type ExpectedRevision,
   type JsonObject,
+  type RecordedEvent,
   type StreamAppend,
   StoreUnavailableError,
   StreamNotFoundError,
@@ -69,31 +70,40 @@ export class UnitOfWork {
     const stream = reservationStream(key);
     const known = memo?.get(stream);
     if (known) return known;
-    let state = await this.readReservation(stream);
     const legacyStream = legacyReservationStream(key);
-    if (legacyStream !== undefined) {
-      // Taken before the identifier fold: held under the old stream name only.
-      const legacy = await this.readReservation(legacyStream);
-      state = {
-        ...state,
-        ...(!state.holder && legacy.holder ? { holder: legacy.holder, since: legacy.since } : {}),
-        legacy: { stream: legacyStream, state: legacy },
-      };
-    }
+    const read = await this.readStreams(legacyStream === undefined ? [stream] : [stream, legacyStream]);
+    const state = reservationState(key, read);
     memo?.set(stream, state);
     return state;
   }
 
-  private async readReservation(stream: string): Promise<ReservationState> {
-    try {
-      const events = await this.store.readStream(stream);
-      // Age counts from the store's recorded time of the last claim or release: the writer's
-      // own `occurredAt` comes from whichever instance wrote it, with that machine's clock.
-      return { ...foldReservation(events), since: events.at(-1)?.recordedAt.toISOString() };
-    } catch (err) {
-      if (!(err instanceof StreamNotFoundError)) throw err;
-      return { revision: -1n };
-    }
+  /**
+   * Reads the reservations of `keys` that `memo` lacks, all at once (one query on a store that
+   * reads several streams together), so a decision that looks at several unique values waits
+   * for one round trip instead of one per value.
+   */
+  async prefetchReservations(keys: readonly ReservationKey[], memo: ReservationMemo): Promise<void> {
+    const missing = keys.filter((k) => !memo.has(reservationStream(k)));
+    if (missing.length === 0) return;
+    const streams = missing.flatMap((k) => {
+      const legacy = legacyReservationStream(k);
+      return legacy === undefined ? [reservationStream(k)] : [reservationStream(k), legacy];
+    });
+    const read = await this.readStreams(streams);
+    for (const k of missing) memo.set(reservationStream(k), reservationState(k, read));
+  }
+
+  private async readStreams(streams: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    if (this.store.readStreams) return this.store.readStreams(streams);
+    const read = async (stream: string): Promise<[string, RecordedEvent[]]> => {
+      try {
+        return [stream, await this.store.readStream(stream)];
+      } catch (err) {
+        if (!(err instanceof StreamNotFoundError)) throw err;
+        return [stream, []];
+      }
+    };
+    return new Map(await Promise.all(streams.map(read)));
   }
 
   async commit(request: CommitRequest): Promise<AppendResult> {
@@ -293,4 +303,24 @@ export async function retryOnConflict<T>(
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** i, 50)));
     }
   }
+}
+
+function reservationState(key: ReservationKey, read: ReadonlyMap<string, readonly RecordedEvent[]>): ReservationState {
+  const state = foldStored(read.get(reservationStream(key)) ?? []);
+  const legacyStream = legacyReservationStream(key);
+  if (legacyStream === undefined) return state;
+  // Taken before the identifier fold: held under the old stream name only.
+  const legacy = foldStored(read.get(legacyStream) ?? []);
+  return {
+    ...state,
+    ...(!state.holder && legacy.holder ? { holder: legacy.holder, since: legacy.since } : {}),
+    legacy: { stream: legacyStream, state: legacy },
+  };
+}
+
+function foldStored(events: readonly RecordedEvent[]): ReservationState {
+  if (events.length === 0) return { revision: -1n };
+  // Age counts from the store's recorded time of the last claim or release: the writer's
+  // own `occurredAt` comes from whichever instance wrote it, with that machine's clock.
+  return { ...foldReservation(events), since: events.at(-1)?.recordedAt.toISOString() };
 }

@@ -27,6 +27,7 @@ export class TrackingEventStore implements EventStore {
   ) {
     this.name = store.name;
     this.supportsMultiStreamAppend = store.supportsMultiStreamAppend;
+    if (store.readStreams) this.readStreams = store.readStreams.bind(store);
   }
 
   async append(streamId: string, events: readonly EventData[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
@@ -44,6 +45,8 @@ export class TrackingEventStore implements EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     return this.store.readStream(streamId, options);
   }
+
+  readStreams?: (streamIds: readonly string[]) => Promise<Map<string, RecordedEvent[]>>;
 
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     return this.store.readAll(options);

@@ -128,9 +128,9 @@ export function coreProviders(config: AppConfig): Provider[] {
     },
     {
       provide: AUTH_SERVICE,
-      inject: [ProjectionRunner, ReadYourWrites],
-      useFactory: (runner: ProjectionRunner, ryw: ReadYourWrites) =>
-        new AuthService(() => runner.handle<TokensHandle>('tokens'), ryw, config.adminToken, undefined, config.eventStore !== 'sqlite'),
+      inject: [ProjectionRunner, ReadYourWrites, RAW_EVENT_STORE],
+      useFactory: (runner: ProjectionRunner, ryw: ReadYourWrites, store: EventStore) =>
+        new AuthService(() => runner.handle<TokensHandle>('tokens'), ryw, config.adminToken, undefined, config.eventStore === 'sqlite' ? undefined : store),
     },
   ];
 }

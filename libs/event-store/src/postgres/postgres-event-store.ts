@@ -204,7 +204,8 @@ export class PostgresEventStore implements EventStore {
         const batch = this.pending.splice(0, MAX_GROUP);
         try {
           await this.transaction(async (client) => {
-            for (const item of batch) await this.appendItem(client, item);
+            const rest = batch.length > 1 ? await this.appendGroup(client, batch) : batch;
+            for (const item of rest) await this.appendItem(client, item);
             await this.options.beforeCommit?.(batch.flatMap((item) => item.appends));
           });
         } catch (err) {
@@ -237,6 +238,117 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  /**
+   * The plain appends of a group in two statements for the whole group instead of two per
+   * caller: the position lock is held through every round trip, so under concurrent writes
+   * this is what bounds throughput. One look-up of every stream's revision (and whether each
+   * batch's first event id is already stored), then one insert of every caller that expects
+   * the right revisions, in queue order (a later caller expecting an earlier one's revision
+   * of the same stream sees it). A caller whose expectation fails gets its conflict and writes
+   * nothing, exactly as alone. Anything unusual (a retried id, the same stream twice in one
+   * call, an empty batch, ids shared between callers) is returned for the one-caller path,
+   * which runs after this insert in the same transaction and so sees it.
+   */
+  private async appendGroup(client: PoolClient, batch: readonly PendingAppend[]): Promise<PendingAppend[]> {
+    const seenIds = new Set<string>();
+    const candidates: PendingAppend[] = [];
+    const rest: PendingAppend[] = [];
+    for (const item of batch) {
+      const ids = item.appends.flatMap((a) => a.events.map((e) => e.id));
+      const plain =
+        item.appends.every((a) => a.events.length > 0) &&
+        new Set(item.appends.map((a) => a.streamId)).size === item.appends.length &&
+        new Set(ids).size === ids.length &&
+        !ids.some((id) => seenIds.has(id));
+      if (!plain) {
+        rest.push(item);
+        continue;
+      }
+      for (const id of ids) seenIds.add(id);
+      candidates.push(item);
+    }
+    if (candidates.length < 2) return [...candidates, ...rest];
+    const appends = candidates.flatMap((item) => item.appends);
+    const { rows } = await client.query<{ stream_id: string; current: string | null; first_stored: boolean }>({
+      name: 'scim_group_revisions',
+      text: `SELECT s.stream_id, (SELECT max(revision) FROM scim_events e WHERE e.stream_id = s.stream_id) AS current,
+              EXISTS (SELECT 1 FROM scim_events f WHERE f.event_id = s.first_id) AS first_stored
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(stream_id, first_id, n)
+        ORDER BY s.n`,
+      values: [appends.map((a) => a.streamId), appends.map((a) => a.events[0].id)],
+    });
+    const current = new Map<string, bigint>();
+    for (const r of rows) if (!current.has(r.stream_id)) current.set(r.stream_id, toBigint(r.current));
+    const planned: { item: PendingAppend; last: { streamId: string; revision: bigint } }[] = [];
+    const events: { streamId: string; revision: bigint; event: EventData }[] = [];
+    let row = 0;
+    for (const item of candidates) {
+      const mine = rows.slice(row, row + item.appends.length);
+      row += item.appends.length;
+      if (mine.some((r) => r.first_stored)) {
+        rest.push(item);
+        continue;
+      }
+      const failed = item.appends.find((a) => !revisionMatches(a.expectedRevision, current.get(a.streamId) as bigint));
+      if (failed) {
+        item.error = new WrongExpectedRevisionError(failed.streamId, failed.expectedRevision, current.get(failed.streamId) as bigint);
+        continue;
+      }
+      for (const a of item.appends) {
+        const from = current.get(a.streamId) as bigint;
+        a.events.forEach((event, i) => events.push({ streamId: a.streamId, revision: from + BigInt(i) + 1n, event }));
+        current.set(a.streamId, from + BigInt(a.events.length));
+      }
+      const lastAppend = item.appends[item.appends.length - 1];
+      planned.push({ item, last: { streamId: lastAppend.streamId, revision: current.get(lastAppend.streamId) as bigint } });
+    }
+    if (events.length === 0) return rest;
+    const inserted = await this.insertEvents(client, events);
+    if (inserted.length === 0) {
+      // A later id of some batch is already stored: nothing was written, so every caller
+      // (those refused against writes that did not happen included) finds out alone.
+      const again = candidates.filter((c) => !rest.includes(c));
+      for (const c of again) c.error = undefined;
+      return [...again, ...rest];
+    }
+    const positions = new Map(inserted.map((r) => [`${r.revision}|${r.stream_id}`, BigInt(r.position)]));
+    for (const { item, last } of planned) {
+      item.result = { nextExpectedRevision: last.revision, position: positions.get(`${last.revision}|${last.streamId}`) as bigint };
+    }
+    return rest;
+  }
+
+  /**
+   * Inserts `events` in the order given (so positions follow it), or nothing at all when any
+   * of their ids is already stored: a conflict never leaves half a call written nor aborts
+   * the group's transaction.
+   */
+  private async insertEvents(
+    client: PoolClient,
+    events: readonly { streamId: string; revision: bigint; event: EventData }[],
+  ): Promise<{ position: string; stream_id: string; revision: string }[]> {
+    const { rows } = await client.query<{ position: string; stream_id: string; revision: string }>({
+      name: 'scim_insert_events',
+      text: `INSERT INTO scim_events (stream_id, revision, event_id, type, data, metadata, recorded_at)
+       SELECT stream_id, revision, id, type, data::json, metadata::json, statement_timestamp()
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
+              WITH ORDINALITY AS e(stream_id, revision, id, type, data, metadata, n)
+        WHERE NOT EXISTS (SELECT 1 FROM scim_events WHERE event_id = ANY($3::text[]))
+        ORDER BY n
+       RETURNING position, stream_id, revision`,
+      values: [
+        events.map((e) => e.streamId),
+        events.map((e) => e.revision.toString()),
+        events.map((e) => e.event.id),
+        events.map((e) => e.event.type),
+        events.map((e) => JSON.stringify(e.event.data)),
+        // The events of one decision share one metadata object: serialise it once.
+        serialiseShared(events.map((e) => e.event.metadata ?? {})),
+      ],
+    });
+    return rows;
+  }
+
   private async appendStreams(client: PoolClient, appends: readonly StreamAppend[]): Promise<AppendResult> {
     // The same stream twice in one call: each part must see the one before it written.
     if (new Set(appends.map((a) => a.streamId)).size < appends.length && appends.length > 1) {
@@ -244,14 +356,15 @@ export class PostgresEventStore implements EventStore {
       for (const a of appends) last = await this.appendStreams(client, [a]);
       return last as AppendResult;
     }
-    const { rows } = await client.query<{ current: string | null; first_stream: string | null; first_revision: string | null }>(
-      `SELECT (SELECT max(revision) FROM scim_events e WHERE e.stream_id = s.stream_id) AS current,
+    const { rows } = await client.query<{ current: string | null; first_stream: string | null; first_revision: string | null }>({
+      name: 'scim_revisions',
+      text: `SELECT (SELECT max(revision) FROM scim_events e WHERE e.stream_id = s.stream_id) AS current,
               f.stream_id AS first_stream, f.revision AS first_revision
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(stream_id, first_id, n)
          LEFT JOIN scim_events f ON f.event_id = s.first_id
         ORDER BY s.n`,
-      [appends.map((a) => a.streamId), appends.map((a) => a.events[0]?.id ?? null)],
-    );
+      values: [appends.map((a) => a.streamId), appends.map((a) => a.events[0]?.id ?? null)],
+    });
     const results: (AppendResult | undefined)[] = [];
     const toInsert: { append: StreamAppend; current: bigint; index: number }[] = [];
     for (const [index, a] of appends.entries()) {
@@ -281,30 +394,11 @@ export class PostgresEventStore implements EventStore {
         append.events.map((e, i) => ({ streamId: append.streamId, revision: current + BigInt(i) + 1n, event: e })),
       );
       const ids = events.map((e) => e.event.id);
-      // Inserts nothing when any id is already stored (a partial overlap), so a conflict never
-      // leaves half a call written nor aborts the group's transaction. Rows go in in the
-      // order given, so positions follow the caller's order of streams and events.
-      const inserted = await client.query<{ position: string; stream_id: string; revision: string }>(
-        `INSERT INTO scim_events (stream_id, revision, event_id, type, data, metadata, recorded_at)
-         SELECT stream_id, revision, id, type, data::json, metadata::json, statement_timestamp()
-           FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
-                WITH ORDINALITY AS e(stream_id, revision, id, type, data, metadata, n)
-          WHERE NOT EXISTS (SELECT 1 FROM scim_events WHERE event_id = ANY($3::text[]))
-          ORDER BY n
-         RETURNING position, stream_id, revision`,
-        [
-          events.map((e) => e.streamId),
-          events.map((e) => e.revision.toString()),
-          ids,
-          events.map((e) => e.event.type),
-          events.map((e) => JSON.stringify(e.event.data)),
-          // The events of one decision share one metadata object: serialise it once.
-          serialiseShared(events.map((e) => e.event.metadata ?? {})),
-        ],
-      );
-      if (inserted.rows.length === 0) throw await this.overlapConflict(client, toInsert, ids);
+      // Rows go in in the order given, so positions follow the caller's order of streams and events.
+      const inserted = await this.insertEvents(client, events);
+      if (inserted.length === 0) throw await this.overlapConflict(client, toInsert, ids);
       const lastOf = new Map<string, { position: bigint; revision: bigint }>();
-      for (const r of inserted.rows) {
+      for (const r of inserted) {
         const revision = BigInt(r.revision);
         const seen = lastOf.get(r.stream_id);
         if (!seen || revision > seen.revision) lastOf.set(r.stream_id, { position: BigInt(r.position), revision });
@@ -460,10 +554,12 @@ export class PostgresEventStore implements EventStore {
           `SELECT ${COLUMNS} FROM scim_events WHERE stream_id = $1 AND ($2::bigint IS NULL OR revision <= $2)
             ORDER BY revision DESC LIMIT $3`,
           [streamId, options.fromRevision?.toString() ?? null, max],
+          'scim_read_stream_backwards',
         )
       : await this.query<EventRow>(
           `SELECT ${COLUMNS} FROM scim_events WHERE stream_id = $1 AND revision >= $2 ORDER BY revision ASC LIMIT $3`,
           [streamId, (options.fromRevision ?? 0n).toString(), max],
+          'scim_read_stream',
         );
     if (rows.length === 0) {
       // Streams are never empty: no rows from the start means no stream, without a second query.
@@ -473,6 +569,19 @@ export class PostgresEventStore implements EventStore {
       if (exists.length === 0) throw new StreamNotFoundError(streamId);
     }
     return rows.map(toRecorded);
+  }
+
+  /** Several streams in one query: a create reads four or five reservation streams first. */
+  async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    const result = new Map<string, RecordedEvent[]>(streamIds.map((id) => [id, []]));
+    if (streamIds.length === 0) return result;
+    const rows = await this.query<EventRow>(
+      `SELECT ${COLUMNS} FROM scim_events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, revision`,
+      [[...new Set(streamIds)]],
+      'scim_read_streams',
+    );
+    for (const row of rows) result.get(row.stream_id)?.push(toRecorded(row));
+    return result;
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
@@ -495,6 +604,7 @@ export class PostgresEventStore implements EventStore {
     const rows = await this.query<EventRow>(
       `SELECT ${COLUMNS} FROM scim_events WHERE position > $1 ORDER BY position ASC LIMIT $2`,
       [after.toString(), max],
+      'scim_read_after',
     );
     return rows.map(toRecorded);
   }
@@ -520,7 +630,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async headPosition(): Promise<bigint> {
-    const rows = await this.query<{ p: string | null }>('SELECT max(position) AS p FROM scim_events');
+    const rows = await this.query<{ p: string | null }>('SELECT max(position) AS p FROM scim_events', [], 'scim_head');
     return toBigint(rows[0].p);
   }
 
@@ -621,11 +731,12 @@ export class PostgresEventStore implements EventStore {
     return this.listening;
   }
 
-  private async query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+  /** `name` makes it a prepared statement (parsed and planned once per connection): fixed SQL only. */
+  private async query<R extends object>(sql: string, params: unknown[] = [], name?: string): Promise<R[]> {
     this.assertOpen();
     try {
       await this.migrate();
-      return (await this.pool.query<R & QueryResultRow>(sql, params)).rows;
+      return (await this.pool.query<R & QueryResultRow>(name ? { name, text: sql, values: params } : { text: sql, values: params })).rows;
     } catch (err) {
       throw mapError(err);
     }

@@ -39,6 +39,17 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
     const memo: ReservationMemo = new Map();
     const userName = attributes.userName as string;
     const externalId = typeof attributes.externalId === 'string' ? attributes.externalId : undefined;
+    const email = primaryEmail(attributes);
+    // Every reservation a plain create looks at, read in one go rather than one after another.
+    await this.writer.uow.prefetchReservations(
+      [
+        ...(externalId !== undefined ? [{ kind: 'nameId' as const, scopeKey: scope, value: externalId }] : []),
+        { kind: 'userName', scopeKey: scope, value: userName },
+        ...(email !== undefined ? [{ kind: 'email' as const, scopeKey: 'instance', value: email }] : []),
+        { kind: 'username', scopeKey: 'instance', value: deriveUsername(userName) },
+      ],
+      memo,
+    );
 
     if (externalId !== undefined) {
       const held = await this.holder('nameId', scope, externalId, memo);
@@ -69,7 +80,6 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
       return this.revive(command, byUserName.accountId, identity);
     }
 
-    const email = primaryEmail(attributes);
     if (email !== undefined) {
       const owner = await this.writer.uow.reservation({ kind: 'email', scopeKey: 'instance', value: email }, memo);
       if (owner.holder) return this.link(command, owner.holder.id, email);
