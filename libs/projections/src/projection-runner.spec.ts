@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SqliteEventStore, type RecordedEvent } from '@app/event-store';
 import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import type { Projection, ProjectionHandle, TableNamer } from './projection';
-import { ProjectionRunner, RebuildInProgress } from './projection-runner';
+import { INLINE_MAX_EVENTS, ProjectionRunner, RebuildInProgress } from './projection-runner';
 import { ReadYourWrites } from './read-your-writes';
 
 interface Totals extends ProjectionHandle {
@@ -31,7 +31,9 @@ function totalsProjection(version = 1, failOn?: { value: number | undefined }): 
           upsert.run(e.streamId, amount);
         },
         totals() {
-          return Object.fromEntries((all.all() as { stream: string; total: number }[]).map((r) => [r.stream, r.total]));
+          return Object.fromEntries(
+            (all.all() as { stream: string; total: number }[]).map((r) => [r.stream, r.total]),
+          );
         },
       };
     },
@@ -40,7 +42,11 @@ function totalsProjection(version = 1, failOn?: { value: number | undefined }): 
 
 async function appendMany(store: SqliteEventStore, n: number, offset = 0) {
   for (let i = 0; i < n; i++) {
-    await store.append(`acc-${i % 7}`, [{ id: randomUUID(), type: 'Added', data: { amount: offset + i } }], 'any');
+    await store.append(
+      `acc-${i % 7}`,
+      [{ id: randomUUID(), type: 'Added', data: { amount: offset + i } }],
+      'any',
+    );
     if (i % 10 === 0) await store.append('noise', [{ id: randomUUID(), type: 'Ignored', data: {} }], 'any');
   }
 }
@@ -62,7 +68,11 @@ describe('ProjectionRunner', () => {
     const runner = new ProjectionRunner(store, db, [totalsProjection()]);
     await runner.start();
     const ryw = new ReadYourWrites(runner);
-    const r = await store.append('acc-x', [{ id: randomUUID(), type: 'Added', data: { amount: 5 } }], 'no_stream');
+    const r = await store.append(
+      'acc-x',
+      [{ id: randomUUID(), type: 'Added', data: { amount: 5 } }],
+      'no_stream',
+    );
     ryw.wrote(r.position);
     expect(await ryw.settle()).toBe(true);
     expect(runner.handle<Totals>('totals').totals()['acc-x']).toBe(5);
@@ -133,8 +143,12 @@ describe('ProjectionRunner', () => {
     const status = await v2.status();
     expect(status[0]).toMatchObject({ name: 'totals', version: 2, generation: 2, lag: '0' });
     expect(progress).toEqual(['totals']);
-    expect(Object.values(v2.handle<Totals>('totals').totals()).reduce((a, b) => a + b, 0)).toBe((19 * 20) / 2);
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'totals__g%'").all();
+    expect(Object.values(v2.handle<Totals>('totals').totals()).reduce((a, b) => a + b, 0)).toBe(
+      (19 * 20) / 2,
+    );
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'totals__g%'")
+      .all();
     expect(tables).toEqual([{ name: 'totals__g2' }]);
     await v2.stop();
   });
@@ -144,10 +158,16 @@ describe('ProjectionRunner', () => {
       const runner = new ProjectionRunner(store, db, [totalsProjection()]);
       await runner.start();
       expect(await runner.waitFor(-1n, 100)).toBe(true);
-      const r = await store.append('acc-now', [{ id: randomUUID(), type: 'Added', data: { amount: 3 } }], 'no_stream');
+      const r = await store.append(
+        'acc-now',
+        [{ id: randomUUID(), type: 'Added', data: { amount: 3 } }],
+        'no_stream',
+      );
       expect(runner.position).toBe(r.position);
       expect(runner.handle<Totals>('totals').totals()['acc-now']).toBe(3);
-      const saved = db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get('totals') as { position: number };
+      const saved = db
+        .prepare('SELECT position FROM projection_checkpoints WHERE name = ?')
+        .get('totals') as { position: number };
       expect(BigInt(saved.position)).toBe(r.position);
       await runner.stop();
     });
@@ -157,13 +177,69 @@ describe('ProjectionRunner', () => {
       const runner = new ProjectionRunner(store, db, [totalsProjection(1, failOn)]);
       await runner.start();
       failOn.value = 42;
-      const r = await store.append('acc-f', [{ id: randomUUID(), type: 'Added', data: { amount: 42 } }], 'no_stream');
+      const r = await store.append(
+        'acc-f',
+        [{ id: randomUUID(), type: 'Added', data: { amount: 42 } }],
+        'no_stream',
+      );
       expect((await store.readStream('acc-f')).map((e) => e.data.amount)).toEqual([42]);
       expect(runner.position).toBeLessThan(r.position);
       failOn.value = undefined;
       expect(await runner.waitFor(r.position, 3000)).toBe(true);
       expect(runner.handle<Totals>('totals').totals()['acc-f']).toBe(42);
       await runner.stop();
+    });
+
+    it('an append larger than the inline limit commits without the inline apply; the catch-up loop applies it in slices, as a rebuild would', async () => {
+      // Each apply costs ~0.05 ms of CPU, so the big append takes several 10 ms slices.
+      const slow = totalsProjection();
+      const open = slow.open.bind(slow);
+      slow.open = (d, t) => {
+        const h = open(d, t);
+        return {
+          ...h,
+          apply(e: RecordedEvent) {
+            const until = performance.now() + 0.05;
+            while (performance.now() < until);
+            h.apply(e);
+          },
+        };
+      };
+      const runner = new ProjectionRunner(store, db, [slow]);
+      await runner.start();
+      try {
+        await appendMany(store, 20);
+        const n = INLINE_MAX_EVENTS * 5;
+        const appends = Array.from({ length: n }, (_, i) => ({
+          streamId: `big-${i}`,
+          events: [{ id: randomUUID(), type: 'Added', data: { amount: i } }],
+          expectedRevision: 'no_stream' as const,
+        }));
+        // A small append of the same turn is grouped apart and keeps its inline apply.
+        const [big, small] = await Promise.all([
+          store.appendMulti(appends),
+          store.append('acc-small', [{ id: randomUUID(), type: 'Added', data: { amount: 5 } }], 'no_stream'),
+        ]);
+        expect(small.position).toBeLessThan(big.position);
+        expect(runner.handle<Totals>('totals').totals()['acc-small']).toBe(5);
+        expect(runner.position).toBeLessThan(big.position);
+        let turns = 0;
+        let ticking = true;
+        const tick = () => {
+          turns++;
+          if (ticking) setImmediate(tick);
+        };
+        setImmediate(tick);
+        expect(await runner.waitFor(big.position, 10_000)).toBe(true);
+        ticking = false;
+        expect(turns).toBeGreaterThan(2);
+        const live = runner.handle<Totals>('totals').totals();
+        expect(Object.keys(live).filter((k) => k.startsWith('big-'))).toHaveLength(n);
+        await runner.rebuild('totals');
+        expect(runner.handle<Totals>('totals').totals()).toEqual(live);
+      } finally {
+        await runner.stop();
+      }
     });
 
     it('a rebuild while appends keep arriving ends with the same rows as the live generation had', async () => {

@@ -48,6 +48,11 @@ export class RebuildInProgress extends Error {
 
 const BATCH = 1000;
 const CATCH_UP_RANGE = 200;
+/**
+ * Appends with more events than this are not applied inline: the catch-up loop applies them
+ * in slices (a 3,000-member group PUT held the event loop ~1 s inside its transaction).
+ */
+export const INLINE_MAX_EVENTS = 200;
 // Events are decoded a page at a time, and one event can be large (a group PATCH adding a
 // thousand members): a page of 500 bounds what a rebuild holds in memory.
 const REBUILD_PAGE = 500;
@@ -112,7 +117,7 @@ export class ProjectionRunner {
         onRebuild?.({ projection: projection.name, position: -1n, head: await this.store.headPosition(), events: 0, eventsPerSecond: 0, done: false });
       }
     }
-    if (this.inline && !this.loop) this.inline.setCommitHook((events, headBefore) => this.applyInline(events, headBefore));
+    if (this.inline && !this.loop) this.inline.setCommitHook((events, headBefore) => this.applyInline(events, headBefore), INLINE_MAX_EVENTS);
     this.loop ??= this.run();
   }
 
@@ -349,7 +354,7 @@ export class ProjectionRunner {
     while (!this.stopping) {
       const batch: RecordedEvent[] = [];
       try {
-        await (this.inline ? this.catchUp(this.inline, flush) : this.follow(batch, flush));
+        await (this.inline ? this.catchUp(this.inline) : this.follow(batch, flush));
         backoff = 100;
       } catch (err) {
         // A store outage or a failing projection: keep what was committed, resume from the
@@ -420,23 +425,50 @@ export class ProjectionRunner {
     };
   }
 
-  /** The embedded store's loop: feeds projections that are behind; inline commits do the rest. */
-  private async catchUp(store: SqliteEventStore, flush: (b: RecordedEvent[]) => void): Promise<void> {
+  /**
+   * The embedded store's loop: feeds projections that are behind (and large appends, which
+   * are not applied inline); inline commits do the rest. Each range is applied in slices, one
+   * transaction each with the checkpoints at its last event, with a turn of the loop between.
+   */
+  private async catchUp(store: SqliteEventStore): Promise<void> {
+    const slicer = new Slicer();
     while (!this.stopping) {
       const head = store.headSync();
       const from = this.position;
       if (from < head) {
-        // Small ranges: each is one synchronous transaction, and requests wait behind it.
         const upTo = from + BigInt(CATCH_UP_RANGE) < head ? from + BigInt(CATCH_UP_RANGE) : head;
-        flush(store.readRangeSync(from, upTo, undefined));
-        // Let requests in between pages while a long catch-up runs.
-        await new Promise((r) => setImmediate(r));
+        const events = store.readRangeSync(from, upTo, undefined);
+        for (let i = 0; i < events.length && !this.stopping; ) {
+          i = this.applySlice(events, i, slicer);
+          await slicer.yield();
+        }
+        if (events.length === 0) await slicer.yield();
         continue;
       }
       this.caughtUp = true;
       this.failure = undefined;
       await store.waitForAppend(1000);
     }
+  }
+
+  /** Applies `events` from `start` until the slice is spent; returns where it stopped. */
+  private applySlice(events: readonly RecordedEvent[], start: number, slicer: Slicer): number {
+    const behind = [...this.live.values()];
+    let end = start;
+    const last = this.db.transaction(() => {
+      const now = Date.now();
+      while (end < events.length) {
+        const e = events[end++];
+        for (const p of behind) if (e.position > p.position && (!p.types || p.types.has(e.type))) p.handle.apply(e);
+        if (slicer.due()) break;
+      }
+      const at = events[end - 1].position;
+      for (const p of behind) if (p.position < at) this.checkpoint.run(Number(at), now, p.projection.name, p.generation);
+      return at;
+    })();
+    for (const p of behind) if (p.position < last && this.live.get(p.projection.name) === p) p.position = last;
+    this.progressed();
+    return end;
   }
 
   private progressed(): void {

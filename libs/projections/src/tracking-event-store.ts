@@ -24,6 +24,7 @@ export class TrackingEventStore implements EventStore {
   constructor(
     private readonly store: EventStore,
     private readonly wrote: (position: bigint) => void,
+    private readonly applied?: (position: bigint) => Promise<unknown> | undefined,
   ) {
     this.name = store.name;
     this.supportsMultiStreamAppend = store.supportsMultiStreamAppend;
@@ -33,12 +34,16 @@ export class TrackingEventStore implements EventStore {
   async append(streamId: string, events: readonly EventData[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
     const r = await this.store.append(streamId, events, expectedRevision);
     this.wrote(r.position);
+    const wait = this.applied?.(r.position);
+    if (wait) await wait;
     return r;
   }
 
   async appendMulti(appends: readonly StreamAppend[]): Promise<AppendResult> {
     const r = await this.store.appendMulti(appends);
     this.wrote(r.position);
+    const wait = this.applied?.(r.position);
+    if (wait) await wait;
     return r;
   }
 
@@ -65,6 +70,15 @@ export class TrackingEventStore implements EventStore {
   }
 }
 
-export function trackWrites(store: EventStore, wrote: (position: bigint) => void): EventStore {
-  return new TrackingEventStore(store, wrote);
+/**
+ * `applied`, when given, returns a promise to await before an append resolves (or nothing
+ * when there is nothing to wait for): on the embedded store, so that an acknowledged write is
+ * applied even when it was too large to apply inline (or came behind one that was).
+ */
+export function trackWrites(
+  store: EventStore,
+  wrote: (position: bigint) => void,
+  applied?: (position: bigint) => Promise<unknown> | undefined,
+): EventStore {
+  return new TrackingEventStore(store, wrote, applied);
 }

@@ -109,12 +109,21 @@ export function coreProviders(config: AppConfig): Provider[] {
     },
     {
       provide: EVENT_STORE,
-      inject: [RAW_EVENT_STORE, ReadYourWrites, Metrics],
-      useFactory: (store: EventStore, ryw: ReadYourWrites, metrics: Metrics) =>
-        trackWrites(store, (p) => {
-          ryw.wrote(p);
-          metrics.eventsAppended.inc();
-        }),
+      inject: [RAW_EVENT_STORE, ReadYourWrites, Metrics, ProjectionRunner],
+      useFactory: (store: EventStore, ryw: ReadYourWrites, metrics: Metrics, runner: ProjectionRunner) =>
+        trackWrites(
+          store,
+          (p) => {
+            ryw.wrote(p);
+            metrics.eventsAppended.inc();
+          },
+          // Embedded store: an ack means applied. Appends too large to apply inline (and those
+          // right behind one) wait, bounded, for the catch-up loop's slices; a failing
+          // projection is not waited for (queries already wait for it, bounded, and say so).
+          config.eventStore === 'sqlite'
+            ? (p) => (runner.position >= p || runner.error !== undefined ? undefined : runner.waitFor(p, config.readYourWritesTimeoutMs))
+            : undefined,
+        ),
     },
     {
       provide: IDENTITY_DIRECTORY,

@@ -93,6 +93,8 @@ export class SqliteEventStore implements EventStore {
   private readonly groupTx: (batch: PendingAppend[]) => (() => void) | void;
   private pending: PendingAppend[] = [];
   private commitHook?: CommitHook;
+  /** Groups with more events than this commit without the hook (see `setCommitHook`). */
+  private hookMaxEvents = Number.POSITIVE_INFINITY;
   private held = false;
   /** Events inserted by the transaction in progress, collected only while a hook is set. */
   private recording?: RecordedEvent[];
@@ -139,7 +141,7 @@ export class SqliteEventStore implements EventStore {
     // transaction; each runs in its own savepoint (better-sqlite3 nests transactions that
     // way), so one append's conflict never affects another's outcome.
     const group = db.transaction((batch: PendingAppend[]) => {
-      const head = this.startRecording();
+      const head = this.startRecording(batch);
       for (const item of batch) {
         const mark = this.recording?.length ?? 0;
         try {
@@ -159,13 +161,25 @@ export class SqliteEventStore implements EventStore {
    * Lets read models that live in this database apply new events in the append transaction
    * itself (inline projections): one commit per group instead of two, no re-read of what was
    * just written, and queries see a write as soon as it is acknowledged.
+   *
+   * An append of more than `maxEvents` events (a PUT of a group with thousands of members)
+   * commits alone and without the hook: applying it in the transaction would hold the event
+   * loop for every tenant for as long as that takes, so its readers catch up on it in slices.
    */
-  setCommitHook(hook: CommitHook | undefined): void {
+  setCommitHook(hook: CommitHook | undefined, maxEvents = Number.POSITIVE_INFINITY): void {
     this.commitHook = hook;
+    this.hookMaxEvents = maxEvents;
   }
 
-  private startRecording(): bigint {
-    if (!this.commitHook) return -1n;
+  private isLarge(item: PendingAppend): boolean {
+    let n = 0;
+    for (const a of item.appends) n += a.events.length;
+    return n > this.hookMaxEvents;
+  }
+
+  private startRecording(batch: readonly PendingAppend[]): bigint {
+    // Not even recorded: parsing thousands of events back costs time on the same loop.
+    if (!this.commitHook || batch.some((item) => this.isLarge(item))) return -1n;
     this.recording = [];
     return this.headSync();
   }
@@ -215,12 +229,26 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /** Commits every queued append in one transaction, then settles each caller. */
+  /**
+   * Commits every queued append in one transaction, then settles each caller. Large appends
+   * (see `setCommitHook`) commit after the others, in a transaction of their own, so the
+   * ordinary appends of the same turn keep their inline apply.
+   */
   private commitPending(): void {
     if (this.held) return;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
+    if (this.commitHook && batch.length > 1 && batch.some((item) => this.isLarge(item))) {
+      const small = batch.filter((item) => !this.isLarge(item));
+      if (small.length > 0) this.commitGroup(small);
+      this.commitGroup(batch.filter((item) => this.isLarge(item)));
+      return;
+    }
+    this.commitGroup(batch);
+  }
+
+  private commitGroup(batch: PendingAppend[]): void {
     let afterCommit: (() => void) | void;
     try {
       this.assertOpen();
