@@ -14,6 +14,7 @@ import type {
   Subscription,
   SubscriptionMessage,
 } from '../event-store.port';
+import { revisionMatches } from '../expected-revision';
 import {
   DatabaseError,
   createClient,
@@ -815,13 +816,6 @@ class PostgresSubscription implements Subscription {
       await this.store.waitForAppend(this.signal);
     }
   }
-}
-
-function revisionMatches(expected: ExpectedRevision, current: bigint): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return current === -1n;
-  if (expected === 'stream_exists') return current >= 0n;
-  return current === expected;
 }
 
 /** A WHERE fragment for `filter`, its values appended to `params`. */

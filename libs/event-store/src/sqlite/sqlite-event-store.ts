@@ -16,6 +16,7 @@ import type {
   Subscription,
   SubscriptionMessage,
 } from '../event-store.port';
+import { revisionMatches } from '../expected-revision';
 
 /** PRAGMA user_version of the schema below; each migration bumps it by one. */
 const MIGRATIONS: readonly string[] = [
@@ -379,7 +380,7 @@ export class SqliteEventStore implements EventStore {
     meta: { object?: unknown; json?: string },
   ): AppendResult {
     const current = this.streams.mightExist(streamId) ? (this.stmt.currentRevision.get(streamId)?.revision ?? -1) : -1;
-    const matches = revisionMatches(expected, current);
+    const matches = revisionMatches(expected, BigInt(current));
     // A retried batch can only be stored at the expected place if the stream has moved past
     // it (or the writer did not say where). Otherwise any stored id is a conflict, which the
     // UNIQUE(event_id) insert below reports without a look-up first.
@@ -514,13 +515,6 @@ class SqliteSubscription implements Subscription {
       await this.store.waitForAppend(1000);
     }
   }
-}
-
-function revisionMatches(expected: ExpectedRevision, current: number): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return current === -1;
-  if (expected === 'stream_exists') return current >= 0;
-  return BigInt(current) === expected;
 }
 
 function filterSql(filter: EventFilter): { sql: string; params: (string | number)[] } {
