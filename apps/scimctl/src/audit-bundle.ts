@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, mkdirSync, readdirSync, statSync, 
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { BUNDLE_FILES, type BundleSource, checkpointsText, manifestText, type PublicKeyEntry, publicKeysText, type SignedCheckpoint, type SignedManifest } from '@app/audit';
+import { ApiError } from './api-client';
 import { Progress } from './progress';
 
 /** A bundle directory as the verifier reads it: file by file, streamed. No network, no database. */
@@ -27,7 +28,7 @@ export async function exportBundle(url: string, token: string, out: string, rang
   const base = url.replace(/\/+$/, '');
   const headers = { authorization: `Bearer ${token}` };
   const started = await fetch(`${base}/api/v1/audit/exports`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(range) });
-  if (!started.ok) throw new HttpFailure(started.status, `POST /api/v1/audit/exports: HTTP ${started.status} ${(await started.text()).slice(0, 200)}`);
+  if (!started.ok) throw new ApiError(started.status, await started.text());
   const { manifest, checkpoints, keys } = (await started.json()) as { manifest: SignedManifest; checkpoints: SignedCheckpoint[]; keys: PublicKeyEntry[] };
   writeFileSync(join(out, BUNDLE_FILES.manifest), manifestText(manifest));
   writeFileSync(join(out, BUNDLE_FILES.checkpoints), checkpointsText(checkpoints));
@@ -40,7 +41,7 @@ export async function exportBundle(url: string, token: string, out: string, rang
     const expected = manifest.files[file];
     const bar = format === 'ndjson' ? progress(`downloading ${file}`, manifest.events, 'events') : progress(`downloading ${file}`, expected.bytes, 'bytes');
     const r = await fetch(`${base}/api/v1/audit/export?format=${format}&${fixed}`, { headers });
-    if (!r.ok || !r.body) throw new HttpFailure(r.status, `GET /api/v1/audit/export: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
+    if (!r.ok || !r.body) throw new ApiError(r.status, await r.text());
     const sink = createWriteStream(join(out, file));
     const hash = createHash('sha256');
     let bytes = 0;
@@ -60,13 +61,4 @@ export async function exportBundle(url: string, token: string, out: string, rang
     }
   }
   return manifest;
-}
-
-export class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }

@@ -66,9 +66,6 @@ export function classify(err: unknown, url?: string): { code: number; message: s
   const unreachable = connectionFailure(err);
   if (unreachable) return { code: EXIT.server, message: `cannot reach the server${url ? ` at ${url}` : ''}: ${unreachable}` };
   const message = err instanceof Error ? err.message : String(err);
-  // Commands that fetch on their own (the audit bundle download) report "HTTP <status> <body>".
-  const http = /\bHTTP (\d{3})\b\s*(.*)$/s.exec(message);
-  if (http) return { code: exitCodeForStatus(Number(http[1])), message: describeHttpError(Number(http[1]), http[2] ?? '') };
   const io = (err as { code?: unknown }).code;
   if (typeof io === 'string' && /^E[A-Z]+$/.test(io)) return { code: EXIT.usage, message: message.replace(/\s+/g, ' ') };
   return { code: EXIT.server, message: message.replace(/\s+/g, ' ') };
