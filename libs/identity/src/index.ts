@@ -12,6 +12,7 @@ export * from './ports';
 export * from './reservations';
 export * from './identifier-fold';
 export * from './unit-of-work';
+export * from './command-runner';
 export * from './scim-users/scim-user.result';
 export * from './scim-users/create-scim-user.command';
 export * from './scim-users/update-scim-user.command';
