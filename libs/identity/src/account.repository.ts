@@ -2,6 +2,7 @@ import { type EventStore, type RecordedEvent, StreamNotFoundError } from '@app/e
 import { type AccountState, evolve, initialState } from './account.decider';
 import type { AccountEvent } from './events';
 import { accountStream } from './events';
+import { occurredAtOf } from './event-family';
 
 export interface LoadedAccount {
   readonly state: AccountState;
@@ -59,7 +60,4 @@ export function foldAccount(events: readonly RecordedEvent[], from: AccountState
   return state;
 }
 
-export function occurredAtOf(e: RecordedEvent): string {
-  const at = e.metadata.occurredAt;
-  return typeof at === 'string' ? at : e.recordedAt.toISOString();
-}
+export { occurredAtOf };

@@ -8,6 +8,7 @@ export * from './account.decider';
 export * from './account.repository';
 export * from './account-writer';
 export * from './event-envelope';
+export * from './event-family';
 export * from './ports';
 export * from './reservations';
 export * from './identifier-fold';
