@@ -7,8 +7,8 @@ export interface WaitForOptions {
   readonly timeoutMs?: number;
   /** Pause between two checks. Default 10 ms. */
   readonly intervalMs?: number;
-  /** What is awaited, for the message of a timeout. */
-  readonly what?: string;
+  /** What is awaited, for the message of a timeout (a function: worded when it times out). */
+  readonly what?: string | (() => string);
 }
 
 /**
@@ -22,12 +22,12 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitF
     const value = await condition();
     if (value) return value as NonNullable<T>;
     const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (left <= 0) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
   }
 }
 
 /** Resolves once the wall clock has moved past `instant` (ms): a later timestamp is then strictly later. */
-export function clockPassed(instant: number): Promise<true> {
-  return waitFor(() => Date.now() > instant, { intervalMs: 1, what: `the clock to pass ${new Date(instant).toISOString()}` });
+export async function clockPassed(instant: number): Promise<void> {
+  await waitFor(() => Date.now() > instant, { intervalMs: 1, what: `the clock to pass ${new Date(instant).toISOString()}` });
 }
