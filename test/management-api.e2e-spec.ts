@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../apps/scim-server/src/bootstrap';
 import { loadConfig } from '@app/config';
+import { CLOCK, type Clock } from '@app/identity';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ADMIN_TOKEN, TestServer } from './support/test-server';
@@ -81,12 +82,20 @@ describe('management API', () => {
 
   it('a token with expiresAt stops working at that time', async () => {
     expect((await server.admin('POST', '/api/v1/scim/tokens', { scope: 'application', expiresAt: '2000-01-01T00:00:00Z' })).status).toBe(400);
-    const soon = new Date(Date.now() + 1500).toISOString();
-    const t = await server.admin('POST', '/api/v1/scim/tokens', { scope: 'application', expiresAt: soon });
+    const expiresAt = new Date(Date.now() + 3_600_000);
+    const t = await server.admin('POST', '/api/v1/scim/tokens', { scope: 'application', expiresAt: expiresAt.toISOString() });
     const spc = '/api/scim/v2/application/ServiceProviderConfig';
     expect((await server.http('GET', spc, { token: t.body.scim_token })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1600));
-    expect((await server.http('GET', spc, { token: t.body.scim_token })).status).toBe(401);
+    // The server's clock (its CLOCK provider) is moved, instead of waiting for the hour to pass.
+    const clock = jest.spyOn(server.app.get<Clock>(CLOCK), 'now');
+    try {
+      clock.mockReturnValue(new Date(expiresAt.getTime() - 1));
+      expect((await server.http('GET', spc, { token: t.body.scim_token })).status).toBe(200);
+      clock.mockReturnValue(expiresAt);
+      expect((await server.http('GET', spc, { token: t.body.scim_token })).status).toBe(401);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('enforces management roles', async () => {

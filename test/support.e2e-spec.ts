@@ -1,4 +1,5 @@
 import { ADMIN_TOKEN, type ScimClient, TestServer, userBody } from './support/test-server';
+import { clockPassed } from './support/wait-for';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
@@ -17,9 +18,10 @@ describe('support', () => {
     const u = await scim.request('POST', '/Users', userBody('jane.doe@corp.test', { externalId: 'Jane.Doe@corp.test' }), { 'user-agent': 'Okta SCIM Client 1.0.0' });
     userId = u.body.id;
     accountId = (await server.admin('GET', `/api/v1/identities/${userId}`)).body.account.id;
-    await new Promise((r) => setTimeout(r, 20));
+    // A time strictly after the creation and strictly before the changes (the server runs in this process, on this clock).
+    await clockPassed(Date.now());
     beforeChange = new Date().toISOString();
-    await new Promise((r) => setTimeout(r, 20));
+    await clockPassed(Date.parse(beforeChange));
     await scim.request('PATCH', `/Users/${userId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'externalId', value: '00u-okta-id' }] });
     await scim.request('PATCH', `/Users/${userId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'userName', value: 'jane.smith@corp.test' }] });
     await scim.request('POST', '/Users', userBody('JANE.SMITH@corp.test'));

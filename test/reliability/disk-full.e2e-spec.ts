@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildServer } from '../support/child-server';
+import { waitFor } from '../support/wait-for';
 
 const ADMIN = 'disk-full-admin-token-0123456789';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -90,12 +91,11 @@ describe('a full disk', () => {
     expect((await call('GET', `${base}/Users/${acknowledged[0]}`, token)).status).toBe(200);
 
     rmSync(filler);
-    let back = false;
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline && !back; ) {
-      back = (await call('GET', '/health/ready', ADMIN)).status === 200;
-      if (!back) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(back).toBe(true);
+    await waitFor(async () => (await call('GET', '/health/ready', ADMIN)).status === 200, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: 'readiness once the disk has space again',
+    });
     const after = await post();
     expect(after.status).toBe(201);
     acknowledged.push(after.body.id);

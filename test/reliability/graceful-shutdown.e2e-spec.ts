@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildServer } from '../support/child-server';
+import { waitFor } from '../support/wait-for';
 
 const ADMIN = 'graceful-admin-token-0123456789';
 
@@ -18,18 +19,21 @@ describe('graceful shutdown', () => {
       ).json()) as { scim_token: string }
     ).scim_token;
     const base = `${server.url}/api/scim/v2/application`;
+    let settled = 0;
     const inflight = Array.from({ length: 40 }, (_, i) =>
       fetch(`${base}/Users`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
         body: JSON.stringify({ userName: `graceful${i}@example.com` }),
-      }).then(
-        async (r) => ({ status: r.status, body: (await r.json().catch(() => ({}))) as { id?: string } }),
-        () => ({ status: 0, body: {} as { id?: string } }),
-      ),
+      })
+        .then(
+          async (r) => ({ status: r.status, body: (await r.json().catch(() => ({}))) as { id?: string } }),
+          () => ({ status: 0, body: {} as { id?: string } }),
+        )
+        .finally(() => settled++),
     );
-    // Let some requests reach the server before the signal.
-    await new Promise((r) => setTimeout(r, 20));
+    // The signal comes once the server is answering them: the first answered, the rest in flight or queued.
+    await waitFor(() => settled > 0, { what: 'a first answer' });
     const exited = new Promise<number | null>((resolve) => server.process.once('exit', (code, signal) => resolve(signal === 'SIGTERM' ? 0 : code)));
     server.process.kill('SIGTERM');
     const results = await Promise.all(inflight);

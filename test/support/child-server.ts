@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { waitFor } from './wait-for';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'scim-server', 'src', 'main.js');
 
@@ -35,19 +36,22 @@ export class ChildServer {
     const server = new ChildServer(child, `http://127.0.0.1:${port}`);
     child.stdout?.on('data', (d: Buffer) => (server.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (server.output += d.toString()));
-    const deadline = Date.now() + (options.readyWithinMs ?? 30_000);
-    while (Date.now() < deadline) {
+    const ready = async () => {
       if (child.exitCode !== null) throw new Error(`server exited: ${server.output}`);
       try {
-        const r = await fetch(`${server.url}/health/ready`);
-        if (r.status === 200) return server;
+        return (await fetch(`${server.url}/health/ready`)).status === 200;
       } catch {
-        // not listening yet
+        return false; // not listening yet
       }
-      await new Promise((r) => setTimeout(r, 100));
+    };
+    try {
+      await waitFor(ready, { timeoutMs: options.readyWithinMs ?? 30_000, intervalMs: 100, what: 'readiness' });
+      return server;
+    } catch (err) {
+      if (child.exitCode !== null) throw err;
+      child.kill('SIGKILL');
+      throw new Error(`server did not become ready: ${server.output}`, { cause: err });
     }
-    child.kill('SIGKILL');
-    throw new Error(`server did not become ready: ${server.output}`);
   }
 
   get port(): number {

@@ -4,6 +4,7 @@ import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlit
 import type { Projection, ProjectionHandle, TableNamer } from './projection';
 import { INLINE_MAX_EVENTS, ProjectionRunner, RebuildInProgress } from './projection-runner';
 import { ReadYourWrites } from './read-your-writes';
+import { waitFor } from '../../../test/support/wait-for';
 
 interface Totals extends ProjectionHandle {
   totals(): Record<string, number>;
@@ -105,7 +106,7 @@ describe('ProjectionRunner', () => {
     await runner.start();
     failOn.value = 7;
     await appendMany(store, 20);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => runner.error !== undefined, { what: 'the live batch to fail' });
     const stuck = runner.position;
     expect(runner.error).toBeInstanceOf(Error);
     failOn.value = undefined;

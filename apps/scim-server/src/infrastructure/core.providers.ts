@@ -137,9 +137,9 @@ export function coreProviders(config: AppConfig): Provider[] {
     },
     {
       provide: AUTH_SERVICE,
-      inject: [ProjectionRunner, ReadYourWrites, RAW_EVENT_STORE],
-      useFactory: (runner: ProjectionRunner, ryw: ReadYourWrites, store: EventStore) =>
-        new AuthService(() => runner.handle<TokensHandle>('tokens'), ryw, config.adminToken, undefined, config.eventStore === 'sqlite' ? undefined : store),
+      inject: [ProjectionRunner, ReadYourWrites, RAW_EVENT_STORE, CLOCK],
+      useFactory: (runner: ProjectionRunner, ryw: ReadYourWrites, store: EventStore, clock: Clock) =>
+        new AuthService(() => runner.handle<TokensHandle>('tokens'), ryw, config.adminToken, () => clock.now(), config.eventStore === 'sqlite' ? undefined : store),
     },
   ];
 }

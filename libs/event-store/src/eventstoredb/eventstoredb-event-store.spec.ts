@@ -12,6 +12,7 @@ import {
 } from '../errors';
 import type { EventStore, RecordedEvent, SubscriptionMessage } from '../event-store.port';
 import { eventStoreContract } from '../testing/event-store.contract';
+import { waitFor } from '../../../../test/support/wait-for';
 import {
   EsdbNotLeaderError,
   EsdbStreamNotFoundError,
@@ -364,7 +365,8 @@ describe('EventStoreDB subscription', () => {
     store.head = 900n;
     store.pending = [{ position: 800n } as RecordedEvent];
     const { sub, next } = open({ fromPosition: 5n });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Several probes find the event still on its way; none of them may report caught-up.
+    await waitFor(() => store.readAll.mock.calls.length >= 3, { what: 'three caught-up probes' });
     store.pending = [];
     server.send('user-1', 'Created', 800n);
     expect((await next())?.kind).toBe('event');

@@ -4,6 +4,7 @@ import type { EventData, RecordedEvent, Subscription } from '../event-store.port
 import { createTestDatabase, postgresUnavailableReason, type TestDatabase } from '../testing/postgres-test-database';
 import { createClient } from './postgres-client';
 import { PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
+import { waitFor } from '../../../../test/support/wait-for';
 
 /**
  * The commit-order problem: a position taken by a transaction that commits late must never
@@ -20,7 +21,6 @@ const ev = (type: string, data: EventData['data'] = {}): EventData => ({ id: ran
 class Collector {
   readonly events: RecordedEvent[] = [];
   private readonly done: Promise<void>;
-  private changed?: () => void;
   failure?: unknown;
 
   constructor(readonly subscription: Subscription) {
@@ -28,30 +28,22 @@ class Collector {
       try {
         for await (const m of subscription) {
           if (m.kind === 'event') this.events.push(m.event);
-          this.changed?.();
         }
       } catch (err) {
         this.failure = err;
-        this.changed?.();
       }
     })();
   }
 
   /** Resolves once `condition` holds; rejects after `ms` (the subscription would have stalled). */
   async until(condition: () => boolean, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!condition()) {
-      if (this.failure) throw this.failure;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`condition not met within ${ms} ms (${this.events.length} events delivered)`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 200));
-        this.changed = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    await waitFor(
+      () => {
+        if (this.failure) throw this.failure;
+        return condition();
+      },
+      { timeoutMs: ms, what: () => `the condition (${this.events.length} events delivered)` },
+    );
   }
 
   async stop(): Promise<void> {
@@ -189,14 +181,6 @@ if (unavailable === undefined) {
   describe('PostgreSQL event store: commit order', () => {
     it.skip(`skipped: ${unavailable}`, () => undefined);
   });
-}
-
-async function waitFor(condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Connections of this test's database waiting for an advisory lock. */

@@ -4,6 +4,7 @@ import { StoreUnavailableError } from '../errors';
 import type { EventData, RecordedEvent, Subscription } from '../event-store.port';
 import { createTestDatabase, postgresUnavailableReason, type TestDatabase } from '../testing/postgres-test-database';
 import { PostgresEventStore, mapError } from './postgres-event-store';
+import { waitFor } from '../../../../test/support/wait-for';
 
 const unavailable = postgresUnavailableReason();
 const ev = (type: string, data: EventData['data'] = {}): EventData => ({ id: randomUUID(), type, data });
@@ -169,11 +170,13 @@ async function until(condition: () => boolean, loop: Promise<void>, ms = 15_000)
     () => (ended = true),
     (err: unknown) => (failure = err),
   );
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (failure) throw failure;
-    if (ended) throw new Error('the subscription ended');
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(
+    () => {
+      if (condition()) return true;
+      if (failure) throw failure;
+      if (ended) throw new Error('the subscription ended');
+      return false;
+    },
+    { timeoutMs: ms, intervalMs: 20 },
+  );
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteDatabase, type SqliteDb } from './sqlite-database';
 import { WalCheckpointer } from './wal-checkpointer';
+import { waitFor } from '../../../../test/support/wait-for';
 
 /**
  * Frames in the WAL and frames already copied into the database, read from the wal-index
@@ -14,11 +15,7 @@ function walProgress(dbFile: string): { frames: number; backfilled: number } {
   return { frames: shm.readUInt32LE(16), backfilled: shm.readUInt32LE(96) };
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000 && !condition(); i++) await new Promise((r) => setImmediate(r));
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-}
+const until = (condition: () => boolean, what: string) => waitFor(condition, { timeoutMs: 10_000, what });
 
 describe('WalCheckpointer', () => {
   let dir: string;
