@@ -1,5 +1,5 @@
 import { ADMIN_TOKEN, type ScimClient, TestServer, userBody } from './support/test-server';
-import { clockPassed } from './support/wait-for';
+import { clockPassed } from '@app/testing';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 

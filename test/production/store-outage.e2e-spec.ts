@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import { freePort } from '../support/child-server';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '@app/testing';
 import { userBody } from '../support/test-server';
 import { allUsers, Cluster, type SharedStore, sharedStores } from './support/cluster';
 

@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildServer } from '../support/child-server';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '@app/testing';
 
 const ADMIN = 'disk-full-admin-token-0123456789';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';

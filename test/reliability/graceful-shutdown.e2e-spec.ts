@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildServer } from '../support/child-server';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '@app/testing';
 
 const ADMIN = 'graceful-admin-token-0123456789';
 

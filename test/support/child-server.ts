@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { waitFor } from './wait-for';
+import { waitFor } from '@app/testing';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'scim-server', 'src', 'main.js');
 

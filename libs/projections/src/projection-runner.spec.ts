@@ -4,7 +4,7 @@ import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlit
 import type { Projection, ProjectionHandle, TableNamer } from './projection';
 import { INLINE_MAX_EVENTS, ProjectionRunner, RebuildInProgress } from './projection-runner';
 import { ReadYourWrites } from './read-your-writes';
-import { waitFor } from '../../../test/support/wait-for';
+import { waitFor } from '@app/testing';
 
 interface Totals extends ProjectionHandle {
   totals(): Record<string, number>;

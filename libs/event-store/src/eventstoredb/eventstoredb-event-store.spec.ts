@@ -12,7 +12,7 @@ import {
 } from '../errors';
 import type { EventStore, RecordedEvent, SubscriptionMessage } from '../event-store.port';
 import { eventStoreContract } from '../testing/event-store.contract';
-import { waitFor } from '../../../../test/support/wait-for';
+import { waitFor } from '@app/testing';
 import {
   EsdbNotLeaderError,
   EsdbStreamNotFoundError,

@@ -4,7 +4,7 @@ import type { EventData, RecordedEvent, Subscription } from '../event-store.port
 import { createTestDatabase, postgresUnavailableReason, type TestDatabase } from '../testing/postgres-test-database';
 import { createClient } from './postgres-client';
 import { PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
-import { waitFor } from '../../../../test/support/wait-for';
+import { waitFor } from '@app/testing';
 
 /**
  * The commit-order problem: a position taken by a transaction that commits late must never

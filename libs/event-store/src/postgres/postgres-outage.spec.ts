@@ -4,7 +4,7 @@ import { StoreUnavailableError } from '../errors';
 import type { EventData, RecordedEvent, Subscription } from '../event-store.port';
 import { createTestDatabase, postgresUnavailableReason, type TestDatabase } from '../testing/postgres-test-database';
 import { PostgresEventStore, mapError } from './postgres-event-store';
-import { waitFor } from '../../../../test/support/wait-for';
+import { waitFor } from '@app/testing';
 
 const unavailable = postgresUnavailableReason();
 const ev = (type: string, data: EventData['data'] = {}): EventData => ({ id: randomUUID(), type, data });

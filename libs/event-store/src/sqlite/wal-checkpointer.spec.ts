@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteDatabase, type SqliteDb } from './sqlite-database';
 import { WalCheckpointer } from './wal-checkpointer';
-import { waitFor } from '../../../../test/support/wait-for';
+import { waitFor } from '@app/testing';
 
 /**
  * Frames in the WAL and frames already copied into the database, read from the wal-index

@@ -1,6 +1,6 @@
 /**
  * Waiting in tests: for a condition, never for a length of time. Shared by the end-to-end
- * tests and the libs' specs (which import it by relative path: it depends on nothing).
+ * tests and the libs' specs through `@app/testing` (test code only; nothing in production imports it).
  */
 export interface WaitForOptions {
   /** Give up after this long; the test fails with `what` in the message. Default 10 s. */
