@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { SqliteEventStore } from '@app/event-store/sqlite/sqlite-event-store';
-import { openSqliteDatabase } from '@app/event-store/sqlite/sqlite-database';
+import { openSqliteDatabase, SqliteEventStore } from '@app/event-store';
 import { ACCESS_LEVELS } from '../access-level';
 import { AccountWriter } from '../account-writer';
 import { PreconditionFailed, UniquenessViolation } from '../errors';
