@@ -10,9 +10,9 @@ import {
   UnsupportedOperationError,
   WrongExpectedRevisionError,
 } from '@app/event-store';
-import { UniquenessViolation } from './errors';
+import { DomainError, UniquenessViolation } from './errors';
 import { type ReservationKey, reservationStream } from './reservations';
-import { type Claim, ORPHAN_TIMEOUT_MS, UnitOfWork } from './unit-of-work';
+import { type Claim, NothingToCommit, ORPHAN_TIMEOUT_MS, UnitOfWork } from './unit-of-work';
 
 type Fault = 'lost-answer' | 'unavailable';
 
@@ -203,5 +203,16 @@ describe('UnitOfWork reservation prefetch', () => {
     // Already known: nothing is read again.
     await new UnitOfWork(batched as unknown as EventStore, () => new Date()).prefetchReservations(keys, memo);
     expect(batched.readStreams).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('UnitOfWork with nothing to commit', () => {
+  it('refuses with a domain error (answered as a refusal, never a 500) and writes nothing', async () => {
+    const store = new NonAtomicStore();
+    const uow = new UnitOfWork(store as unknown as EventStore, () => new Date());
+    const empty = uow.commit({ writes: [{ streamId: 'scimGroup-g1', expectedRevision: 'no_stream', events: [] }], metadata: {} });
+    await expect(empty).rejects.toBeInstanceOf(NothingToCommit);
+    await expect(empty).rejects.toBeInstanceOf(DomainError);
+    expect(store.appends).toEqual([]);
   });
 });

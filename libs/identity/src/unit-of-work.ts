@@ -11,7 +11,7 @@ import {
   WrongExpectedRevisionError,
   timeOrderedId,
 } from '@app/event-store';
-import { UniquenessViolation } from './errors';
+import { DomainError, UniquenessViolation } from './errors';
 import { type OwnerHoldsValue, ownerHoldsValue } from './reservation-holders';
 import {
   foldReservation,
@@ -140,7 +140,7 @@ export class UnitOfWork {
         events: w.events.map((e) => this.event(e.type, e.data, request.metadata)),
       }));
     const all = [...claimAppends, ...writes, ...releaseAppends];
-    if (all.length === 0) throw new Error('Nothing to commit');
+    if (all.length === 0) throw new NothingToCommit();
     if (this.store.supportsMultiStreamAppend) return this.store.appendMulti(all);
     return this.saga(claimAppends, writes, releaseAppends, request.metadata);
   }
@@ -232,6 +232,18 @@ export class UnitOfWork {
 
   private event(type: string, data: unknown, metadata: JsonObject) {
     return { id: timeOrderedId(), type, data: data as JsonObject, metadata };
+  }
+}
+
+/**
+ * A commit with no event to append: a decision that changes nothing reached the store instead
+ * of returning early. A domain error, so the answer is a refusal (400) that names the reason,
+ * never a 500, and nothing is written.
+ */
+export class NothingToCommit extends DomainError {
+  readonly reason = 'nothing_to_commit';
+  constructor() {
+    super('The request changes nothing');
   }
 }
 

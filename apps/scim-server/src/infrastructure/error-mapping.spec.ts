@@ -4,6 +4,7 @@ import {
   StoreUnavailableError,
   StreamDeletedError,
 } from '@app/event-store';
+import { NothingToCommit } from '@app/identity';
 import { mapError } from './error-mapping';
 
 describe('mapError for event-store refusals', () => {
@@ -14,5 +15,11 @@ describe('mapError for event-store refusals', () => {
     ['the store not answering', new StoreUnavailableError('down'), 503, 'store_unavailable'],
   ])('answers %s with its own status', (_label, error, status, reason) => {
     expect(mapError(error)).toMatchObject({ status, reason });
+  });
+});
+
+describe('mapError for a commit with nothing to write', () => {
+  it('answers a refusal, not an unexpected 500', () => {
+    expect(mapError(new NothingToCommit())).toEqual({ status: 400, detail: 'The request changes nothing', reason: 'nothing_to_commit' });
   });
 });

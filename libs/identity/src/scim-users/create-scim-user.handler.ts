@@ -1,26 +1,24 @@
 import { timeOrderedId } from '@app/event-store';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { AccountState, IdentityState } from '../account.decider';
+import type { AccountState } from '../account.decider';
 import { AccountWriter } from '../account-writer';
+import { runCommand } from '../command-runner';
 import { primaryEmail } from '../document';
 import { UniquenessViolation } from '../errors';
 import { accountStream } from '../events';
 import { IDENTITY_DIRECTORY, type IdentityDirectory } from '../ports';
-import { foldValue } from '../reservations';
-import { scopeGroupId } from '../scope';
-import { type ReservationMemo, retryOnConflict, uniquenessDetail } from '../unit-of-work';
+import type { ReservationMemo } from '../unit-of-work';
 import { CreateScimUserCommand } from './create-scim-user.command';
+import { matchScimUser, type ScimUserHolder, type ScimUserPost } from './match-scim-user.policy';
 import type { ScimUserWriteResult } from './scim-user.result';
-import { deprovisionContext, reprovisionContext, syncContext } from './scope-context';
+import { loadScopeContext, readScopeGroup, type ScopeGroup } from './scope-context';
 import { deriveUsername } from './username';
 
 /**
- * POST /Users with the lifecycle rules of 10-domain.md: 409 when an active identity holds
- * the userName or externalId; an inactive identity with the same externalId (or, failing
- * that, the same userName and no externalId) is brought back with the same SCIM id; an
- * account with the same email is linked (group scope: only for a verified domain);
- * otherwise a new account is provisioned.
+ * POST /Users: loads what the store knows about the POSTed values, lets `matchScimUser`
+ * (match-scim-user.policy.ts, where the conflict / revive / link / provision rules live)
+ * choose, and runs the account command it names.
  */
 @CommandHandler(CreateScimUserCommand)
 export class CreateScimUserHandler implements ICommandHandler<CreateScimUserCommand> {
@@ -30,16 +28,20 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
   ) {}
 
   execute(command: CreateScimUserCommand): Promise<ScimUserWriteResult> {
-    return retryOnConflict(() => this.attempt(command));
+    return runCommand(undefined, () => this.attempt(command));
   }
 
   private async attempt(command: CreateScimUserCommand): Promise<ScimUserWriteResult> {
     const { scope, attributes } = command;
     // Reservations read while deciding are read once more by the commit; share them.
     const memo: ReservationMemo = new Map();
-    const userName = attributes.userName as string;
-    const externalId = typeof attributes.externalId === 'string' ? attributes.externalId : undefined;
-    const email = primaryEmail(attributes);
+    const post: ScimUserPost = {
+      scope,
+      userName: attributes.userName as string,
+      ...(typeof attributes.externalId === 'string' ? { externalId: attributes.externalId } : {}),
+      ...(primaryEmail(attributes) !== undefined ? { email: primaryEmail(attributes) } : {}),
+    };
+    const { userName, externalId, email } = post;
     // Every reservation a plain create looks at, read in one go rather than one after another.
     await this.writer.uow.prefetchReservations(
       [
@@ -50,48 +52,36 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
       ],
       memo,
     );
+    const [externalIdHolder, userNameHolder, emailHolder, scopeGroup] = await Promise.all([
+      externalId !== undefined ? this.holder('nameId', scope, externalId, memo) : undefined,
+      this.holder('userName', scope, userName, memo),
+      email !== undefined ? this.writer.uow.reservation({ kind: 'email', scopeKey: 'instance', value: email }, memo) : undefined,
+      readScopeGroup(this.directory, scope),
+    ]);
 
-    if (externalId !== undefined) {
-      const held = await this.holder('nameId', scope, externalId, memo);
-      if (held) {
-        const { identity } = held;
-        const sameExternalId = identity.externalId !== undefined && foldValue(identity.externalId) === foldValue(externalId);
-        if (!sameExternalId || isLive(identity)) throw new UniquenessViolation('nameId', uniquenessDetail('nameId'), identity.id);
-        const byUserName = await this.holder('userName', scope, userName, memo);
-        if (byUserName && byUserName.identity.id !== identity.id) {
-          throw new UniquenessViolation('userName', uniquenessDetail('userName'), byUserName.identity.id);
-        }
-        return this.revive(command, held.accountId, identity);
-      }
+    const match = matchScimUser(post, {
+      ...(externalIdHolder ? { externalIdHolder } : {}),
+      ...(userNameHolder ? { userNameHolder } : {}),
+      ...(emailHolder?.holder ? { emailHolder: { accountId: emailHolder.holder.id } } : {}),
+      ...(scopeGroup.group ? { verifiedDomains: scopeGroup.group.verifiedDomains } : {}),
+    });
+    switch (match.kind) {
+      case 'conflict':
+        throw match.error;
+      case 'revive':
+        return this.revive(command, match.accountId, match.identityId, scopeGroup);
+      case 'link':
+        return this.link(command, match.accountId, scopeGroup);
+      case 'provision':
+        return this.provision(command, memo, scopeGroup);
     }
-
-    const byUserName = await this.holder('userName', scope, userName, memo);
-    if (byUserName) {
-      const { identity } = byUserName;
-      if (isLive(identity)) throw new UniquenessViolation('userName', uniquenessDetail('userName'), identity.id);
-      if (externalId !== undefined && identity.externalId !== undefined) {
-        // Same userName, different externalId: a different person. Support may relink.
-        throw new UniquenessViolation(
-          'userName',
-          'userName is held by an inactive identity with a different externalId in this scope',
-          identity.id,
-        );
-      }
-      return this.revive(command, byUserName.accountId, identity);
-    }
-
-    if (email !== undefined) {
-      const owner = await this.writer.uow.reservation({ kind: 'email', scopeKey: 'instance', value: email }, memo);
-      if (owner.holder) return this.link(command, owner.holder.id, email);
-    }
-    return this.provision(command, memo);
   }
 
-  private async provision(command: CreateScimUserCommand, memo: ReservationMemo): Promise<ScimUserWriteResult> {
+  private async provision(command: CreateScimUserCommand, memo: ReservationMemo, scopeGroup: ScopeGroup): Promise<ScimUserWriteResult> {
     const accountId = timeOrderedId();
     const identityId = timeOrderedId();
     const base = deriveUsername(command.attributes.userName as string);
-    const reprovision = await reprovisionContext(this.directory, command.scope);
+    const { reprovision } = await loadScopeContext(this.directory, command.scope, undefined, scopeGroup);
     for (let n = 0; ; n++) {
       const username = n === 0 ? base : `${base}${n}`;
       const taken = await this.writer.uow.reservation({ kind: 'username', scopeKey: 'instance', value: username }, memo);
@@ -124,19 +114,9 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
     }
   }
 
-  private async link(command: CreateScimUserCommand, accountId: string, email: string): Promise<ScimUserWriteResult> {
-    const groupId = scopeGroupId(command.scope);
-    if (groupId !== undefined) {
-      const group = await this.directory.group(groupId);
-      const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
-      if (!group?.verifiedDomains.some((d) => d.toLowerCase() === domain)) {
-        throw new UniquenessViolation(
-          'email',
-          'An account with this email already exists and its domain is not verified by this group; an administrator or support must link it',
-        );
-      }
-    }
+  private async link(command: CreateScimUserCommand, accountId: string, scopeGroup: ScopeGroup): Promise<ScimUserWriteResult> {
     const loaded = await this.writer.repository.load(accountId);
+    const { reprovision } = await loadScopeContext(this.directory, command.scope, undefined, scopeGroup);
     const identityId = timeOrderedId();
     const result = await this.writer.execute(
       accountId,
@@ -148,7 +128,7 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
         attributes: command.attributes,
         active: command.active,
         reason: 'email_match',
-        reprovision: await reprovisionContext(this.directory, command.scope),
+        reprovision,
       },
       command.ctx,
       command.scope,
@@ -156,29 +136,33 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
     return { account: result.state, identity: result.state.identities[identityId], revision: result.revision, revived: false };
   }
 
-  private async revive(command: CreateScimUserCommand, accountId: string, identity: IdentityState): Promise<ScimUserWriteResult> {
+  private async revive(
+    command: CreateScimUserCommand,
+    accountId: string,
+    identityId: string,
+    scopeGroup: ScopeGroup,
+  ): Promise<ScimUserWriteResult> {
     const loaded = await this.writer.repository.load(accountId);
+    const context = await loadScopeContext(this.directory, command.scope, loaded.state, scopeGroup);
     const result = await this.writer.execute(
       accountId,
       loaded,
       {
         type: 'UpdateIdentity',
-        identityId: identity.id,
+        identityId,
         attributes: command.attributes,
         active: command.active,
         revive: true,
-        deprovision: await deprovisionContext(this.directory, command.scope, accountId),
-        reprovision: await reprovisionContext(this.directory, command.scope),
-        sync: await syncContext(this.directory, loaded.state),
+        ...context,
       },
       command.ctx,
       command.scope,
     );
-    return { account: result.state, identity: result.state.identities[identity.id], revision: result.revision, revived: true };
+    return { account: result.state, identity: result.state.identities[identityId], revision: result.revision, revived: true };
   }
 
   /** The identity holding a unique value in this scope, from the reservation (not a projection). */
-  private async holder(kind: 'nameId' | 'userName', scope: string, value: string, memo: ReservationMemo) {
+  private async holder(kind: 'nameId' | 'userName', scope: string, value: string, memo: ReservationMemo): Promise<ScimUserHolder | undefined> {
     const reservation = await this.writer.uow.reservation({ kind, scopeKey: scope, value }, memo);
     if (!reservation.holder) return undefined;
     const accountId = reservation.holder.stream.slice('account-'.length);
@@ -189,10 +173,6 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
     // claim decides, and takes it over once it is old enough.
     return identity ? { accountId, identity } : undefined;
   }
-}
-
-function isLive(identity: IdentityState): boolean {
-  return identity.active && !identity.deleted;
 }
 
 function emptyAccount(): AccountState {

@@ -1,12 +1,12 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AccountWriter } from '../account-writer';
-import { PreconditionFailed, ResourceNotFound } from '../errors';
+import { runCommand } from '../command-runner';
+import { ResourceNotFound } from '../errors';
 import { accountStream } from '../events';
 import { IDENTITY_DIRECTORY, type IdentityDirectory } from '../ports';
-import { retryOnConflict } from '../unit-of-work';
 import { DeleteScimUserCommand } from './delete-scim-user.command';
-import { deprovisionContext, syncContext } from './scope-context';
+import { loadScopeContext } from './scope-context';
 
 @CommandHandler(DeleteScimUserCommand)
 export class DeleteScimUserHandler implements ICommandHandler<DeleteScimUserCommand> {
@@ -19,30 +19,15 @@ export class DeleteScimUserHandler implements ICommandHandler<DeleteScimUserComm
     const found = await this.directory.findIdentity(command.scope, command.identityId);
     if (!found) throw new ResourceNotFound('User', command.identityId);
     const { accountId } = found;
-    await retryOnConflict(
-      async () => {
-        const loaded = await this.writer.repository.load(accountId);
-        const identity = loaded.state.identities[command.identityId];
-        if (!identity || identity.deleted || identity.unlinked || identity.scope !== command.scope) {
-          throw new ResourceNotFound('User', command.identityId);
-        }
-        await this.writer.execute(
-          accountId,
-          loaded,
-          {
-            type: 'DeleteIdentity',
-            identityId: identity.id,
-            deprovision: await deprovisionContext(this.directory, command.scope, accountId),
-            sync: await syncContext(this.directory, loaded.state),
-          },
-          command.ctx,
-          command.scope,
-          command.ifMatch,
-        );
-      },
-      (conflict) => {
-        if (command.ifMatch !== undefined && conflict.streamId === accountStream(accountId)) throw new PreconditionFailed();
-      },
-    );
+    await runCommand({ streamId: accountStream(accountId), ifMatch: command.ifMatch }, async ({ checkPrecondition }) => {
+      const loaded = await this.writer.repository.load(accountId);
+      const identity = loaded.state.identities[command.identityId];
+      if (!identity || identity.deleted || identity.unlinked || identity.scope !== command.scope) {
+        throw new ResourceNotFound('User', command.identityId);
+      }
+      checkPrecondition(loaded.revision);
+      const { deprovision, sync } = await loadScopeContext(this.directory, command.scope, loaded.state);
+      await this.writer.execute(accountId, loaded, { type: 'DeleteIdentity', identityId: identity.id, deprovision, sync }, command.ctx, command.scope);
+    });
   }
 }
