@@ -1,5 +1,6 @@
 import { type EventStore, type RecordedEvent, StreamNotFoundError } from '@app/event-store';
-import { foldAccount, occurredAtOf } from './account.repository';
+import { foldAccount } from './account.repository';
+import { occurredAtOf } from './event-family';
 import { uniqueValues } from './account-writer';
 import type { GroupEvent } from './group.events';
 import { foldValue, type ReservationKey, type ReservationOwner } from './reservations';

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import { type AccountEvent, foldValue } from '@app/identity';
+import { accountEvents, foldValue } from '@app/identity';
 import { occurredAtOf } from '@app/identity/account.repository';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
 
@@ -52,7 +52,8 @@ export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = 
       apply(e: RecordedEvent) {
         const at = occurredAtOf(e);
         const ms = Date.parse(at);
-        const event = { type: e.type, data: e.data } as unknown as AccountEvent;
+        const event = accountEvents.decode(e);
+        if (!event) return;
         const start = (kind: IdentifierKind, value: string | undefined, accountId: string, identityId: string | null, scope: string | null) => {
           if (value) open.run(kind, value, foldValue(value), accountId, identityId, scope, at, ms);
         };

@@ -97,11 +97,12 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
       const taken = await this.writer.uow.reservation({ kind: 'username', scopeKey: 'instance', value: username }, memo);
       if (taken.holder) continue;
       try {
-        const result = await this.writer.execute(
+        const result = await this.writer.execute({
           accountId,
-          { state: { ...emptyAccount(), id: accountId }, revision: -1n },
-          {
+          loaded: { state: { ...emptyAccount(), id: accountId }, revision: -1n },
+          command: {
             type: 'ProvisionUser',
+            now: this.writer.now(),
             accountId,
             identityId,
             scope: command.scope,
@@ -110,11 +111,10 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
             active: command.active,
             reprovision,
           },
-          command.ctx,
-          command.scope,
-          undefined,
+          ctx: command.ctx,
+          scope: command.scope,
           memo,
-        );
+        });
         return { account: result.state, identity: result.state.identities[identityId], revision: result.revision, revived: false };
       } catch (err) {
         // Another account took this username between our look-up and our commit.
@@ -138,11 +138,12 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
     }
     const loaded = await this.writer.repository.load(accountId);
     const identityId = timeOrderedId();
-    const result = await this.writer.execute(
+    const result = await this.writer.execute({
       accountId,
       loaded,
-      {
+      command: {
         type: 'LinkIdentity',
+        now: this.writer.now(),
         identityId,
         scope: command.scope,
         attributes: command.attributes,
@@ -150,19 +151,20 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
         reason: 'email_match',
         reprovision: await reprovisionContext(this.directory, command.scope),
       },
-      command.ctx,
-      command.scope,
-    );
+      ctx: command.ctx,
+      scope: command.scope,
+    });
     return { account: result.state, identity: result.state.identities[identityId], revision: result.revision, revived: false };
   }
 
   private async revive(command: CreateScimUserCommand, accountId: string, identity: IdentityState): Promise<ScimUserWriteResult> {
     const loaded = await this.writer.repository.load(accountId);
-    const result = await this.writer.execute(
+    const result = await this.writer.execute({
       accountId,
       loaded,
-      {
+      command: {
         type: 'UpdateIdentity',
+        now: this.writer.now(),
         identityId: identity.id,
         attributes: command.attributes,
         active: command.active,
@@ -171,9 +173,9 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
         reprovision: await reprovisionContext(this.directory, command.scope),
         sync: await syncContext(this.directory, loaded.state),
       },
-      command.ctx,
-      command.scope,
-    );
+      ctx: command.ctx,
+      scope: command.scope,
+    });
     return { account: result.state, identity: result.state.identities[identity.id], revision: result.revision, revived: true };
   }
 

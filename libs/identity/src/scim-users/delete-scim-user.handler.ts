@@ -26,19 +26,20 @@ export class DeleteScimUserHandler implements ICommandHandler<DeleteScimUserComm
         if (!identity || identity.deleted || identity.unlinked || identity.scope !== command.scope) {
           throw new ResourceNotFound('User', command.identityId);
         }
-        await this.writer.execute(
+        await this.writer.execute({
           accountId,
           loaded,
-          {
+          command: {
             type: 'DeleteIdentity',
+            now: this.writer.now(),
             identityId: identity.id,
             deprovision: await deprovisionContext(this.directory, command.scope, accountId),
             sync: await syncContext(this.directory, loaded.state),
           },
-          command.ctx,
-          command.scope,
-          command.ifMatch,
-        );
+          ctx: command.ctx,
+          scope: command.scope,
+          ifMatch: command.ifMatch,
+        });
       },
       (conflict) => {
         if (command.ifMatch !== undefined && conflict.streamId === accountStream(accountId)) throw new PreconditionFailed();

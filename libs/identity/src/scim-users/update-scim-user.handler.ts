@@ -28,11 +28,12 @@ export class UpdateScimUserHandler implements ICommandHandler<UpdateScimUserComm
           throw new ResourceNotFound('User', command.identityId);
         }
         const change = command.change({ attributes: identity.attributes, active: identity.active });
-        const result = await this.writer.execute(
+        const result = await this.writer.execute({
           accountId,
           loaded,
-          {
+          command: {
             type: 'UpdateIdentity',
+            now: this.writer.now(),
             identityId: identity.id,
             attributes: change.attributes,
             ...(change.active !== undefined ? { active: change.active } : {}),
@@ -40,10 +41,10 @@ export class UpdateScimUserHandler implements ICommandHandler<UpdateScimUserComm
             reprovision: await reprovisionContext(this.directory, command.scope),
             sync: await syncContext(this.directory, loaded.state),
           },
-          command.ctx,
-          command.scope,
-          command.ifMatch,
-        );
+          ctx: command.ctx,
+          scope: command.scope,
+          ifMatch: command.ifMatch,
+        });
         return { account: result.state, identity: result.state.identities[identity.id], revision: result.revision, revived: false };
       },
       (conflict) => {
