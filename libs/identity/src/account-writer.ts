@@ -9,9 +9,8 @@ import type { Occurred } from './event-family';
 import { PreconditionFailed } from './errors';
 import { type AccountEvent, accountStream } from './events';
 import type { Clock } from './ports';
-import type { ReservationKey } from './reservations';
-import { foldValue } from './reservations';
-import { type Claim, type ReservationMemo, UnitOfWork } from './unit-of-work';
+import { uniqueValues } from './account.unique-values';
+import { type ReservationMemo, UnitOfWork } from './unit-of-work';
 import type { ScopeId } from './scope';
 
 export interface AccountWriteResult {
@@ -99,19 +98,5 @@ export class AccountWriter {
   }
 }
 
-/** Every unique value an account holds, keyed so that equal values compare equal. */
-export function uniqueValues(state: AccountState): Map<string, Claim> {
-  const values = new Map<string, Claim>();
-  if (!state.exists) return values;
-  const stream = accountStream(state.id);
-  const add = (key: ReservationKey, ownerId: string) =>
-    values.set(`${key.kind}|${key.scopeKey}|${foldValue(key.value)}`, { ...key, owner: { stream, id: ownerId } });
-  add({ kind: 'username', scopeKey: 'instance', value: state.username }, state.id);
-  if (state.email) add({ kind: 'email', scopeKey: 'instance', value: state.email }, state.id);
-  for (const identity of Object.values(state.identities)) {
-    if (identity.unlinked) continue;
-    add({ kind: 'userName', scopeKey: identity.scope, value: identity.userName }, identity.id);
-    add({ kind: 'nameId', scopeKey: identity.scope, value: identity.samlNameId }, identity.id);
-  }
-  return values;
-}
+// Its home is account.unique-values.ts (the reservation check reads it too); kept here for importers.
+export { uniqueValues };
