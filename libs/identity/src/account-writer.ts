@@ -1,13 +1,16 @@
 import type { AppendResult, EventStore } from '@app/event-store';
-import { type AccountCommand, type AccountState, decide, evolve } from './account.decider';
+import { foldEvents } from '@app/decider';
+import type { AccountCommand } from './account.decide';
+import { accountDecider } from './account.decider';
+import type { AccountState } from './account.state';
 import { AccountRepository, type LoadedAccount } from './account.repository';
 import { type CommandContext, eventMetadata } from './event-envelope';
+import type { Occurred } from './event-family';
 import { PreconditionFailed } from './errors';
 import { type AccountEvent, accountStream } from './events';
 import type { Clock } from './ports';
-import type { ReservationKey } from './reservations';
-import { foldValue } from './reservations';
-import { type Claim, type ReservationMemo, UnitOfWork } from './unit-of-work';
+import { uniqueValues } from './account.unique-values';
+import { type ReservationMemo, UnitOfWork } from './unit-of-work';
 import type { ScopeId } from './scope';
 
 export interface AccountWriteResult {
@@ -15,7 +18,22 @@ export interface AccountWriteResult {
   readonly state: AccountState;
   readonly revision: bigint;
   readonly position: bigint;
-  readonly events: readonly AccountEvent[];
+  readonly events: readonly Occurred<AccountEvent>[];
+}
+
+/** One account decision to commit. */
+export interface AccountWrite {
+  readonly accountId: string;
+  /** The account as loaded (or a fresh state for a new one), and the revision it was folded up to. */
+  readonly loaded: LoadedAccount;
+  /** Carries `now` from the CLOCK: the time its events happen. */
+  readonly command: AccountCommand;
+  readonly ctx: CommandContext;
+  readonly scope: ScopeId | 'instance';
+  /** The revision `If-Match` named: another loaded revision is a 412. */
+  readonly ifMatch?: bigint;
+  /** Reservation states this attempt already read. */
+  readonly memo?: ReservationMemo;
 }
 
 /**
@@ -35,30 +53,26 @@ export class AccountWriter {
     this.repository = new AccountRepository(store);
   }
 
+  /** The time a command built now happens at (its `now`). */
   now(): string {
     return this.clock.now().toISOString();
   }
 
-  async execute(
-    accountId: string,
-    loaded: LoadedAccount,
-    command: AccountCommand,
-    ctx: CommandContext,
-    scope: ScopeId | 'instance',
-    ifMatch?: bigint,
-    memo?: ReservationMemo,
-  ): Promise<AccountWriteResult> {
+  async execute({ accountId, loaded, command, ctx, scope, ifMatch, memo }: AccountWrite): Promise<AccountWriteResult> {
     if (ifMatch !== undefined && ifMatch !== loaded.revision) throw new PreconditionFailed();
-    const events = decide(command, loaded.state);
-    const occurredAt = this.now();
+    const events = accountDecider.decide(command, loaded.state);
     if (events.length === 0) {
       return { accountId, state: loaded.state, revision: loaded.revision, position: -1n, events };
     }
-    const after = events.reduce((s, e) => evolve(s, e, occurredAt), loaded.state);
+    const after = foldEvents(accountDecider.evolve, events, loaded.state);
     const before = uniqueValues(loaded.state);
     const now = uniqueValues(after);
     const claims = [...now.entries()].filter(([k]) => !before.has(k)).map(([, c]) => c);
     const releases = [...before.entries()].filter(([k]) => !now.has(k)).map(([, c]) => c);
+    // Every event of a decision happens at the command's `now`. As the account family encodes
+    // them (event-family.ts), that time goes into the metadata the commit gives them all, and
+    // the unit of work stores each event's `type` and `data` only: the payload is exactly `data`.
+    const metadata = eventMetadata(ctx, scope, command.now);
     let result: AppendResult;
     try {
       result = await this.uow.commit({
@@ -71,7 +85,7 @@ export class AccountWriter {
         ],
         claims,
         releases,
-        metadata: eventMetadata(ctx, scope, occurredAt),
+        metadata,
         ...(memo ? { memo } : {}),
       });
     } catch (err) {
@@ -84,19 +98,5 @@ export class AccountWriter {
   }
 }
 
-/** Every unique value an account holds, keyed so that equal values compare equal. */
-export function uniqueValues(state: AccountState): Map<string, Claim> {
-  const values = new Map<string, Claim>();
-  if (!state.exists) return values;
-  const stream = accountStream(state.id);
-  const add = (key: ReservationKey, ownerId: string) =>
-    values.set(`${key.kind}|${key.scopeKey}|${foldValue(key.value)}`, { ...key, owner: { stream, id: ownerId } });
-  add({ kind: 'username', scopeKey: 'instance', value: state.username }, state.id);
-  if (state.email) add({ kind: 'email', scopeKey: 'instance', value: state.email }, state.id);
-  for (const identity of Object.values(state.identities)) {
-    if (identity.unlinked) continue;
-    add({ kind: 'userName', scopeKey: identity.scope, value: identity.userName }, identity.id);
-    add({ kind: 'nameId', scopeKey: identity.scope, value: identity.samlNameId }, identity.id);
-  }
-  return values;
-}
+// Its home is account.unique-values.ts (the reservation check reads it too); kept here for importers.
+export { uniqueValues };

@@ -1,229 +1,266 @@
+import { foldEvents } from '@app/decider';
+import { DeciderSpecification } from '@app/decider/testing';
 import { ACCESS_LEVELS } from './access-level';
-import { type AccountCommand, type AccountState, decide, evolve, initialState } from './account.decider';
-import { LastOwnerViolation, ResourceNotFound, UniquenessViolation } from './errors';
+import { type AccountCommand, accountDecider } from './account.decider';
+import { Conflict, LastOwnerViolation, ResourceNotFound, UniquenessViolation } from './errors';
+import type { Occurred } from './event-family';
 import type { AccountEvent } from './events';
 
-/** given(events).when(command).then(events): the decider's rules, without I/O. */
-function given(...events: AccountEvent[]) {
-  const state = events.reduce((s, e) => evolve(s, e, '2026-01-01T00:00:00.000Z'), initialState());
-  return {
-    state,
-    when: (command: AccountCommand) => {
-      const run = () => decide(command, state);
-      return {
-        then: (expected: Partial<AccountEvent>[]) => expect(run()).toEqual(expected.map((e) => expect.objectContaining(e))),
-        thenTypes: (types: string[]) => expect(run().map((e) => e.type)).toEqual(types),
-        thenThrows: (error: new (...a: never[]) => Error) => expect(run).toThrow(error),
-        events: run,
-      };
-    },
-  };
-}
+const spec = DeciderSpecification.for(accountDecider);
+
+/** The past happened then; what a command causes happens at its `now`. */
+const THEN = '2026-01-01T00:00:00.000Z';
+const NOW = '2026-01-02T00:00:00.000Z';
+const past = (e: AccountEvent): Occurred<AccountEvent> => ({ ...e, occurredAt: THEN });
+const now = (e: AccountEvent): Occurred<AccountEvent> => ({ ...e, occurredAt: NOW });
 
 const ACC = 'acc-1';
 const ID = 'id-1';
 const TOP = 'top-group';
 const noDeprovision = { hierarchyGroupIds: [], soleOwnerGroupIds: [] };
+const ATTRIBUTES = { userName: 'jdoe@example.com', externalId: 'ext-1', emails: [{ value: 'jdoe@example.com', primary: true }] };
+type Scope = 'application' | `group:${string}`;
 
-const provisioned = (scope: 'application' | `group:${string}` = 'application', extra: Record<string, unknown> = {}): AccountEvent => ({
-  type: 'UserProvisioned',
-  data: {
-    accountId: ACC,
-    username: 'jdoe',
-    email: 'jdoe@example.com',
-    identityId: ID,
-    scope,
-    userName: 'jdoe@example.com',
-    externalId: 'ext-1',
-    samlNameId: 'ext-1',
-    attributes: { userName: 'jdoe@example.com', externalId: 'ext-1', emails: [{ value: 'jdoe@example.com', primary: true }] },
-    active: true,
-    ...extra,
-  },
+const provisioned = (scope: Scope = 'application') =>
+  past({
+    type: 'UserProvisioned',
+    data: {
+      accountId: ACC,
+      username: 'jdoe',
+      email: 'jdoe@example.com',
+      identityId: ID,
+      scope,
+      userName: 'jdoe@example.com',
+      externalId: 'ext-1',
+      samlNameId: 'ext-1',
+      attributes: ATTRIBUTES,
+      active: true,
+    },
+  });
+const ids = (scope: Scope = 'application') => ({ accountId: ACC, identityId: ID, scope });
+const deactivated = (scope: Scope = 'application') => past({ type: 'IdentityDeactivated', data: ids(scope) });
+const blocked = past({ type: 'UserBlocked', data: { accountId: ACC, reason: 'scim_deprovisioned', scope: 'application' } });
+const deleted = past({ type: 'IdentityDeleted', data: ids() });
+
+const provision = (extra: Partial<Extract<AccountCommand, { type: 'ProvisionUser' }>>): AccountCommand => ({
+  type: 'ProvisionUser',
+  now: NOW,
+  accountId: ACC,
+  identityId: ID,
+  scope: 'application',
+  username: 'jdoe',
+  attributes: { userName: 'jdoe@example.com', externalId: 'ext-1' },
+  active: true,
+  reprovision: {},
+  ...extra,
 });
 
-const update = (attributes: Record<string, unknown>, active?: boolean, extra: Partial<AccountCommand> = {}): AccountCommand =>
-  ({
-    type: 'UpdateIdentity',
-    identityId: ID,
-    attributes,
-    ...(active !== undefined ? { active } : {}),
-    deprovision: noDeprovision,
-    reprovision: {},
-    ...extra,
-  }) as AccountCommand;
+const update = (attributes: Record<string, unknown>, extra: Partial<Extract<AccountCommand, { type: 'UpdateIdentity' }>> = {}): AccountCommand => ({
+  type: 'UpdateIdentity',
+  now: NOW,
+  identityId: ID,
+  attributes,
+  deprovision: noDeprovision,
+  reprovision: {},
+  ...extra,
+});
+
+const membership = (groupId: string, source: 'scim_provisioning' | 'admin', from: 10 | 30 | 50 | null, to: 10 | 30 | 50 | null, cause: string) =>
+  ({ type: 'GroupMembershipChanged', data: { accountId: ACC, groupId, source, from, to, effectiveFrom: from, effectiveTo: to, cause } }) as const;
 
 describe('account decider', () => {
   describe('provisioning', () => {
     it('provisions an account with its first identity; the SAML NameID defaults to externalId', () => {
-      given()
-        .when({
-          type: 'ProvisionUser',
-          accountId: ACC,
-          identityId: ID,
-          scope: 'application',
-          username: 'jdoe',
-          attributes: { userName: 'jdoe@example.com', externalId: 'ext-1' },
-          active: true,
-          reprovision: {},
-        })
-        .then([{ type: 'UserProvisioned', data: expect.objectContaining({ samlNameId: 'ext-1', username: 'jdoe' }) }]);
-    });
-
-    it('without externalId the SAML NameID is the userName', () => {
-      const events = given()
-        .when({
-          type: 'ProvisionUser',
-          accountId: ACC,
-          identityId: ID,
-          scope: 'application',
-          username: 'jdoe',
-          attributes: { userName: 'jdoe@example.com' },
-          active: true,
-          reprovision: {},
-        })
-        .events();
-      expect(events[0].data).toMatchObject({ samlNameId: 'jdoe@example.com' });
-      expect(events[0].data).not.toHaveProperty('externalId');
-    });
-
-    it('an instance-scope POST with active:false creates the account blocked', () => {
-      given()
-        .when({
-          type: 'ProvisionUser',
-          accountId: ACC,
-          identityId: ID,
-          scope: 'application',
-          username: 'jdoe',
-          attributes: { userName: 'jdoe' },
-          active: false,
-          reprovision: {},
-        })
-        .thenTypes(['UserProvisioned', 'UserBlocked']);
-    });
-
-    it('group-scope provisioning makes the account a member of the top-level group with the default role', () => {
-      given()
-        .when({
-          type: 'ProvisionUser',
-          accountId: ACC,
-          identityId: ID,
-          scope: `group:${TOP}`,
-          username: 'jdoe',
-          attributes: { userName: 'jdoe' },
-          active: true,
-          reprovision: { defaultMembership: { groupId: TOP, level: ACCESS_LEVELS.developer } },
-        })
+      spec
+        .given([])
+        .when(provision({}))
         .then([
-          { type: 'UserProvisioned' },
-          {
-            type: 'GroupMembershipChanged',
-            data: expect.objectContaining({ groupId: TOP, source: 'scim_provisioning', from: null, to: 30, effectiveTo: 30 }),
-          },
+          now({
+            type: 'UserProvisioned',
+            data: {
+              accountId: ACC,
+              username: 'jdoe',
+              identityId: ID,
+              scope: 'application',
+              userName: 'jdoe@example.com',
+              externalId: 'ext-1',
+              samlNameId: 'ext-1',
+              attributes: { userName: 'jdoe@example.com', externalId: 'ext-1' },
+              active: true,
+            },
+          }),
         ]);
     });
 
+    it('without externalId the SAML NameID is the userName (and the event has no externalId)', () => {
+      const attributes = { userName: 'jdoe@example.com' };
+      spec
+        .given([])
+        .when(provision({ attributes }))
+        .then([
+          now({
+            type: 'UserProvisioned',
+            data: { accountId: ACC, username: 'jdoe', identityId: ID, scope: 'application', userName: 'jdoe@example.com', samlNameId: 'jdoe@example.com', attributes, active: true },
+          }),
+        ]);
+    });
+
+    it('an instance-scope POST with active:false creates the account blocked', () => {
+      const attributes = { userName: 'jdoe' };
+      spec
+        .given([])
+        .when(provision({ attributes, active: false }))
+        .then([
+          now({
+            type: 'UserProvisioned',
+            data: { accountId: ACC, username: 'jdoe', identityId: ID, scope: 'application', userName: 'jdoe', samlNameId: 'jdoe', attributes, active: false },
+          }),
+          now({ type: 'UserBlocked', data: { accountId: ACC, reason: 'scim_deprovisioned', scope: 'application' } }),
+        ]);
+    });
+
+    it('group-scope provisioning makes the account a member of the top-level group with the default role', () => {
+      const attributes = { userName: 'jdoe' };
+      spec
+        .given([])
+        .when(provision({ scope: `group:${TOP}`, attributes, reprovision: { defaultMembership: { groupId: TOP, level: ACCESS_LEVELS.developer } } }))
+        .then([
+          now({
+            type: 'UserProvisioned',
+            data: { accountId: ACC, username: 'jdoe', identityId: ID, scope: `group:${TOP}`, userName: 'jdoe', samlNameId: 'jdoe', attributes, active: true },
+          }),
+          now(membership(TOP, 'scim_provisioning', null, 30, 'scim identity provisioned')),
+        ]);
+    });
+
+    it('refuses to provision an account that exists', () => {
+      spec.given([provisioned()]).when(provision({})).thenThrows(UniquenessViolation);
+    });
+
     it('refuses a second identity of the same account in one scope', () => {
-      given(provisioned())
-        .when({ type: 'LinkIdentity', identityId: 'id-2', scope: 'application', attributes: { userName: 'x' }, active: true, reason: 'email_match', reprovision: {} })
+      spec
+        .given([provisioned()])
+        .when({ type: 'LinkIdentity', now: NOW, identityId: 'id-2', scope: 'application', attributes: { userName: 'x' }, active: true, reason: 'email_match', reprovision: {} })
         .thenThrows(UniquenessViolation);
     });
   });
 
   describe('updates', () => {
     it('records an externalId change as ExternIdChanged and moves the SAML NameID with it', () => {
-      const s = given(provisioned());
-      const events = s.when(update({ ...s.state.identities[ID].attributes, externalId: 'ext-2' })).events();
-      expect(events).toEqual([
-        { type: 'ExternIdChanged', data: expect.objectContaining({ from: 'ext-1', to: 'ext-2', samlNameIdFrom: 'ext-1', samlNameIdTo: 'ext-2' }) },
-      ]);
-      const after = events.reduce((st: AccountState, e) => evolve(st, e, 't'), s.state);
-      expect(after.identities[ID]).toMatchObject({ externalId: 'ext-2', samlNameId: 'ext-2' });
+      const command = update({ ...ATTRIBUTES, externalId: 'ext-2' });
+      const changed = now({ type: 'ExternIdChanged', data: { ...ids(), from: 'ext-1', to: 'ext-2', samlNameIdFrom: 'ext-1', samlNameIdTo: 'ext-2' } });
+      spec.given([provisioned()]).when(command).then([changed]);
+      const after = foldEvents(accountDecider.evolve, [provisioned(), changed], accountDecider.initialState());
+      expect(after.identities[ID]).toMatchObject({ externalId: 'ext-2', samlNameId: 'ext-2', lastModified: NOW, created: THEN });
     });
 
     it('records userName and profile changes field by field, including extension attributes', () => {
-      const s = given(provisioned());
       const ext = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-      const events = s
-        .when(update({ ...s.state.identities[ID].attributes, userName: 'john@example.com', title: 'CTO', [ext]: { department: 'R&D' } }))
-        .events();
-      expect(events.map((e) => e.type)).toEqual(['UserNameChanged', 'UserProfileUpdated']);
-      expect(events[1].data).toMatchObject({
-        changes: [
-          { path: 'title', to: 'CTO' },
-          { path: `${ext}:department`, to: 'R&D' },
-        ],
-      });
+      spec
+        .given([provisioned()])
+        .when(update({ ...ATTRIBUTES, userName: 'john@example.com', title: 'CTO', [ext]: { department: 'R&D' } }))
+        .then([
+          now({ type: 'UserNameChanged', data: { ...ids(), from: 'jdoe@example.com', to: 'john@example.com' } }),
+          now({
+            type: 'UserProfileUpdated',
+            data: {
+              ...ids(),
+              changes: [
+                { path: 'title', to: 'CTO' },
+                { path: `${ext}:department`, to: 'R&D' },
+              ],
+            },
+          }),
+        ]);
     });
 
     it('an update that changes nothing emits nothing', () => {
-      const s = given(provisioned());
-      s.when(update({ ...s.state.identities[ID].attributes })).thenTypes([]);
+      spec.given([provisioned()]).when(update({ ...ATTRIBUTES })).thenNothingHappened();
     });
 
     it('instance-scope deactivation blocks the account; reactivation unblocks it', () => {
-      const s = given(provisioned());
-      s.when(update({ ...s.state.identities[ID].attributes }, false)).thenTypes(['IdentityDeactivated', 'UserBlocked']);
-      const blocked = given(provisioned(), { type: 'IdentityDeactivated', data: { accountId: ACC, identityId: ID, scope: 'application' } }, {
-        type: 'UserBlocked',
-        data: { accountId: ACC, reason: 'scim_deprovisioned', scope: 'application' },
-      });
-      blocked.when(update({ ...blocked.state.identities[ID].attributes }, true)).thenTypes(['IdentityReactivated', 'UserUnblocked']);
+      spec
+        .given([provisioned()])
+        .when(update({ ...ATTRIBUTES }, { active: false }))
+        .then([now({ type: 'IdentityDeactivated', data: ids() }), now({ type: 'UserBlocked', data: { accountId: ACC, reason: 'scim_deprovisioned', scope: 'application' } })]);
+      spec
+        .given([provisioned(), deactivated(), blocked])
+        .when(update({ ...ATTRIBUTES }, { active: true }))
+        .then([
+          now({ type: 'IdentityReactivated', data: ids() }),
+          now({ type: 'UserUnblocked', data: { accountId: ACC, reason: 'scim_reprovisioned', scope: 'application' } }),
+        ]);
     });
 
     it('an update without active leaves an inactive identity inactive', () => {
-      const s = given(provisioned(), { type: 'IdentityDeactivated', data: { accountId: ACC, identityId: ID, scope: 'application' } });
-      s.when(update({ ...s.state.identities[ID].attributes, title: 'x' })).thenTypes(['UserProfileUpdated']);
+      spec
+        .given([provisioned(), deactivated()])
+        .when(update({ ...ATTRIBUTES, title: 'x' }))
+        .then([now({ type: 'UserProfileUpdated', data: { ...ids(), changes: [{ path: 'title', to: 'x' }] } })]);
+    });
+
+    it('an update of an identity the account does not have is a 404', () => {
+      spec.given([provisioned()]).when(update({ ...ATTRIBUTES }, { identityId: 'nobody' })).thenThrows(ResourceNotFound, (e) => e.message.includes('nobody'));
     });
   });
 
   describe('group scope deprovisioning', () => {
     const scope = `group:${TOP}` as const;
-    const member = (groupId: string, level: 10 | 30 | 50, source: 'scim_provisioning' | 'admin' = 'scim_provisioning'): AccountEvent => ({
-      type: 'GroupMembershipChanged',
-      data: { accountId: ACC, groupId, source, from: null, to: level, effectiveFrom: null, effectiveTo: level, cause: 'test' },
-    });
+    const member = (groupId: string, level: 10 | 30 | 50, source: 'scim_provisioning' | 'admin' = 'scim_provisioning') =>
+      past(membership(groupId, source, null, level, 'test'));
 
     it('removes every membership inside the hierarchy, whatever its source, and keeps the account', () => {
-      const s = given(provisioned(scope), member(TOP, 10), member('sub', 30, 'admin'), member('elsewhere', 30, 'admin'));
-      const events = s
-        .when(update({ ...s.state.identities[ID].attributes }, false, { deprovision: { hierarchyGroupIds: [TOP, 'sub'], soleOwnerGroupIds: [] } }))
-        .events();
-      expect(events.map((e) => [e.type, (e.data as { groupId?: string }).groupId])).toEqual([
-        ['IdentityDeactivated', undefined],
-        ['GroupMembershipChanged', 'sub'],
-        ['GroupMembershipChanged', TOP],
-      ]);
+      spec
+        .given([provisioned(scope), member(TOP, 10), member('sub', 30, 'admin'), member('elsewhere', 30, 'admin')])
+        .when(update({ ...ATTRIBUTES }, { active: false, deprovision: { hierarchyGroupIds: [TOP, 'sub'], soleOwnerGroupIds: [] } }))
+        .then([
+          now({ type: 'IdentityDeactivated', data: ids(scope) }),
+          now(membership('sub', 'admin', 30, null, 'scim identity deactivated')),
+          now(membership(TOP, 'scim_provisioning', 10, null, 'scim identity deactivated')),
+        ]);
     });
 
     it('refuses to deprovision the last owner of a group', () => {
-      const s = given(provisioned(scope), member(TOP, 50));
-      s.when(update({ ...s.state.identities[ID].attributes }, false, { deprovision: { hierarchyGroupIds: [TOP], soleOwnerGroupIds: [TOP] } })).thenThrows(
-        LastOwnerViolation,
-      );
+      spec
+        .given([provisioned(scope), member(TOP, 50)])
+        .when(update({ ...ATTRIBUTES }, { active: false, deprovision: { hierarchyGroupIds: [TOP], soleOwnerGroupIds: [TOP] } }))
+        .thenThrows(LastOwnerViolation);
     });
 
     it('reactivation restores the default role, not the earlier one', () => {
-      const s = given(provisioned(scope), { type: 'IdentityDeactivated', data: { accountId: ACC, identityId: ID, scope } });
-      s.when(
-        update({ ...s.state.identities[ID].attributes }, true, { reprovision: { defaultMembership: { groupId: TOP, level: ACCESS_LEVELS.guest } } }),
-      ).then([{ type: 'IdentityReactivated' }, { type: 'GroupMembershipChanged', data: expect.objectContaining({ to: 10 }) }]);
+      spec
+        .given([provisioned(scope), deactivated(scope)])
+        .when(update({ ...ATTRIBUTES }, { active: true, reprovision: { defaultMembership: { groupId: TOP, level: ACCESS_LEVELS.guest } } }))
+        .then([now({ type: 'IdentityReactivated', data: ids(scope) }), now(membership(TOP, 'scim_provisioning', null, 10, 'scim identity reactivated'))]);
+    });
+
+    it('while the group-scope identity is inactive nobody may grant access in its hierarchy; removing stays allowed', () => {
+      const grant = (level: 30 | null): AccountCommand => ({ type: 'SetMembership', now: NOW, groupId: 'sub', topLevelId: TOP, source: 'admin', level, cause: 'admin' });
+      spec.given([provisioned(scope), deactivated(scope)]).when(grant(30)).thenThrows(Conflict);
+      spec
+        .given([provisioned(scope), member('sub', 30, 'admin'), deactivated(scope)])
+        .when(grant(null))
+        .then([now(membership('sub', 'admin', 30, null, 'admin'))]);
     });
   });
 
   describe('deletion', () => {
-    it('deprovisions and deletes; the deleted identity is gone for updates but can be revived', () => {
-      const s = given(provisioned());
-      s.when({ type: 'DeleteIdentity', identityId: ID, deprovision: noDeprovision }).thenTypes(['UserBlocked', 'IdentityDeleted']);
-      const deleted = given(
-        provisioned(),
-        { type: 'UserBlocked', data: { accountId: ACC, reason: 'scim_deprovisioned', scope: 'application' } },
-        { type: 'IdentityDeleted', data: { accountId: ACC, identityId: ID, scope: 'application' } },
-      );
-      deleted.when(update({ userName: 'jdoe@example.com' })).thenThrows(ResourceNotFound);
-      deleted
-        .when(update({ ...deleted.state.identities[ID].attributes }, true, { revive: true } as Partial<AccountCommand>))
-        .thenTypes(['IdentityReactivated', 'UserUnblocked']);
+    it('deprovisions and deletes', () => {
+      spec
+        .given([provisioned()])
+        .when({ type: 'DeleteIdentity', now: NOW, identityId: ID, deprovision: noDeprovision })
+        .then([now({ type: 'UserBlocked', data: { accountId: ACC, reason: 'scim_deprovisioned', scope: 'application' } }), now({ type: 'IdentityDeleted', data: ids() })]);
+    });
+
+    it('the deleted identity is gone for updates but can be revived', () => {
+      spec.given([provisioned(), blocked, deleted]).when(update({ userName: 'jdoe@example.com' })).thenThrows(ResourceNotFound);
+      spec
+        .given([provisioned(), blocked, deleted])
+        .when(update({ ...ATTRIBUTES }, { active: true, revive: true }))
+        .then([
+          now({ type: 'IdentityReactivated', data: ids() }),
+          now({ type: 'UserUnblocked', data: { accountId: ACC, reason: 'scim_reprovisioned', scope: 'application' } }),
+        ]);
     });
   });
 });

@@ -1,7 +1,8 @@
 import { type EventStore, type RecordedEvent, StreamNotFoundError } from '@app/event-store';
-import { type AccountState, evolve, initialState } from './account.decider';
-import type { AccountEvent } from './events';
-import { accountStream } from './events';
+import { foldEvents } from '@app/decider';
+import { evolve } from './account.evolve';
+import { type AccountState, initialState } from './account.state';
+import { accountEvents, accountStream } from './events';
 import { occurredAtOf } from './event-family';
 
 export interface LoadedAccount {
@@ -52,12 +53,10 @@ export class AccountRepository {
   }
 }
 
+/** The account state after `events` of its stream (from `from`, a cached fold), decoded by the account family. */
 export function foldAccount(events: readonly RecordedEvent[], from: AccountState = initialState()): AccountState {
-  let state = from;
-  for (const e of events) {
-    state = evolve(state, { type: e.type, data: e.data } as unknown as AccountEvent, occurredAtOf(e));
-  }
-  return state;
+  return foldEvents(evolve, accountEvents.decodeAll(events), from);
 }
 
+// Kept for the projections that still import it from here; event-family.ts is its home.
 export { occurredAtOf };

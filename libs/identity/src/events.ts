@@ -1,4 +1,5 @@
 import type { AccessLevel } from './access-level';
+import { eventFamily } from './event-family';
 import type { ScopeId } from './scope';
 
 /**
@@ -100,6 +101,9 @@ export const ACCOUNT_EVENT_TYPES = [
   'ScimGroupMembersRemoved',
   'GroupMembershipChanged',
 ] as const satisfies readonly AccountEventType[];
+
+/** The account family's one decoder and encoder: stored events become `AccountEvent`s here and nowhere else. */
+export const accountEvents = eventFamily<AccountEvent>(ACCOUNT_EVENT_TYPES);
 
 export function accountStream(accountId: string): string {
   return `account-${accountId}`;

@@ -1,19 +1,42 @@
-import { ACCESS_LEVELS } from './access-level';
-import { type AccountState, decide, evolve, initialState } from './account.decider';
+import { DeciderSpecification } from '@app/decider/testing';
+import { ACCESS_LEVELS, type AccessLevel } from './access-level';
+import { type AccountCommand, accountDecider } from './account.decider';
+import type { Occurred } from './event-family';
 import type { AccountEvent } from './events';
 import type { SyncContext } from './membership-sync';
+import type { ScopeId } from './scope';
+
+const spec = DeciderSpecification.for(accountDecider);
 
 const ACC = 'acc';
-const at = '2026-01-01T00:00:00Z';
-const provisioned = (identityId: string, scope: 'application' | `group:${string}`): AccountEvent => ({
-  type: 'UserProvisioned',
-  data: { accountId: ACC, username: 'u', identityId, scope, userName: identityId, samlNameId: identityId, attributes: { userName: identityId }, active: true },
+const THEN = '2026-01-01T00:00:00.000Z';
+const NOW = '2026-01-02T00:00:00.000Z';
+const past = (e: AccountEvent): Occurred<AccountEvent> => ({ ...e, occurredAt: THEN });
+const now = (e: AccountEvent): Occurred<AccountEvent> => ({ ...e, occurredAt: NOW });
+const { reporter, developer, maintainer } = ACCESS_LEVELS;
+
+const provisioned = (identityId: string, scope: 'application' | `group:${string}`) =>
+  past({
+    type: 'UserProvisioned',
+    data: { accountId: ACC, username: 'u', identityId, scope, userName: identityId, samlNameId: identityId, attributes: { userName: identityId }, active: true },
+  });
+const linked = (identityId: string, scope: `group:${string}`) =>
+  past({
+    type: 'IdentityLinked',
+    data: { accountId: ACC, identityId, scope, userName: identityId, samlNameId: identityId, attributes: { userName: identityId }, active: true, reason: 'email_match' },
+  });
+const added = (groupId: string, member: string, scope: ScopeId = 'application'): AccountEvent => ({
+  type: 'ScimGroupMembersAdded',
+  data: { accountId: ACC, groupId, scope, members: [member] },
 });
-const linked = (identityId: string, scope: `group:${string}`): AccountEvent => ({
-  type: 'IdentityLinked',
-  data: { accountId: ACC, identityId, scope, userName: identityId, samlNameId: identityId, attributes: { userName: identityId }, active: true, reason: 'email_match' },
+const removed = (groupId: string, member: string): AccountEvent => ({
+  type: 'ScimGroupMembersRemoved',
+  data: { accountId: ACC, groupId, scope: 'application', members: [member], cause: 't' },
 });
-const state = (...events: AccountEvent[]): AccountState => events.reduce((s, e) => evolve(s, e, at), initialState());
+const synced = (groupId: string, from: AccessLevel | null, to: AccessLevel | null, cause = 't'): AccountEvent => ({
+  type: 'GroupMembershipChanged',
+  data: { accountId: ACC, groupId, source: 'scim_group_sync', from, to, effectiveFrom: from, effectiveTo: to, cause },
+});
 
 const ctx: SyncContext = {
   scimGroups: {
@@ -22,57 +45,65 @@ const ctx: SyncContext = {
     topDevs: { displayName: 'devs', scope: 'group:top' },
   },
   links: [
-    { samlGroupName: 'devs', groupId: 'eng', topLevelId: 'top', level: ACCESS_LEVELS.developer },
-    { samlGroupName: 'leads', groupId: 'eng', topLevelId: 'top', level: ACCESS_LEVELS.maintainer },
-    { samlGroupName: 'devs', groupId: 'elsewhere', topLevelId: 'other', level: ACCESS_LEVELS.reporter },
+    { samlGroupName: 'devs', groupId: 'eng', topLevelId: 'top', level: developer },
+    { samlGroupName: 'leads', groupId: 'eng', topLevelId: 'top', level: maintainer },
+    { samlGroupName: 'devs', groupId: 'elsewhere', topLevelId: 'other', level: reporter },
   ],
 };
 
-const levels = (events: AccountEvent[]) =>
-  events.filter((e) => e.type === 'GroupMembershipChanged').map((e) => [(e.data as { groupId: string }).groupId, (e.data as { to: number | null }).to]);
+const change = (groupId: string, add: string[], remove: string[], scope: ScopeId = 'application'): AccountCommand => ({
+  type: 'ChangeScimGroupMembers',
+  now: NOW,
+  groupId,
+  scope,
+  add,
+  remove,
+  sync: ctx,
+  cause: 't',
+});
+
+/** i1 joined devs: granted elsewhere (reporter) and eng (developer). */
+const inDevs = [provisioned('i1', 'application'), past(added('devs', 'i1')), past(synced('elsewhere', null, reporter)), past(synced('eng', null, developer))];
 
 describe('SCIM group sync (given / when / then)', () => {
   it('joining a linked SCIM group grants every linked group at its level', () => {
-    const s = state(provisioned('i1', 'application'));
-    const events = decide({ type: 'ChangeScimGroupMembers', groupId: 'devs', scope: 'application', add: ['i1'], remove: [], sync: ctx, cause: 't' }, s);
-    expect(events[0]).toMatchObject({ type: 'ScimGroupMembersAdded', data: { members: ['i1'], groupId: 'devs' } });
-    expect(levels(events)).toEqual([
-      ['elsewhere', ACCESS_LEVELS.reporter],
-      ['eng', ACCESS_LEVELS.developer],
-    ]);
+    spec
+      .given([provisioned('i1', 'application')])
+      .when(change('devs', ['i1'], []))
+      .then([now(added('devs', 'i1')), now(synced('elsewhere', null, reporter)), now(synced('eng', null, developer))]);
   });
 
   it('takes the highest level across SCIM groups (names matched after trimming), and downgrades on leaving', () => {
-    let s = state(provisioned('i1', 'application'));
-    for (const groupId of ['devs', 'leads']) {
-      s = decide({ type: 'ChangeScimGroupMembers', groupId, scope: 'application', add: ['i1'], remove: [], sync: ctx, cause: 't' }, s).reduce((x, e) => evolve(x, e, at), s);
-    }
-    expect(s.memberships.eng).toEqual({ scim_group_sync: ACCESS_LEVELS.maintainer });
-    const leave = decide({ type: 'ChangeScimGroupMembers', groupId: 'leads', scope: 'application', add: [], remove: ['i1'], sync: ctx, cause: 't' }, s);
-    expect(levels(leave)).toEqual([['eng', ACCESS_LEVELS.developer]]);
+    spec
+      .given(inDevs)
+      .when(change('leads', ['i1'], []))
+      .then([now(added('leads', 'i1')), now(synced('eng', developer, maintainer))]);
+    spec
+      .given([...inDevs, past(added('leads', 'i1')), past(synced('eng', developer, maintainer))])
+      .when(change('leads', [], ['i1']))
+      .then([now(removed('leads', 'i1')), now(synced('eng', maintainer, developer))]);
   });
 
   it('a group-scope SCIM group drives only links inside its own top-level group', () => {
-    const s = state(provisioned('i0', 'application'), linked('g1', 'group:top'));
-    const events = decide({ type: 'ChangeScimGroupMembers', groupId: 'topDevs', scope: 'group:top', add: ['g1'], remove: [], sync: ctx, cause: 't' }, s);
-    expect(levels(events)).toEqual([['eng', ACCESS_LEVELS.developer]]);
+    spec
+      .given([provisioned('i0', 'application'), linked('g1', 'group:top')])
+      .when(change('topDevs', ['g1'], [], 'group:top'))
+      .then([now(added('topDevs', 'g1', 'group:top')), now(synced('eng', null, developer))]);
   });
 
   it('an inactive group-scope identity suspends grants inside that hierarchy from any SCIM group', () => {
-    const s = state(
-      provisioned('i1', 'application'),
-      linked('g1', 'group:top'),
-      { type: 'IdentityDeactivated', data: { accountId: ACC, identityId: 'g1', scope: 'group:top' } },
-    );
-    const events = decide({ type: 'ChangeScimGroupMembers', groupId: 'devs', scope: 'application', add: ['i1'], remove: [], sync: ctx, cause: 't' }, s);
-    expect(levels(events)).toEqual([['elsewhere', ACCESS_LEVELS.reporter]]);
+    spec
+      .given([provisioned('i1', 'application'), linked('g1', 'group:top'), past({ type: 'IdentityDeactivated', data: { accountId: ACC, identityId: 'g1', scope: 'group:top' } })])
+      .when(change('devs', ['i1'], []))
+      .then([now(added('devs', 'i1')), now(synced('elsewhere', null, reporter))]);
   });
 
   it('adding a member twice changes nothing; a resync after a link disappears removes what it granted', () => {
-    let s = state(provisioned('i1', 'application'));
-    s = decide({ type: 'ChangeScimGroupMembers', groupId: 'devs', scope: 'application', add: ['i1'], remove: [], sync: ctx, cause: 't' }, s).reduce((x, e) => evolve(x, e, at), s);
-    expect(decide({ type: 'ChangeScimGroupMembers', groupId: 'devs', scope: 'application', add: ['i1'], remove: [], sync: ctx, cause: 't' }, s)).toEqual([]);
+    spec.given(inDevs).when(change('devs', ['i1'], [])).thenNothingHappened();
     const fewer: SyncContext = { ...ctx, links: ctx.links.filter((l) => l.groupId !== 'elsewhere') };
-    expect(levels(decide({ type: 'ResyncMemberships', sync: fewer, cause: 'link removed' }, s))).toEqual([['elsewhere', null]]);
+    spec
+      .given(inDevs)
+      .when({ type: 'ResyncMemberships', now: NOW, sync: fewer, cause: 'link removed' })
+      .then([now(synced('elsewhere', reporter, null, 'link removed'))]);
   });
 });

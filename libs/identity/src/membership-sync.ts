@@ -1,5 +1,8 @@
 import type { AccessLevel } from './access-level';
-import { type AccountState, evolve, setMembership } from './account.decider';
+import { evolve } from './account.evolve';
+import { setMembership } from './account.memberships';
+import type { AccountState } from './account.state';
+import type { Occurred } from './event-family';
 import type { AccountEvent } from './events';
 import { type ScopeId, scopeGroupId } from './scope';
 
@@ -54,7 +57,7 @@ export function desiredSyncLevels(state: AccountState, ctx: SyncContext): Map<st
 }
 
 /** The GroupMembershipChanged events that bring sync-sourced memberships to the desired levels. */
-export function syncMemberships(state: AccountState, ctx: SyncContext, cause: string): AccountEvent[] {
+export function syncMemberships(state: AccountState, ctx: SyncContext, cause: string, now: string): Occurred<AccountEvent>[] {
   const desired = desiredSyncLevels(state, ctx);
   const groups = new Set([
     ...desired.keys(),
@@ -62,12 +65,12 @@ export function syncMemberships(state: AccountState, ctx: SyncContext, cause: st
       .filter(([, sources]) => sources.scim_group_sync !== undefined)
       .map(([groupId]) => groupId),
   ]);
-  const events: AccountEvent[] = [];
+  const events: Occurred<AccountEvent>[] = [];
   let current = state;
   for (const groupId of [...groups].sort()) {
-    for (const e of setMembership(current, groupId, 'scim_group_sync', desired.get(groupId) ?? null, cause)) {
+    for (const e of setMembership(current, groupId, 'scim_group_sync', desired.get(groupId) ?? null, cause, now)) {
       events.push(e);
-      current = evolve(current, e, '');
+      current = evolve(current, e);
     }
   }
   return events;

@@ -1,6 +1,7 @@
 import { type EventStore, type RecordedEvent, StreamNotFoundError } from '@app/event-store';
-import { foldAccount, occurredAtOf } from './account.repository';
-import { uniqueValues } from './account-writer';
+import { foldAccount } from './account.repository';
+import { occurredAtOf } from './event-family';
+import { uniqueValues } from './account.unique-values';
 import type { GroupEvent } from './group.events';
 import { foldValue, type ReservationKey, type ReservationOwner } from './reservations';
 import { evolveScimGroup, initialScimGroupState, type ScimGroupEvent } from './scim-group.events';

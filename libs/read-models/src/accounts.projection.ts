@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import { ACCESS_LEVELS, type AccountEvent, accessLevelName, type AccessLevelName } from '@app/identity';
+import { ACCESS_LEVELS, accountEvents, accessLevelName, type AccessLevelName } from '@app/identity';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
 
 export interface AccountRow {
@@ -74,7 +74,8 @@ export const accountsProjection: Projection<AccountsHandle> = {
     );
     return {
       apply(e: RecordedEvent) {
-        const event = { type: e.type, data: e.data } as unknown as AccountEvent;
+        const event = accountEvents.decode(e);
+        if (!event) return;
         switch (event.type) {
           case 'UserProvisioned':
             insert.run(event.data.accountId, event.data.username, event.data.email ?? null, String(e.metadata.occurredAt ?? ''));

@@ -1,8 +1,15 @@
 import type { RecordedEvent } from '@app/event-store';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import { ACCOUNT_EVENT_TYPES, type AccountEvent, type AttributeDocument, applyChanges, foldValue } from '@app/identity';
-import { occurredAtOf } from '@app/identity/account.repository';
+import {
+  ACCOUNT_EVENT_TYPES,
+  accountEvents,
+  type AttributeDocument,
+  evolveIdentity,
+  foldValue,
+  type IdentityState,
+  identityStatusChange,
+} from '@app/identity';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
 import { type ListPlan, runPlan } from './scan-pool';
 
@@ -142,14 +149,14 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
          last_modified = @at WHERE id = @id`,
     );
     const bumpVersion = db.prepare(`UPDATE ${users} SET version = ? WHERE account_id = ?`);
-    // Lifecycle events change only flags: SQLite sets `active` inside the stored document
-    // itself, without a read, a parse and two serialisations in JS (these are most of a log).
-    const setStatement = db.prepare<[number, number, string, string, string]>(
-      `UPDATE ${users} SET active = ?, deleted = ?, last_modified = ?,
-         ${USERS_JSON_COLUMN} = json_set(${USERS_JSON_COLUMN}, '$.active', json(?)) WHERE id = ?`,
+    // Lifecycle events change only flags (the decider's `identityStatusChange`): SQLite sets them,
+    // and `active` inside the stored document, without a read, a parse and two serialisations in
+    // JS (these are most of a log). A flag the event leaves out (null) keeps its value.
+    const setFlags = db.prepare<[{ id: string; active: number | null; deleted: number | null; at: string }]>(
+      `UPDATE ${users} SET active = coalesce(@active, active), deleted = coalesce(@deleted, deleted), last_modified = @at,
+         ${USERS_JSON_COLUMN} = json_set(${USERS_JSON_COLUMN}, '$.active', json(CASE coalesce(@active, active) WHEN 1 THEN 'true' ELSE 'false' END))
+       WHERE id = @id`,
     );
-    const setState = (active: 0 | 1, deleted: 0 | 1, at: string, id: string) =>
-      setStatement.run(active, deleted, at, active ? 'true' : 'false', id);
     const remove = db.prepare(`DELETE FROM ${users} WHERE id = ?`);
     const withGroupIds = new Map<string, Statement>();
     const blocksOf = db.prepare<[string], { block: number; n: number }>(
@@ -170,70 +177,52 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
       return s;
     };
 
-    const update = (id: string, at: string, change: (row: RawRow) => Partial<{ attributes: AttributeDocument; active: boolean; deleted: boolean }>) => {
-      const row = byId.get(id) as RawRow | undefined;
-      if (!row) return;
-      const current = { attributes: JSON.parse(row.attributes) as AttributeDocument, active: row.active === 1, deleted: row.deleted === 1 };
-      const next = { ...current, ...change(row) };
-      save.run({ id, at, ...columns(next.attributes, next.active), deleted: next.deleted ? 1 : 0 });
-    };
 
     return {
       table: users,
+      // Folds with the decider's own `evolveIdentity`, so a row is what the write side decides with.
       apply(e: RecordedEvent) {
-        const event = { type: e.type, data: e.data } as unknown as AccountEvent;
-        const at = occurredAtOf(e);
+        const event = accountEvents.decode(e);
+        if (!event) return;
         switch (event.type) {
           case 'UserProvisioned':
           case 'IdentityLinked': {
-            const d = event.data;
+            const identity = evolveIdentity(undefined, event) as IdentityState;
             insert.run({
-              id: d.identityId,
-              scope: d.scope,
-              account_id: d.accountId,
+              id: identity.id,
+              scope: identity.scope,
+              account_id: event.data.accountId,
               seq: Number(e.position),
-              at,
+              at: identity.created,
               version: Number(e.revision),
-              ...columns(d.attributes, d.active),
+              ...columns(identity.attributes, identity.active),
             });
             break;
           }
           case 'UserProfileUpdated':
-            update(event.data.identityId, at, (row) => ({
-              attributes: applyChanges(JSON.parse(row.attributes) as AttributeDocument, event.data.changes),
-            }));
-            break;
           case 'UserNameChanged':
-            update(event.data.identityId, at, (row) => ({
-              attributes: { ...(JSON.parse(row.attributes) as AttributeDocument), userName: event.data.to },
-            }));
+          case 'ExternIdChanged': {
+            const row = byId.get(event.data.identityId) as RawRow | undefined;
+            const next = row && evolveIdentity(identityOf(row), event);
+            if (next) save.run({ id: next.id, at: next.lastModified, ...columns(next.attributes, next.active), deleted: next.deleted ? 1 : 0 });
             break;
-          case 'ExternIdChanged':
-            update(event.data.identityId, at, (row) => {
-              const attributes = { ...(JSON.parse(row.attributes) as Record<string, unknown>) };
-              if (event.data.to === undefined) delete attributes.externalId;
-              else attributes.externalId = event.data.to;
-              return { attributes };
-            });
-            break;
+          }
           case 'IdentityDeactivated':
-            setState(0, 0, at, event.data.identityId);
-            break;
           case 'IdentityReactivated':
-            setState(1, 0, at, event.data.identityId);
-            break;
           case 'IdentityDeleted':
-            setState(0, 1, at, event.data.identityId);
+          case 'IdentityUnlinked': {
+            const change = identityStatusChange(event);
+            // An unlinked identity no longer exists in its scope: SCIM reads never serve it.
+            if (change.unlinked) remove.run(event.data.identityId);
+            else setFlags.run({ id: event.data.identityId, active: flag(change.active), deleted: flag(change.deleted), at: event.occurredAt });
             break;
-          case 'IdentityUnlinked':
-            remove.run(event.data.identityId);
-            break;
+          }
           default:
             break;
         }
         // The resource version is the account stream's revision: every account event moves it.
         // A provisioned account has just this identity, whose row was inserted with it.
-        if (event.type !== 'UserProvisioned') bumpVersion.run(Number(e.revision), (event.data as { accountId: string }).accountId);
+        if (event.type !== 'UserProvisioned') bumpVersion.run(Number(e.revision), event.data.accountId);
       },
       get(scope, id) {
         const row = liveById.get(id, scope) as RawRow | undefined;
@@ -315,6 +304,29 @@ function columns(attributes: AttributeDocument, active: boolean) {
     doc: JSON.stringify({ ...attributes, active }),
     attributes: JSON.stringify(attributes),
     active: active ? 1 : 0,
+  };
+}
+
+const flag = (value: boolean | undefined) => (value === undefined ? null : value ? 1 : 0);
+
+/**
+ * A row as the identity `evolveIdentity` folds. The SAML NameID and SCIM group ids are not kept
+ * here (no SCIM read serves them) and no change to what is kept depends on them.
+ */
+function identityOf(r: RawRow): IdentityState {
+  return {
+    id: r.id,
+    scope: r.scope as IdentityState['scope'],
+    userName: r.user_name,
+    ...(r.external_id !== null ? { externalId: r.external_id } : {}),
+    samlNameId: '',
+    attributes: JSON.parse(r.attributes) as AttributeDocument,
+    active: r.active === 1,
+    deleted: r.deleted === 1,
+    unlinked: false,
+    created: r.created,
+    lastModified: r.last_modified,
+    scimGroups: [],
   };
 }
 

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import { Slicer } from '@app/projections';
-import { type AccountEvent, type AccountState, diffDocuments, evolve, initialState, occurredAtOf } from '@app/identity';
+import { type AccountEvent, accountEvents, type AccountState, diffDocuments, evolve, initialState, occurredAtOf } from '@app/identity';
 
 export interface FieldOrigin {
   readonly eventId: string;
@@ -50,10 +50,12 @@ class StateFold {
   add(e: RecordedEvent): boolean {
     if (this.point.revision !== undefined && e.revision > this.point.revision) return false;
     if (this.point.atMs !== undefined && Date.parse(occurredAtOf(e)) > this.point.atMs) return false;
-    const event = { type: e.type, data: e.data } as unknown as AccountEvent;
-    this.state = evolve(this.state, event, occurredAtOf(e));
-    const origin = { eventId: e.id, type: e.type, revision: e.revision.toString(), at: occurredAtOf(e) };
-    for (const field of fieldsSet(event)) this.setBy[field] = origin;
+    const event = accountEvents.decode(e);
+    if (event) {
+      this.state = evolve(this.state, event);
+      const origin = { eventId: e.id, type: e.type, revision: e.revision.toString(), at: event.occurredAt };
+      for (const field of fieldsSet(event)) this.setBy[field] = origin;
+    }
     this.last = e;
     return true;
   }

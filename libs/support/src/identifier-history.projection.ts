@@ -1,7 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import { type AccountEvent, foldValue } from '@app/identity';
-import { occurredAtOf } from '@app/identity/account.repository';
+import { accountEvents, foldValue } from '@app/identity';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
 
 export type IdentifierKind = 'userName' | 'externalId' | 'nameId' | 'email' | 'username' | 'scimId' | 'accountId';
@@ -50,9 +49,10 @@ export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = 
     const ofAccount = db.prepare(`SELECT * FROM ${s} WHERE account_id = ? ORDER BY from_ms, kind`);
     return {
       apply(e: RecordedEvent) {
-        const at = occurredAtOf(e);
+        const event = accountEvents.decode(e);
+        if (!event) return;
+        const at = event.occurredAt;
         const ms = Date.parse(at);
-        const event = { type: e.type, data: e.data } as unknown as AccountEvent;
         const start = (kind: IdentifierKind, value: string | undefined, accountId: string, identityId: string | null, scope: string | null) => {
           if (value) open.run(kind, value, foldValue(value), accountId, identityId, scope, at, ms);
         };

@@ -145,13 +145,13 @@ export class GroupsController {
     await retryOnConflict(async () => {
       const loaded = await this.writer.repository.load(accountId);
       if (!loaded.state.exists) throw new ResourceNotFound('Account', accountId);
-      await this.writer.execute(
+      await this.writer.execute({
         accountId,
         loaded,
-        { type: 'SetMembership', groupId: group.id, topLevelId: group.topLevelId, source: 'admin', level, cause: 'set by an administrator' },
-        commandContext(req, status),
-        'instance',
-      );
+        command: { type: 'SetMembership', now: this.writer.now(), groupId: group.id, topLevelId: group.topLevelId, source: 'admin', level, cause: 'set by an administrator' },
+        ctx: commandContext(req, status),
+        scope: 'instance',
+      });
     });
   }
 

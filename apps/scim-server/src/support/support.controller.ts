@@ -196,7 +196,7 @@ export class SupportController {
       if (!loaded.state.exists) throw new ResourceNotFound('Account', accountId);
       const events = decide(command, loaded.state);
       if (body.dryRun) return { dryRun: true, accountId, events };
-      const result = await this.writer.execute(accountId, loaded, command, commandContext(req, 200, body.reason), scope);
+      const result = await this.writer.execute({ accountId, loaded, command, ctx: commandContext(req, 200, body.reason), scope });
       await this.ryw.settle();
       return { dryRun: false, accountId, revision: result.revision.toString(), events: result.events };
     });
@@ -204,6 +204,7 @@ export class SupportController {
 
   private async plan(b: RemediationDto): Promise<{ accountId: string; command: AccountCommand; scope: ScopeId | 'instance' }> {
     const none = { hierarchyGroupIds: [] as string[], soleOwnerGroupIds: [] as string[] };
+    const now = this.writer.now();
     if (b.action === 'link') {
       if (!b.accountId || !b.userName) throw new InvalidCommand('link needs accountId and userName (and optionally externalId, groupPath)', 'accountId');
       let scope: ScopeId = 'application';
@@ -219,6 +220,7 @@ export class SupportController {
         scope,
         command: {
           type: 'LinkIdentity',
+          now,
           identityId: timeOrderedId(),
           scope,
           attributes: { userName: b.userName, ...(b.externalId ? { externalId: b.externalId } : {}) },
@@ -235,19 +237,19 @@ export class SupportController {
     const identity = state.identities[b.scimId];
     if (!identity) throw new ResourceNotFound('Identity', b.scimId);
     const scope = identity.scope;
-    if (b.action === 'unlink') return { accountId: found.accountId, scope, command: { type: 'UnlinkIdentity', identityId: b.scimId, deprovision: none } };
+    if (b.action === 'unlink') return { accountId: found.accountId, scope, command: { type: 'UnlinkIdentity', now, identityId: b.scimId, deprovision: none } };
     if (b.action === 'reactivate') {
       return {
         accountId: found.accountId,
         scope,
-        command: { type: 'UpdateIdentity', identityId: b.scimId, attributes: identity.attributes, active: true, revive: true, deprovision: none, reprovision: {} },
+        command: { type: 'UpdateIdentity', now, identityId: b.scimId, attributes: identity.attributes, active: true, revive: true, deprovision: none, reprovision: {} },
       };
     }
     if (!b.externalId) throw new InvalidCommand('change-external-id needs externalId', 'externalId');
     return {
       accountId: found.accountId,
       scope,
-      command: { type: 'UpdateIdentity', identityId: b.scimId, attributes: { ...identity.attributes, externalId: b.externalId }, deprovision: none, reprovision: {} },
+      command: { type: 'UpdateIdentity', now, identityId: b.scimId, attributes: { ...identity.attributes, externalId: b.externalId }, deprovision: none, reprovision: {} },
     };
   }
 

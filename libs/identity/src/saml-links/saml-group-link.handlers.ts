@@ -28,7 +28,8 @@ async function resyncByName(
       const groupIds = new Set<string>();
       for (const identity of Object.values(loaded.state.identities)) for (const g of identity.scimGroups) groupIds.add(g);
       const scimGroups = await directory.scimGroupInfo([...groupIds]);
-      await writer.execute(accountId, loaded, { type: 'ResyncMemberships', sync: { scimGroups, links }, cause }, ctx, 'instance');
+      const command = { type: 'ResyncMemberships', now: writer.now(), sync: { scimGroups, links }, cause } as const;
+      await writer.execute({ accountId, loaded, command, ctx, scope: 'instance' });
     });
   }
   return accountIds.length;

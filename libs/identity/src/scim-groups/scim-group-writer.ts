@@ -187,14 +187,14 @@ export class ScimGroupWriter {
       const account = await this.accounts.repository.load(accountId);
       const sync = await this.syncContext(account.state, groupId, after, links);
       const events = decide(
-        { type: 'ChangeScimGroupMembers', groupId, scope, add: ops.add, remove: ops.remove, sync, cause },
+        { type: 'ChangeScimGroupMembers', now, groupId, scope, add: ops.add, remove: ops.remove, sync, cause },
         account.state,
       );
       if (events.length === 0) continue;
       writes.push({ streamId: accountStream(accountId), expectedRevision: account.revision, events });
       accountStates.push({
         accountId,
-        state: events.reduce((s, e) => evolve(s, e, now), account.state),
+        state: events.reduce(evolve, account.state),
         revision: account.revision + BigInt(events.length),
       });
     }
@@ -233,7 +233,8 @@ export class ScimGroupWriter {
       await retryOnConflict(async () => {
         const loaded = await this.accounts.repository.load(accountId);
         const sync = await this.syncContext(loaded.state, groupId, group, links);
-        await this.accounts.execute(accountId, loaded, { type: 'ResyncMemberships', sync, cause: `scim group ${groupId} renamed` }, ctx, scope);
+        const command = { type: 'ResyncMemberships', now: this.accounts.now(), sync, cause: `scim group ${groupId} renamed` } as const;
+        await this.accounts.execute({ accountId, loaded, command, ctx, scope });
       });
     }
   }

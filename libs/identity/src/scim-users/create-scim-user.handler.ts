@@ -87,11 +87,12 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
       const taken = await this.writer.uow.reservation({ kind: 'username', scopeKey: 'instance', value: username }, memo);
       if (taken.holder) continue;
       try {
-        const result = await this.writer.execute(
+        const result = await this.writer.execute({
           accountId,
-          { state: { ...emptyAccount(), id: accountId }, revision: -1n },
-          {
+          loaded: { state: { ...emptyAccount(), id: accountId }, revision: -1n },
+          command: {
             type: 'ProvisionUser',
+            now: this.writer.now(),
             accountId,
             identityId,
             scope: command.scope,
@@ -100,11 +101,10 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
             active: command.active,
             reprovision,
           },
-          command.ctx,
-          command.scope,
-          undefined,
+          ctx: command.ctx,
+          scope: command.scope,
           memo,
-        );
+        });
         return { account: result.state, identity: result.state.identities[identityId], revision: result.revision, revived: false };
       } catch (err) {
         // Another account took this username between our look-up and our commit.
@@ -118,11 +118,12 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
     const loaded = await this.writer.repository.load(accountId);
     const { reprovision } = await loadScopeContext(this.directory, command.scope, undefined, scopeGroup);
     const identityId = timeOrderedId();
-    const result = await this.writer.execute(
+    const result = await this.writer.execute({
       accountId,
       loaded,
-      {
+      command: {
         type: 'LinkIdentity',
+        now: this.writer.now(),
         identityId,
         scope: command.scope,
         attributes: command.attributes,
@@ -130,9 +131,9 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
         reason: 'email_match',
         reprovision,
       },
-      command.ctx,
-      command.scope,
-    );
+      ctx: command.ctx,
+      scope: command.scope,
+    });
     return { account: result.state, identity: result.state.identities[identityId], revision: result.revision, revived: false };
   }
 
@@ -144,20 +145,21 @@ export class CreateScimUserHandler implements ICommandHandler<CreateScimUserComm
   ): Promise<ScimUserWriteResult> {
     const loaded = await this.writer.repository.load(accountId);
     const context = await loadScopeContext(this.directory, command.scope, loaded.state, scopeGroup);
-    const result = await this.writer.execute(
+    const result = await this.writer.execute({
       accountId,
       loaded,
-      {
+      command: {
         type: 'UpdateIdentity',
+        now: this.writer.now(),
         identityId,
         attributes: command.attributes,
         active: command.active,
         revive: true,
         ...context,
       },
-      command.ctx,
-      command.scope,
-    );
+      ctx: command.ctx,
+      scope: command.scope,
+    });
     return { account: result.state, identity: result.state.identities[identityId], revision: result.revision, revived: true };
   }
 

@@ -27,7 +27,13 @@ export class DeleteScimUserHandler implements ICommandHandler<DeleteScimUserComm
       }
       checkPrecondition(loaded.revision);
       const { deprovision, sync } = await loadScopeContext(this.directory, command.scope, loaded.state);
-      await this.writer.execute(accountId, loaded, { type: 'DeleteIdentity', identityId: identity.id, deprovision, sync }, command.ctx, command.scope);
+      await this.writer.execute({
+        accountId,
+        loaded,
+        command: { type: 'DeleteIdentity', now: this.writer.now(), identityId: identity.id, deprovision, sync },
+        ctx: command.ctx,
+        scope: command.scope,
+      });
     });
   }
 }

@@ -28,19 +28,20 @@ export class UpdateScimUserHandler implements ICommandHandler<UpdateScimUserComm
       }
       checkPrecondition(loaded.revision);
       const change = command.change({ attributes: identity.attributes, active: identity.active });
-      const result = await this.writer.execute(
+      const result = await this.writer.execute({
         accountId,
         loaded,
-        {
+        command: {
           type: 'UpdateIdentity',
+          now: this.writer.now(),
           identityId: identity.id,
           attributes: change.attributes,
           ...(change.active !== undefined ? { active: change.active } : {}),
           ...(await loadScopeContext(this.directory, command.scope, loaded.state)),
         },
-        command.ctx,
-        command.scope,
-      );
+        ctx: command.ctx,
+        scope: command.scope,
+      });
       return { account: result.state, identity: result.state.identities[identity.id], revision: result.revision, revived: false };
     });
   }
