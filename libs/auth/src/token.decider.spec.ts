@@ -1,4 +1,4 @@
-import { describe, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { DeciderSpecification } from '@app/decider/testing';
 import { InvalidCommand, ResourceNotFound } from '@app/identity';
 import { type TokenCommand, tokenDecider, type TokenDecidedEvent } from './token.decider';
@@ -45,6 +45,16 @@ describe('token decider', () => {
     it('refuses a token id that was issued before', () => {
       spec.given([scimIssued]).when({ type: 'IssueScimToken', tokenId: 't-1', scope: 'application', sha256, now }).thenThrows(InvalidCommand);
     });
+  });
+
+  it('stores the data with the keys in the order the log has always had (audit hash chains hash the JSON)', () => {
+    const [scim] = tokenDecider.decide({ type: 'IssueScimToken', tokenId: 't', scope: 'application', sha256: 'h', name: 'n', expiresAt: '2027-01-01T00:00:00Z', now }, tokenDecider.initialState());
+    expect(JSON.stringify(scim.data)).toBe('{"tokenId":"t","scope":"application","sha256":"h","name":"n","expiresAt":"2027-01-01T00:00:00Z"}');
+    const [mgmt] = tokenDecider.decide(
+      { type: 'IssueManagementToken', tokenId: 't', role: 'admin', sha256: 'h', name: 'n', expiresAt: '2027-01-01T00:00:00Z', bootstrap: true, now },
+      tokenDecider.initialState(),
+    );
+    expect(JSON.stringify(mgmt.data)).toBe('{"tokenId":"t","role":"admin","sha256":"h","pii":false,"name":"n","expiresAt":"2027-01-01T00:00:00Z","bootstrap":true}');
   });
 
   describe('revoke', () => {

@@ -126,6 +126,17 @@ describe('group decider', () => {
     });
   });
 
+  it('stores the data with the keys in the order the log has always had (audit hash chains hash the JSON)', () => {
+    const [created] = groupDecider.decide(create({ groupId: 'g-2', path: 'eng', name: 'Eng', parentPath: 'acme', parent: { id: 'g-1', fullPath: 'acme', topLevelId: 'g-1' } }), initialState());
+    expect(JSON.stringify(created.data)).toBe(
+      '{"groupId":"g-2","path":"eng","name":"Eng","fullPath":"acme/eng","parentId":"g-1","topLevelId":"g-1","defaultMembershipRole":"guest","verifiedDomains":[]}',
+    );
+    const [changed] = groupDecider.decide(settings({ verifiedDomains: [], defaultMembershipRole: 'owner' }), evolve(initialState(), acme));
+    expect(JSON.stringify(changed.data)).toBe(
+      '{"groupId":"g-1","defaultMembershipRole":{"from":"guest","to":"owner"},"verifiedDomains":{"from":["acme.example"],"to":[]}}',
+    );
+  });
+
   describe('reservations', () => {
     const fold = (events: GroupDecidedEvent[]) => events.reduce(evolve, initialState());
     const domains = (to: string[]): GroupDecidedEvent => ({ type: 'GroupSettingsChanged', data: { groupId: 'g-1', verifiedDomains: { from: ['acme.example'], to } }, occurredAt: now });

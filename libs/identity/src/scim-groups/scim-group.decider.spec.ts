@@ -110,6 +110,14 @@ describe('SCIM group decider', () => {
     });
   });
 
+  it('stores the data with the keys in the order the log has always had (audit hash chains hash the JSON)', () => {
+    const events = scimGroupDecider.decide(change({ displayName: 'Ops', externalId: 'x-2' }), evolve(initialState(), created));
+    expect(events.map((e) => JSON.stringify(e.data))).toStrictEqual([
+      '{"groupId":"g-1","scope":"application","from":"Eng","to":"Ops"}',
+      '{"groupId":"g-1","scope":"application","from":"x-1","to":"x-2"}',
+    ]);
+  });
+
   it('evolves created and lastModified from the events’ own times', () => {
     const later: ScimGroupDecidedEvent = { type: 'ScimGroupExternalIdChanged', data: { groupId, scope, from: 'x-1' }, occurredAt: now };
     const state = [created, later].reduce(evolve, initialState());
