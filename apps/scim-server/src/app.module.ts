@@ -15,6 +15,7 @@ import {
   DeleteScimUserHandler,
   RemoveSamlGroupLinkHandler,
   ScimGroupWriter,
+  SetGroupMembershipHandler,
   UpdateScimGroupHandler,
   UpdateScimUserHandler,
 } from '@app/identity';
@@ -59,6 +60,7 @@ const COMMAND_HANDLERS = [
   DeleteScimGroupHandler,
   AddSamlGroupLinkHandler,
   RemoveSamlGroupLinkHandler,
+  SetGroupMembershipHandler,
 ];
 
 const QUERY_HANDLERS = [GetScimUserHandler, ListScimUsersHandler, GetScimGroupHandler, ListScimGroupsHandler, GroupsOfUserHandler];

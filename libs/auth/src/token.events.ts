@@ -1,3 +1,4 @@
+import { eventFamily } from '@app/identity';
 /** Events of `token-{tokenId}` streams. Secrets never appear: only their SHA-256. */
 export type ManagementRole = 'admin' | 'support' | 'auditor';
 
@@ -25,6 +26,9 @@ export const TOKEN_EVENT_TYPES = [
   'ManagementTokenIssued',
   'ManagementTokenRevoked',
 ] as const satisfies readonly TokenEventType[];
+
+/** The one decoder of the token stream's events. */
+export const tokenEvents = eventFamily<TokenEvent>(TOKEN_EVENT_TYPES);
 
 export function tokenStream(tokenId: string): string {
   return `token-${tokenId}`;

@@ -1,90 +1,114 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, StreamNotFoundError, timeOrderedId } from '@app/event-store';
-import { CLOCK, type Clock, eventMetadata, ResourceNotFound, UnitOfWork } from '@app/identity';
+import { CLOCK, type Clock, type CommandContext, eventMetadata, runCommand, type ScopeId, UnitOfWork } from '@app/identity';
 import { IssueManagementTokenCommand, IssueScimTokenCommand, type IssuedToken, RevokeTokenCommand } from './token.commands';
-import { type TokenEvent, tokenStream } from './token.events';
+import { decide, evolve as evolveToken, initialState, type TokenDecidedEvent, type TokenState } from './token.decider';
+import { tokenEvents, tokenStream } from './token.events';
 import { generateSecret, MANAGEMENT_TOKEN_PREFIX, SCIM_TOKEN_PREFIX, sha256Hex } from './token-secret';
+
+/** Loads a token's stream, asks the token decider, appends: the one write path of the three handlers. */
+class TokenStreams {
+  constructor(
+    private readonly store: EventStore,
+    private readonly clock: Clock,
+  ) {}
+
+  now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  async load(tokenId: string): Promise<{ state: TokenState; revision: bigint }> {
+    try {
+      const events = await this.store.readStream(tokenStream(tokenId));
+      const state = tokenEvents.decodeAll(events).reduce(evolveToken, initialState());
+      return { state, revision: events[events.length - 1].revision };
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return { state: initialState(), revision: -1n };
+      throw err;
+    }
+  }
+
+  async append(tokenId: string, revision: bigint, events: readonly TokenDecidedEvent[], ctx: CommandContext, scope: ScopeId | 'instance', now: string) {
+    return new UnitOfWork(this.store, () => this.clock.now()).commit({
+      writes: [{ streamId: tokenStream(tokenId), expectedRevision: revision < 0n ? 'no_stream' : revision, events }],
+      metadata: eventMetadata(ctx, scope, now),
+    });
+  }
+}
 
 @CommandHandler(IssueScimTokenCommand)
 export class IssueScimTokenHandler implements ICommandHandler<IssueScimTokenCommand> {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  private readonly tokens: TokenStreams;
+  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(CLOCK) clock: Clock) {
+    this.tokens = new TokenStreams(store, clock);
+  }
 
   async execute(c: IssueScimTokenCommand): Promise<IssuedToken> {
     const id = timeOrderedId();
     const secret = generateSecret(SCIM_TOKEN_PREFIX);
-    const event: TokenEvent = {
-      type: 'ScimTokenIssued',
-      data: { tokenId: id, scope: c.scope, sha256: sha256Hex(secret), ...(c.name ? { name: c.name } : {}), ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}) },
-    };
-    const r = await new UnitOfWork(this.store, () => this.clock.now()).commit({
-      writes: [{ streamId: tokenStream(id), expectedRevision: 'no_stream', events: [event] }],
-      metadata: eventMetadata(c.ctx, c.scope as 'application', this.clock.now().toISOString()),
-    });
+    const now = this.tokens.now();
+    const events = decide(
+      {
+        type: 'IssueScimToken',
+        tokenId: id,
+        scope: c.scope,
+        sha256: sha256Hex(secret),
+        ...(c.name ? { name: c.name } : {}),
+        ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}),
+        now,
+      },
+      initialState(),
+    );
+    const r = await this.tokens.append(id, -1n, events, c.ctx, c.scope as ScopeId, now);
     return { id, secret, position: r.position };
   }
 }
 
 @CommandHandler(IssueManagementTokenCommand)
 export class IssueManagementTokenHandler implements ICommandHandler<IssueManagementTokenCommand> {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  private readonly tokens: TokenStreams;
+  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(CLOCK) clock: Clock) {
+    this.tokens = new TokenStreams(store, clock);
+  }
 
   async execute(c: IssueManagementTokenCommand): Promise<IssuedToken> {
     const id = timeOrderedId();
     const secret = c.options.secret ?? generateSecret(MANAGEMENT_TOKEN_PREFIX);
-    const event: TokenEvent = {
-      type: 'ManagementTokenIssued',
-      data: {
+    const now = this.tokens.now();
+    const events = decide(
+      {
+        type: 'IssueManagementToken',
         tokenId: id,
         role: c.role,
         sha256: sha256Hex(secret),
-        pii: c.options.pii === true,
         ...(c.options.name ? { name: c.options.name } : {}),
         ...(c.options.expiresAt ? { expiresAt: c.options.expiresAt } : {}),
+        ...(c.options.pii !== undefined ? { pii: c.options.pii } : {}),
         ...(c.options.bootstrap ? { bootstrap: true } : {}),
+        now,
       },
-    };
-    const r = await new UnitOfWork(this.store, () => this.clock.now()).commit({
-      writes: [{ streamId: tokenStream(id), expectedRevision: 'no_stream', events: [event] }],
-      metadata: eventMetadata(c.ctx, 'instance', this.clock.now().toISOString()),
-    });
+      initialState(),
+    );
+    const r = await this.tokens.append(id, -1n, events, c.ctx, 'instance', now);
     return { id, secret, position: r.position };
   }
 }
 
 @CommandHandler(RevokeTokenCommand)
 export class RevokeTokenHandler implements ICommandHandler<RevokeTokenCommand> {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  private readonly tokens: TokenStreams;
+  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(CLOCK) clock: Clock) {
+    this.tokens = new TokenStreams(store, clock);
+  }
 
   async execute(c: RevokeTokenCommand): Promise<void> {
-    let events;
-    try {
-      events = await this.store.readStream(tokenStream(c.tokenId));
-    } catch (err) {
-      if (err instanceof StreamNotFoundError) throw new ResourceNotFound('Token', c.tokenId);
-      throw err;
-    }
-    const issued = events[0];
-    const kind = issued.type === 'ScimTokenIssued' ? 'scim' : 'management';
-    if (kind !== c.kind) throw new ResourceNotFound('Token', c.tokenId);
-    if (events.some((e) => e.type.endsWith('Revoked'))) return;
-    const data = issued.data as { scope?: string; role?: 'admin' | 'support' | 'auditor' };
-    const event: TokenEvent =
-      kind === 'scim'
-        ? { type: 'ScimTokenRevoked', data: { tokenId: c.tokenId, scope: data.scope ?? '' } }
-        : { type: 'ManagementTokenRevoked', data: { tokenId: c.tokenId, role: data.role ?? 'admin' } };
-    await new UnitOfWork(this.store, () => this.clock.now()).commit({
-      writes: [{ streamId: tokenStream(c.tokenId), expectedRevision: events[events.length - 1].revision, events: [event] }],
-      metadata: eventMetadata(c.ctx, (data.scope as 'application' | undefined) ?? 'instance', this.clock.now().toISOString()),
+    await runCommand(undefined, async () => {
+      const loaded = await this.tokens.load(c.tokenId);
+      const now = this.tokens.now();
+      const events = decide({ type: 'RevokeToken', tokenId: c.tokenId, kind: c.kind, now }, loaded.state);
+      if (events.length === 0) return;
+      await this.tokens.append(c.tokenId, loaded.revision, events, c.ctx, (loaded.state.scope as ScopeId | undefined) ?? 'instance', now);
     });
   }
 }

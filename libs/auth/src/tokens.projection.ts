@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
-import type { ManagementRole, TokenEvent } from './token.events';
+import { type ManagementRole, tokenEvents } from './token.events';
 
 export interface TokenRow {
   readonly id: string;
@@ -67,8 +67,9 @@ export const tokensProjection: Projection<TokensHandle> = {
       },
       apply(e: RecordedEvent) {
         version++;
-        const event = { type: e.type, data: e.data } as unknown as TokenEvent;
-        const at = String(e.metadata.occurredAt ?? e.recordedAt.toISOString());
+        const event = tokenEvents.decode(e);
+        if (!event) return;
+        const at = event.occurredAt;
         switch (event.type) {
           case 'ScimTokenIssued':
             insert.run({

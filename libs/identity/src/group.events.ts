@@ -1,4 +1,5 @@
 import type { AccessLevelName } from './access-level';
+import { eventFamily } from './event-family';
 
 /** Events of the `group-{groupId}` stream (GitLab namespaces, created by administrators). */
 export interface GroupEventMap {
@@ -23,6 +24,9 @@ export type GroupEventType = keyof GroupEventMap;
 export type GroupEvent = { [K in GroupEventType]: { type: K; data: GroupEventMap[K] } }[GroupEventType];
 export const GROUP_EVENT_TYPES = ['GroupCreated', 'GroupSettingsChanged'] as const satisfies readonly GroupEventType[];
 
+/** The one decoder of the group stream's events. */
+export const groupEvents = eventFamily<GroupEvent>(GROUP_EVENT_TYPES);
+
 export function groupStream(groupId: string): string {
   return `group-${groupId}`;
 }
@@ -35,6 +39,9 @@ export interface SamlGroupLinkEventMap {
 export type SamlGroupLinkEvent = {
   [K in keyof SamlGroupLinkEventMap]: { type: K; data: SamlGroupLinkEventMap[K] };
 }[keyof SamlGroupLinkEventMap];
+export const SAML_GROUP_LINK_EVENT_TYPES = ['SamlGroupLinkAdded', 'SamlGroupLinkRemoved'] as const satisfies readonly (keyof SamlGroupLinkEventMap)[];
+/** The one decoder of the SAML group link stream's events. */
+export const samlGroupLinkEvents = eventFamily<SamlGroupLinkEvent>(SAML_GROUP_LINK_EVENT_TYPES);
 
 export function samlGroupLinkStream(linkId: string): string {
   return `samlGroupLink-${linkId}`;

@@ -23,11 +23,17 @@ export * from './scim-users/update-scim-user.handler';
 export * from './scim-users/delete-scim-user.handler';
 export * from './groups/create-group.command';
 export * from './groups/create-group.handler';
+export { groupDecider, type GroupCommand, type GroupDecidedEvent, type GroupState, type ParentGroup } from './groups/group.decider';
 export * from './membership-sync';
 export * from './scim-group.events';
 export * from './scim-groups/scim-group.commands';
+// Named, not `*`: every decider file names its functions initialState/evolve/decide.
+export { scimGroupDecider, type ScimGroupDecidedEvent, type ScimGroupDecision, type ScimGroupState } from './scim-groups/scim-group.decider';
 export * from './scim-groups/scim-group-writer';
 export * from './scim-groups/scim-group.handlers';
 export * from './saml-links/saml-group-link.commands';
 export * from './saml-links/saml-group-link.handlers';
+export { samlGroupLinkDecider, type SamlGroupLinkCommand, type SamlGroupLinkDecidedEvent, type SamlGroupLinkState } from './saml-links/saml-group-link.decider';
 export * from './groups/change-group-settings.handler';
+export * from './groups/set-group-membership.command';
+export * from './groups/set-group-membership.handler';

@@ -1,10 +1,11 @@
 import { type EventStore, type RecordedEvent, StreamNotFoundError } from '@app/event-store';
 import { foldAccount } from './account.repository';
-import { occurredAtOf } from './event-family';
 import { uniqueValues } from './account.unique-values';
-import type { GroupEvent } from './group.events';
+import { groupEvents } from './group.events';
+import { groupDecider, groupHolds } from './groups/group.decider';
 import { foldValue, type ReservationKey, type ReservationOwner } from './reservations';
-import { evolveScimGroup, initialScimGroupState, type ScimGroupEvent } from './scim-group.events';
+import { scimGroupEvents } from './scim-group.events';
+import { scimGroupDecider } from './scim-groups/scim-group.decider';
 
 /**
  * Whether the owner named by a reservation holds the reserved value in its stream's current
@@ -35,8 +36,7 @@ function holds(owner: ReservationOwner, key: ReservationKey, events: readonly Re
     return claim !== undefined && claim.owner.stream === owner.stream && claim.owner.id === owner.id;
   }
   if (owner.stream.startsWith('scimGroup-')) {
-    let state = initialScimGroupState();
-    for (const e of events) state = evolveScimGroup(state, e as unknown as ScimGroupEvent, occurredAtOf(e));
+    const state = scimGroupEvents.decodeAll(events).reduce(scimGroupDecider.evolve, scimGroupDecider.initialState());
     return (
       key.kind === 'displayName' &&
       state.exists &&
@@ -46,17 +46,7 @@ function holds(owner: ReservationOwner, key: ReservationKey, events: readonly Re
     );
   }
   if (owner.stream.startsWith('group-')) {
-    let fullPath: string | undefined;
-    let domains: readonly string[] = [];
-    for (const e of events as unknown as readonly GroupEvent[]) {
-      if (e.type === 'GroupCreated') {
-        fullPath = e.data.fullPath;
-        domains = e.data.verifiedDomains;
-      } else if (e.data.verifiedDomains) domains = e.data.verifiedDomains.to;
-    }
-    if (key.kind === 'groupPath') return fullPath !== undefined && foldValue(fullPath) === value;
-    if (key.kind === 'domain') return domains.some((d) => foldValue(d) === value);
-    return false;
+    return groupHolds(groupEvents.decodeAll(events).reduce(groupDecider.evolve, groupDecider.initialState()), key.kind, value);
   }
   // An owner kind this check does not know: its stream's existence is the best evidence there is.
   return events.length > 0;

@@ -1,3 +1,4 @@
+import { eventFamily } from './event-family';
 import type { ScopeId } from './scope';
 
 /** Events of the `scimGroup-{id}` stream. Members are not here: see ScimGroupMembersAdded. */
@@ -17,43 +18,9 @@ export const SCIM_GROUP_EVENT_TYPES = [
   'ScimGroupDeleted',
 ] as const satisfies readonly ScimGroupEventType[];
 
+/** The one decoder of the SCIM group stream's events. */
+export const scimGroupEvents = eventFamily<ScimGroupEvent>(SCIM_GROUP_EVENT_TYPES);
+
 export function scimGroupStream(groupId: string): string {
   return `scimGroup-${groupId}`;
-}
-
-export interface ScimGroupState {
-  readonly exists: boolean;
-  readonly deleted: boolean;
-  readonly id: string;
-  readonly scope?: ScopeId;
-  readonly displayName: string;
-  readonly externalId?: string;
-  readonly created?: string;
-  readonly lastModified?: string;
-}
-
-export function initialScimGroupState(): ScimGroupState {
-  return { exists: false, deleted: false, id: '', displayName: '' };
-}
-
-export function evolveScimGroup(state: ScimGroupState, event: ScimGroupEvent, at: string): ScimGroupState {
-  switch (event.type) {
-    case 'ScimGroupCreated':
-      return {
-        exists: true,
-        deleted: false,
-        id: event.data.groupId,
-        scope: event.data.scope,
-        displayName: event.data.displayName,
-        externalId: event.data.externalId,
-        created: at,
-        lastModified: at,
-      };
-    case 'ScimGroupRenamed':
-      return { ...state, displayName: event.data.to, lastModified: at };
-    case 'ScimGroupExternalIdChanged':
-      return { ...state, externalId: event.data.to, lastModified: at };
-    case 'ScimGroupDeleted':
-      return { ...state, deleted: true, lastModified: at };
-  }
 }

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import { ACCESS_LEVELS, type AccessLevelName, type GroupEvent, type GroupInfo, type LinkRule, type SamlGroupLinkEvent } from '@app/identity';
+import { ACCESS_LEVELS, type AccessLevelName, groupEvents, type GroupInfo, type LinkRule, samlGroupLinkEvents } from '@app/identity';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
 
 export interface GroupRow extends GroupInfo {
@@ -69,7 +69,8 @@ export const groupsProjection: Projection<GroupsHandle> = {
     );
     return {
       apply(e: RecordedEvent) {
-        const event = { type: e.type, data: e.data } as unknown as GroupEvent | SamlGroupLinkEvent;
+        const event = groupEvents.decode(e) ?? samlGroupLinkEvents.decode(e);
+        if (!event) return;
         if (event.type === 'SamlGroupLinkAdded') {
           const d = event.data;
           addLink.run(d.linkId, d.samlGroupName, d.groupId, d.accessLevel, String(e.metadata.occurredAt ?? ''));

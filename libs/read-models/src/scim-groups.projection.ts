@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { RecordedEvent } from '@app/event-store';
 import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import { type AccountEvent, foldValue, type ScimGroupEvent } from '@app/identity';
+import { type AccountEvent, foldValue, scimGroupEvents } from '@app/identity';
 import { occurredAtOf } from '@app/identity/account.repository';
 import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
 import { type ListPlan, runPlan } from './scan-pool';
@@ -119,7 +119,8 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
       membersTable: m,
       apply(e: RecordedEvent) {
         const at = occurredAtOf(e);
-        const event = { type: e.type, data: e.data } as unknown as ScimGroupEvent | AccountEvent;
+        // Membership events are the account family's (decoded here until it has its own decoder).
+        const event = scimGroupEvents.decode(e) ?? ({ type: e.type, data: e.data } as unknown as AccountEvent);
         switch (event.type) {
           case 'ScimGroupCreated': {
             const d = event.data;

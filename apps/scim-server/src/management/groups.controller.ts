@@ -5,13 +5,12 @@ import { ApiErrors, ManagementApi } from '../infrastructure/openapi';
 import { GroupView, MemberView } from './management.views';
 import {
   ACCESS_LEVELS,
-  AccountWriter,
   ChangeGroupSettingsCommand,
   CreateGroupCommand,
   IDENTITY_DIRECTORY,
   type IdentityDirectory,
   ResourceNotFound,
-  retryOnConflict,
+  SetGroupMembershipCommand,
 } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import type { AccountsHandle, GroupRow, GroupsHandle, MemberRow } from '@app/read-models';
@@ -31,7 +30,6 @@ export class GroupsController {
     private readonly commands: CommandBus,
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
-    private readonly writer: AccountWriter,
     @Inject(IDENTITY_DIRECTORY) private readonly directory: IdentityDirectory,
   ) {}
 
@@ -124,7 +122,7 @@ export class GroupsController {
     @Req() req: AppRequest,
   ) {
     const group = await this.group(fullPath);
-    await this.setMembership(group, accountId, ACCESS_LEVELS[body.accessLevel], req, 200);
+    await this.commands.execute(new SetGroupMembershipCommand(accountId, group, ACCESS_LEVELS[body.accessLevel], commandContext(req, 200)));
     await this.ryw.settle();
     return this.accounts.members(group.id).find((m) => m.accountId === accountId);
   }
@@ -138,21 +136,7 @@ export class GroupsController {
   @HttpCode(204)
   async removeMember(@Param('fullPath') fullPath: string, @Param('accountId') accountId: string, @Req() req: AppRequest) {
     const group = await this.group(fullPath);
-    await this.setMembership(group, accountId, null, req, 204);
-  }
-
-  private async setMembership(group: GroupRow, accountId: string, level: (typeof ACCESS_LEVELS)[keyof typeof ACCESS_LEVELS] | null, req: AppRequest, status: number) {
-    await retryOnConflict(async () => {
-      const loaded = await this.writer.repository.load(accountId);
-      if (!loaded.state.exists) throw new ResourceNotFound('Account', accountId);
-      await this.writer.execute({
-        accountId,
-        loaded,
-        command: { type: 'SetMembership', now: this.writer.now(), groupId: group.id, topLevelId: group.topLevelId, source: 'admin', level, cause: 'set by an administrator' },
-        ctx: commandContext(req, status),
-        scope: 'instance',
-      });
-    });
+    await this.commands.execute(new SetGroupMembershipCommand(accountId, group, null, commandContext(req, 204)));
   }
 
   private async group(fullPath: string): Promise<GroupRow> {

@@ -1,17 +1,16 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { accessLevelName } from '../access-level';
+import { EVENT_STORE, type EventStore, StreamNotFoundError } from '@app/event-store';
+import { runCommand } from '../command-runner';
 import { eventMetadata } from '../event-envelope';
-import { InvalidCommand, ResourceNotFound } from '../errors';
-import { type GroupEvent, groupStream } from '../group.events';
+import { ResourceNotFound } from '../errors';
+import { groupEvents, groupStream } from '../group.events';
 import { CLOCK, type Clock, IDENTITY_DIRECTORY, type IdentityDirectory } from '../ports';
-import { type Claim, retryOnConflict, UnitOfWork } from '../unit-of-work';
+import { type Claim, UnitOfWork } from '../unit-of-work';
 import { ChangeGroupSettingsCommand } from './create-group.command';
+import { decide, evolve, type GroupState, groupReservations, initialState } from './group.decider';
 
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-
-/** Default membership role and verified domains of a group; a domain belongs to one top-level group. */
+/** Default membership role and verified domains of a group: load by path, decide, append. */
 @CommandHandler(ChangeGroupSettingsCommand)
 export class ChangeGroupSettingsHandler implements ICommandHandler<ChangeGroupSettingsCommand> {
   constructor(
@@ -21,38 +20,44 @@ export class ChangeGroupSettingsHandler implements ICommandHandler<ChangeGroupSe
   ) {}
 
   async execute(c: ChangeGroupSettingsCommand): Promise<{ position: bigint }> {
-    const group = await this.directory.groupByPath(c.fullPath);
-    if (!group) throw new ResourceNotFound('Group', c.fullPath);
-    const domains = c.settings.verifiedDomains ? [...new Set(c.settings.verifiedDomains.map((d) => d.toLowerCase()))] : undefined;
-    if (domains?.some((d) => !DOMAIN.test(d))) throw new InvalidCommand('verifiedDomains holds an invalid domain', 'verifiedDomains');
-    if (domains && domains.length > 0 && group.parentId !== undefined) {
-      throw new InvalidCommand('only a top-level group can verify domains', 'verifiedDomains');
-    }
-    return retryOnConflict(async () => {
-      const events = await this.store.readStream(groupStream(group.id));
-      const current = group;
-      const data: Extract<GroupEvent, { type: 'GroupSettingsChanged' }>['data'] = { groupId: group.id };
-      const fromRole = accessLevelName(current.defaultMembershipLevel);
-      if (c.settings.defaultMembershipRole && c.settings.defaultMembershipRole !== fromRole) {
-        data.defaultMembershipRole = { from: fromRole, to: c.settings.defaultMembershipRole };
-      }
-      const owner = { stream: groupStream(group.id), id: group.id };
-      const claims: Claim[] = [];
-      const releases: Claim[] = [];
-      if (domains) {
-        const before = new Set(current.verifiedDomains.map((d) => d.toLowerCase()));
-        for (const d of domains) if (!before.has(d)) claims.push({ kind: 'domain', scopeKey: 'instance', value: d, owner });
-        for (const d of before) if (!domains.includes(d)) releases.push({ kind: 'domain', scopeKey: 'instance', value: d, owner });
-        if (claims.length || releases.length) data.verifiedDomains = { from: [...before], to: domains };
-      }
-      if (!data.defaultMembershipRole && !data.verifiedDomains) return { position: -1n };
+    const found = await this.directory.groupByPath(c.fullPath);
+    if (!found) throw new ResourceNotFound('Group', c.fullPath);
+    const stream = groupStream(found.id);
+    return runCommand(undefined, async () => {
+      const loaded = await this.load(stream);
+      const now = this.clock.now().toISOString();
+      const events = decide(
+        {
+          type: 'ChangeGroupSettings',
+          fullPath: c.fullPath,
+          ...(c.settings.defaultMembershipRole ? { defaultMembershipRole: c.settings.defaultMembershipRole } : {}),
+          ...(c.settings.verifiedDomains ? { verifiedDomains: c.settings.verifiedDomains } : {}),
+          now,
+        },
+        loaded.state,
+      );
+      if (events.length === 0) return { position: -1n };
+      const { claims, releases } = groupReservations(loaded.state, events.reduce(evolve, loaded.state));
+      const owner = { stream, id: found.id };
+      const claim = (k: (typeof claims)[number]): Claim => ({ ...k, scopeKey: 'instance', owner });
       const r = await new UnitOfWork(this.store, () => this.clock.now()).commit({
-        writes: [{ streamId: groupStream(group.id), expectedRevision: events[events.length - 1].revision, events: [{ type: 'GroupSettingsChanged', data }] }],
-        claims,
-        releases,
-        metadata: eventMetadata(c.ctx, 'instance', this.clock.now().toISOString()),
+        writes: [{ streamId: stream, expectedRevision: loaded.revision, events }],
+        claims: claims.map(claim),
+        releases: releases.map(claim),
+        metadata: eventMetadata(c.ctx, 'instance', now),
       });
       return { position: r.position };
     });
+  }
+
+  private async load(stream: string): Promise<{ state: GroupState; revision: bigint }> {
+    try {
+      const events = await this.store.readStream(stream);
+      return { state: groupEvents.decodeAll(events).reduce(evolve, initialState()), revision: events[events.length - 1].revision };
+    } catch (err) {
+      // Found by the read model but not in the store: gone, as far as this command can tell.
+      if (err instanceof StreamNotFoundError) return { state: initialState(), revision: -1n };
+      throw err;
+    }
   }
 }

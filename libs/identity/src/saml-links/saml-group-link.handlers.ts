@@ -2,12 +2,12 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, StreamNotFoundError, timeOrderedId } from '@app/event-store';
 import { AccountWriter } from '../account-writer';
+import { runCommand } from '../command-runner';
 import { type CommandContext, eventMetadata } from '../event-envelope';
-import { InvalidCommand, ResourceNotFound } from '../errors';
-import { type SamlGroupLinkEvent, samlGroupLinkStream } from '../group.events';
+import { samlGroupLinkEvents, samlGroupLinkStream } from '../group.events';
 import { IDENTITY_DIRECTORY, type IdentityDirectory } from '../ports';
-import { retryOnConflict, UnitOfWork } from '../unit-of-work';
 import { AddSamlGroupLinkCommand, RemoveSamlGroupLinkCommand } from './saml-group-link.commands';
+import { decide, evolve, initialState, type SamlGroupLinkState } from './saml-group-link.decider';
 
 /**
  * Adding or removing a link changes what every member of the SCIM groups with that name is
@@ -23,7 +23,7 @@ async function resyncByName(
   const accountIds = await directory.accountsInScimGroupsNamed(name);
   const links = await directory.links();
   for (const accountId of accountIds) {
-    await retryOnConflict(async () => {
+    await runCommand(undefined, async () => {
       const loaded = await writer.repository.load(accountId);
       const groupIds = new Set<string>();
       for (const identity of Object.values(loaded.state.identities)) for (const g of identity.scimGroups) groupIds.add(g);
@@ -38,26 +38,24 @@ async function resyncByName(
 @CommandHandler(AddSamlGroupLinkCommand)
 export class AddSamlGroupLinkHandler implements ICommandHandler<AddSamlGroupLinkCommand> {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly writer: AccountWriter,
     @Inject(IDENTITY_DIRECTORY) private readonly directory: IdentityDirectory,
   ) {}
 
   async execute(c: AddSamlGroupLinkCommand) {
-    const name = c.samlGroupName.trim();
-    if (name === '' || name.length > 255) throw new InvalidCommand('samlGroupName is required (at most 255 characters)', 'samlGroupName');
-    const group = await this.directory.groupByPath(c.groupPath);
-    if (!group) throw new ResourceNotFound('Group', c.groupPath);
     const linkId = timeOrderedId();
-    const event: SamlGroupLinkEvent = {
-      type: 'SamlGroupLinkAdded',
-      data: { linkId, samlGroupName: name, groupId: group.id, accessLevel: c.accessLevel },
-    };
-    const r = await new UnitOfWork(this.store, () => new Date()).commit({
-      writes: [{ streamId: samlGroupLinkStream(linkId), expectedRevision: 'no_stream', events: [event] }],
-      metadata: eventMetadata(c.ctx, 'instance', this.writer.now()),
+    const now = this.writer.now();
+    const group = await this.directory.groupByPath(c.groupPath);
+    const events = decide(
+      { type: 'AddSamlGroupLink', linkId, samlGroupName: c.samlGroupName, groupPath: c.groupPath, ...(group ? { groupId: group.id } : {}), accessLevel: c.accessLevel, now },
+      initialState(),
+    );
+    const r = await this.writer.uow.commit({
+      writes: [{ streamId: samlGroupLinkStream(linkId), expectedRevision: 'no_stream', events }],
+      metadata: eventMetadata(c.ctx, 'instance', now),
     });
-    const resynced = await resyncByName(name, this.directory, this.writer, c.ctx, `saml group link ${linkId} added`);
+    const added = events.reduce(evolve, initialState());
+    const resynced = await resyncByName(added.samlGroupName, this.directory, this.writer, c.ctx, `saml group link ${linkId} added`);
     return { id: linkId, position: r.position, resynced };
   }
 }
@@ -71,23 +69,26 @@ export class RemoveSamlGroupLinkHandler implements ICommandHandler<RemoveSamlGro
   ) {}
 
   async execute(c: RemoveSamlGroupLinkCommand) {
-    let events;
+    const removed = await runCommand(undefined, async () => {
+      const loaded = await this.load(c.linkId);
+      const now = this.writer.now();
+      const events = decide({ type: 'RemoveSamlGroupLink', linkId: c.linkId, now }, loaded.state);
+      await this.writer.uow.commit({
+        writes: [{ streamId: samlGroupLinkStream(c.linkId), expectedRevision: loaded.revision, events }],
+        metadata: eventMetadata(c.ctx, 'instance', now),
+      });
+      return loaded.state;
+    });
+    return { resynced: await resyncByName(removed.samlGroupName, this.directory, this.writer, c.ctx, `saml group link ${c.linkId} removed`) };
+  }
+
+  private async load(linkId: string): Promise<{ state: SamlGroupLinkState; revision: bigint }> {
     try {
-      events = await this.store.readStream(samlGroupLinkStream(c.linkId));
+      const events = await this.store.readStream(samlGroupLinkStream(linkId));
+      return { state: samlGroupLinkEvents.decodeAll(events).reduce(evolve, initialState()), revision: events[events.length - 1].revision };
     } catch (err) {
-      if (err instanceof StreamNotFoundError) throw new ResourceNotFound('SAML group link', c.linkId);
+      if (err instanceof StreamNotFoundError) return { state: initialState(), revision: -1n };
       throw err;
     }
-    if (events.some((e) => e.type === 'SamlGroupLinkRemoved')) throw new ResourceNotFound('SAML group link', c.linkId);
-    const added = events[0].data as { samlGroupName: string; groupId: string };
-    const event: SamlGroupLinkEvent = {
-      type: 'SamlGroupLinkRemoved',
-      data: { linkId: c.linkId, samlGroupName: added.samlGroupName, groupId: added.groupId },
-    };
-    await new UnitOfWork(this.store, () => new Date()).commit({
-      writes: [{ streamId: samlGroupLinkStream(c.linkId), expectedRevision: events[events.length - 1].revision, events: [event] }],
-      metadata: eventMetadata(c.ctx, 'instance', this.writer.now()),
-    });
-    return { resynced: await resyncByName(added.samlGroupName, this.directory, this.writer, c.ctx, `saml group link ${c.linkId} removed`) };
   }
 }

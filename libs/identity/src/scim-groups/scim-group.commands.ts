@@ -1,20 +1,9 @@
 import { Command } from '@nestjs/cqrs';
 import type { CommandContext } from '../event-envelope';
-import type { ScimGroupState } from '../scim-group.events';
 import type { ScopeId } from '../scope';
+import type { ScimGroupChange, ScimGroupState } from './scim-group.decider';
 
-export type MemberOp =
-  | { readonly op: 'add'; readonly ids: readonly string[] }
-  | { readonly op: 'remove'; readonly ids: readonly string[] }
-  | { readonly op: 'removeAll' }
-  | { readonly op: 'replace'; readonly ids: readonly string[] };
-
-export interface ScimGroupChange {
-  readonly displayName?: string;
-  /** null clears it. */
-  readonly externalId?: string | null;
-  readonly memberOps: readonly MemberOp[];
-}
+export type { MemberOp, ScimGroupChange } from './scim-group.decider';
 
 export interface ScimGroupWriteResult {
   readonly group: ScimGroupState;
