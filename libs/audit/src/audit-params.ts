@@ -1,19 +1,8 @@
 import { InvalidCommand } from '@app/identity';
 import type { AuditHandle, AuditQuery } from './audit.projection';
 
-/** Query-string parameters as they arrive: a name given twice is an array. */
-export type AuditParams = Readonly<Record<string, unknown>>;
-/** The parameters once each is known to be given once. */
-export type SingleParams = Readonly<Record<string, string | undefined>>;
-
 /** Long work gives the event loop back between pages (setImmediate: after pending I/O). */
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** A query parameter given twice arrives as an array: refused (400) rather than guessed at. */
-export function singleParams(q: AuditParams): SingleParams {
-  for (const [name, v] of Object.entries(q)) if (typeof v !== 'string') throw new InvalidCommand(`${name} must be given once`, name);
-  return q as SingleParams;
-}
 
 export function auditTime(v: string, name: string): number {
   const ms = Date.parse(v);

@@ -6,7 +6,7 @@ import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { CSV_HEADER, csvText } from './audit-csv';
 import { recordAuditExported, requirePii } from './audit-exported';
 import type { AuditHandle } from './audit.projection';
-import { auditRange, type RangeParams, singleParams, yieldToEventLoop } from './audit-params';
+import { auditRange, type RangeParams, yieldToEventLoop } from './audit-params';
 import { AuditSigningService } from './audit-signing.service';
 import { type AuditBundleStart, type AuditExport, ExportAuditLogCommand, SignCheckpointsCommand, StartAuditBundleCommand } from './audit.commands';
 import { ManifestBuilder, ndjsonLine, sortCheckpoints } from './bundle';
@@ -25,9 +25,8 @@ export class ExportAuditLogHandler implements ICommandHandler<ExportAuditLogComm
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async execute({ params, pii, ctx }: ExportAuditLogCommand): Promise<AuditExport> {
+  async execute({ params: q, pii, ctx }: ExportAuditLogCommand): Promise<AuditExport> {
     requirePii(pii);
-    const q = singleParams(params);
     const format = (q.format ?? 'ndjson').toLowerCase();
     if (format !== 'ndjson' && format !== 'csv') throw new InvalidCommand('format must be ndjson or csv', 'format');
     await this.ryw.settle();
@@ -64,9 +63,8 @@ export class StartAuditBundleHandler implements ICommandHandler<StartAuditBundle
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async execute({ params, body, pii, ctx }: StartAuditBundleCommand): Promise<AuditBundleStart> {
+  async execute({ params: q, body, pii, ctx }: StartAuditBundleCommand): Promise<AuditBundleStart> {
     requirePii(pii);
-    const q = singleParams(params);
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     // The body wins; the same names are accepted as query parameters.
     const param = (name: keyof RangeParams) => {

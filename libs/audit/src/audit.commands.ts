@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import type { CommandContext } from '@app/identity';
-import type { AuditParams } from './audit-params';
+import type { RangeParams } from './audit-params';
 import type { PublicKeyEntry, SignedManifest } from './bundle';
 import type { SignedCheckpoint } from './checkpoint';
 
@@ -8,6 +8,11 @@ import type { SignedCheckpoint } from './checkpoint';
  * Exports hold personal data, so they need `pii`, and each is recorded as `AuditExported`
  * (who exported which range, in which format) in the log it exports from.
  */
+
+export interface ExportParams extends RangeParams {
+  /** ndjson (default) or csv. */
+  readonly format?: string;
+}
 
 export interface AuditExport {
   readonly format: 'ndjson' | 'csv';
@@ -24,7 +29,7 @@ export interface AuditBundleStart {
 /** Stream a contiguous range as NDJSON (canonical chained records) or CSV. */
 export class ExportAuditLogCommand extends Command<AuditExport> {
   constructor(
-    readonly params: AuditParams,
+    readonly params: ExportParams,
     readonly pii: boolean,
     readonly ctx: CommandContext,
   ) {
@@ -35,7 +40,7 @@ export class ExportAuditLogCommand extends Command<AuditExport> {
 /** Fix a range, sign checkpoints at its edges, and answer the signed bundle manifest. */
 export class StartAuditBundleCommand extends Command<AuditBundleStart> {
   constructor(
-    readonly params: AuditParams,
+    readonly params: RangeParams,
     /** The request body; its range fields win over the query's. */
     readonly body: unknown,
     readonly pii: boolean,

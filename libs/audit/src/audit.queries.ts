@@ -1,15 +1,28 @@
 import { Query } from '@nestjs/cqrs';
-import type { AuditParams } from './audit-params';
 import type { ChainedEnvelope } from './audit.projection';
 import type { PublicKeyEntry } from './bundle';
 import type { ChainVerdict } from './chain-verifier';
 import type { SignedCheckpoint } from './checkpoint';
-import type { HealthReport } from './provisioning-health';
+import type { HealthParams, HealthReport } from './provisioning-health';
 
 /*
  * Reads of the audit log. `pii`: the reader may see personal values (an admin, or an auditor
  * token created with "pii": true); otherwise they are masked.
  */
+
+export interface AuditEventsParams {
+  /** Free text: event types, ids, names, emails, externalIds. */
+  readonly q?: string;
+  /** A SCIM-style filter over the envelope. */
+  readonly filter?: string;
+  readonly since?: string;
+  /** Absent: a live feed. */
+  readonly until?: string;
+  readonly limit?: string;
+  readonly sortOrder?: string;
+  /** The cursor of the previous page. */
+  readonly after?: string;
+}
 
 export interface AuditEventsPage {
   readonly records: ChainedEnvelope[];
@@ -29,7 +42,7 @@ export type Verification = ChainVerdict & { readonly checkedAt: string };
 /** A page of the log (cursor paging; a live feed without `until`). */
 export class AuditEventsQuery extends Query<AuditEventsPage> {
   constructor(
-    readonly params: AuditParams,
+    readonly params: AuditEventsParams,
     readonly pii: boolean,
   ) {
     super();
@@ -50,7 +63,7 @@ export class AuditVerificationQuery extends Query<Verification> {}
 
 /** Provisioning health per scope and SCIM token over a window. */
 export class ProvisioningHealthQuery extends Query<HealthReport> {
-  constructor(readonly params: AuditParams) {
+  constructor(readonly params: HealthParams) {
     super();
   }
 }

@@ -6,7 +6,7 @@ import { maskEnvelope } from './audit-envelope';
 import { compileAuditFilter } from './audit-filter';
 import type { AuditHandle, ChainedEnvelope } from './audit.projection';
 import { AUDIT_NAMES, type AuditNames } from './audit-names.port';
-import { auditTime, decodeCursor, encodeCursor, singleParams, yieldToEventLoop } from './audit-params';
+import { auditTime, decodeCursor, encodeCursor, yieldToEventLoop } from './audit-params';
 import { AuditSigningService } from './audit-signing.service';
 import {
   AuditCheckpointsQuery,
@@ -40,8 +40,7 @@ export class AuditEventsHandler implements IQueryHandler<AuditEventsQuery, Audit
     private readonly ryw: ReadYourWrites,
   ) {}
 
-  async execute({ params, pii }: AuditEventsQuery): Promise<AuditEventsPage> {
-    const q = singleParams(params);
+  async execute({ params: q, pii }: AuditEventsQuery): Promise<AuditEventsPage> {
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidCommand('limit must be an integer from 1 to 1000', 'limit');
     const descending = (q.sortOrder ?? 'ascending').toLowerCase() === 'descending';
@@ -141,7 +140,7 @@ export class ProvisioningHealthHandler implements IQueryHandler<ProvisioningHeal
   ) {}
 
   async execute({ params }: ProvisioningHealthQuery): Promise<HealthReport> {
-    const w = healthWindow(singleParams(params), this.clock.now().getTime());
+    const w = healthWindow(params, this.clock.now().getTime());
     await this.ryw.settle();
     return healthReport(auditOf(this.runner).health(w.sinceMs, w.untilMs, w.bucketMs), w, this.names);
   }

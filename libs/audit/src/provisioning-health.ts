@@ -1,7 +1,7 @@
 import { InvalidCommand } from '@app/identity';
 import { LOOP_MIN, type ProvisioningHealth } from './audit.projection';
 import type { AuditNames } from './audit-names.port';
-import { auditTime, type SingleParams } from './audit-params';
+import { auditTime } from './audit-params';
 
 const DAY_MS = 86_400_000;
 
@@ -13,7 +13,13 @@ export interface HealthWindow {
 }
 
 /** The window asked for: 24 hours before `until` (default now), at most 31 days, 1 to 200 buckets. */
-export function healthWindow(q: SingleParams, nowMs: number): HealthWindow {
+export interface HealthParams {
+  readonly since?: string;
+  readonly until?: string;
+  readonly buckets?: string;
+}
+
+export function healthWindow(q: HealthParams, nowMs: number): HealthWindow {
   const untilMs = q.until ? auditTime(q.until, 'until') : nowMs;
   const sinceMs = q.since ? auditTime(q.since, 'since') : untilMs - DAY_MS;
   if (sinceMs >= untilMs) throw new InvalidCommand('since must lie before until', 'since');

@@ -6,11 +6,8 @@ import { ApiErrors, ApiQueryString, ManagementApi } from '../infrastructure/open
 import { AuditRecordView, ChainHeadView, ExportRangeDto, ExportStartView, HealthView, PublicKeyView, SignedCheckpointView, VerificationView } from './audit.views';
 import type { FastifyReply } from 'fastify';
 import {
-  type AuditBundleStart,
   AuditCheckpointsQuery,
   AuditEventsQuery,
-  type AuditEventsPage,
-  type AuditExport,
   AuditHeadsQuery,
   AuditKeysQuery,
   AuditVerificationQuery,
@@ -20,6 +17,7 @@ import {
   StartAuditBundleCommand,
 } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
+import { InvalidCommand } from '@app/identity';
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 import { type AppRequest, commandContext, requestState } from '../infrastructure/request-context';
 
@@ -50,7 +48,10 @@ export class AuditController {
   @ApiErrors(400)
   @Roles('admin', 'auditor')
   async events(@Query() q: Q, @Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const page = await this.queries.execute<AuditEventsQuery, AuditEventsPage>(new AuditEventsQuery(q, pii(req)));
+    singles(q);
+    const page = await this.queries.execute(
+      new AuditEventsQuery({ q: q.q, filter: q.filter, since: q.since, until: q.until, limit: q.limit, sortOrder: q.sortOrder, after: q.after }, pii(req)),
+    );
     if (page.next) {
       const params = new URLSearchParams({ ...Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as Record<string, string>, ...page.next });
       void reply.header('Link', `<${this.config.publicUrl}/api/v1/audit/events?${params.toString()}>; rel="next"`);
@@ -74,7 +75,9 @@ export class AuditController {
   @ApiErrors(400)
   @Roles('admin', 'auditor')
   async export(@Query() q: Q, @Req() req: AppRequest, @Res() reply: FastifyReply) {
-    const file = await this.commands.execute<ExportAuditLogCommand, AuditExport>(new ExportAuditLogCommand(q, pii(req), commandContext(req, 200)));
+    singles(q);
+    const range = { format: q.format, since: q.since, until: q.until, fromPosition: q.fromPosition, toPosition: q.toPosition };
+    const file = await this.commands.execute(new ExportAuditLogCommand(range, pii(req), commandContext(req, 200)));
     void reply.header('Content-Type', file.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
     return reply.send(Readable.from(file.chunks));
   }
@@ -97,8 +100,10 @@ export class AuditController {
   @ApiErrors(400)
   @HttpCode(201)
   @Roles('admin', 'auditor')
-  async startExport(@Query() q: Q, @Body() body: unknown, @Req() req: AppRequest): Promise<AuditBundleStart> {
-    return this.commands.execute(new StartAuditBundleCommand(q, body, pii(req), commandContext(req, 200)));
+  async startExport(@Query() q: Q, @Body() body: unknown, @Req() req: AppRequest) {
+    singles(q);
+    const range = { since: q.since, until: q.until, fromPosition: q.fromPosition, toPosition: q.toPosition };
+    return this.commands.execute(new StartAuditBundleCommand(range, body, pii(req), commandContext(req, 200)));
   }
 
   @Get('keys')
@@ -156,7 +161,8 @@ export class AuditController {
   @ApiOkResponse({ type: HealthView })
   @ApiErrors(400)
   async health(@Query() q: Q) {
-    return this.queries.execute(new ProvisioningHealthQuery(q));
+    singles(q);
+    return this.queries.execute(new ProvisioningHealthQuery({ since: q.since, until: q.until, buckets: q.buckets }));
   }
 
   @Post('checkpoints')
@@ -172,4 +178,9 @@ export class AuditController {
 function pii(req: AppRequest): boolean {
   const p = requestState(req).principal;
   return p?.kind === 'management' && p.pii;
+}
+
+/** A query parameter given twice arrives as an array: refused (400) rather than guessed at. */
+function singles(q: Record<string, unknown>): void {
+  for (const [name, v] of Object.entries(q)) if (typeof v !== 'string') throw new InvalidCommand(`${name} must be given once`, name);
 }

@@ -59,8 +59,8 @@ export class SupportController {
   @ApiOkResponse({ type: TimelineView })
   @ApiErrors(400, 404)
   async timeline(@Param('accountId') accountId: string, @Query() query: Record<string, string | undefined>, @Req() req: AppRequest) {
-    const { type, scope, since, until } = query;
-    return this.queries.execute(new AccountTimelineQuery(accountId, { type, scope, since, until }, reader(req)));
+    const filter = { type: query.type, scope: query.scope, since: query.since, until: query.until };
+    return this.queries.execute(new AccountTimelineQuery(accountId, filter, reader(req)));
   }
 
   /** The account at time `at` or revision `revision`, with the event that set each field. */
