@@ -1,8 +1,9 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import { AuditModule } from '@app/audit';
 import { IssueManagementTokenHandler, IssueScimTokenHandler, RevokeTokenHandler } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import {
@@ -19,6 +20,7 @@ import {
   UpdateScimGroupHandler,
   UpdateScimUserHandler,
 } from '@app/identity';
+import { SupportModule } from '@app/support';
 import { GetScimGroupHandler, GroupsOfUserHandler, ListScimGroupsHandler } from '@app/read-models/queries/scim-group.query-handlers';
 import { GetScimUserHandler, ListScimUsersHandler } from '@app/read-models/queries/scim-user.query-handlers';
 import { HealthController } from './health/health.controller';
@@ -42,7 +44,7 @@ import { AccountsController } from './management/accounts.controller';
 import { SessionController } from './management/session.controller';
 import { AuditController } from './audit/audit.controller';
 import { SupportController } from './support/support.controller';
-import { AuditSigningService } from './audit/audit-signing.service';
+import { ReadModelAuditNames } from './audit/read-model-audit-names';
 import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
 
@@ -65,6 +67,18 @@ const COMMAND_HANDLERS = [
 
 const QUERY_HANDLERS = [GetScimUserHandler, ListScimUsersHandler, GetScimGroupHandler, ListScimGroupsHandler, GroupsOfUserHandler];
 
+/**
+ * The core ports (store, clock, projection runner, directory, config…), global so that the libs'
+ * own modules (SupportModule, AuditModule) resolve them without importing the application.
+ */
+@Module({})
+class CoreModule {}
+
+function coreModule(providers: Provider[]): DynamicModule {
+  const tokens = providers.map((p) => (typeof p === 'function' ? p : p.provide));
+  return { module: CoreModule, global: true, providers, exports: tokens };
+}
+
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -72,6 +86,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         CqrsModule.forRoot(),
+        coreModule(coreProviders(config)),
+        SupportModule,
+        AuditModule.forRoot(ReadModelAuditNames),
         TerminusModule,
         // Request logs come from Fastify's own pino (see bootstrap); Nest's logs go through
         // nestjs-pino at the same level, redacting the same secrets.
@@ -82,12 +99,10 @@ export class AppModule {
       ],
       controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController],
       providers: [
-        ...coreProviders(config),
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
         ScimGroupWriter,
         RejectionRecorder,
-        AuditSigningService,
         LifecycleService,
         ScimAuthGuard,
         ManagementAuthGuard,

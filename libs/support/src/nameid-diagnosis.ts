@@ -77,3 +77,10 @@ export function diagnoseNameId(
   }
   return findings;
 }
+
+/** The NameID of a SAML response (base64 XML), without a full XML parser: one element's text. */
+export function nameIdFromSamlResponse(b64: string): string | undefined {
+  const xml = Buffer.from(b64, 'base64').toString('utf8');
+  const m = /<(?:[A-Za-z0-9_-]+:)?NameID\b[^>]*>([^<]+)<\/(?:[A-Za-z0-9_-]+:)?NameID>/.exec(xml);
+  return m?.[1].trim();
+}

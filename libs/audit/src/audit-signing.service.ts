@@ -2,12 +2,14 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { randomUUID, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type AuditHandle, type BundleManifest, generateSigningKey, keyIdOf, publicKeyEntry, type PublicKeyEntry, signCheckpoint, type SignedCheckpoint, type SignedManifest, signManifest } from '@app/audit';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { v5 as uuidV5 } from 'uuid';
 import { EVENT_STORE, type EventStore, type JsonObject, LEADER_LEASE, type LeaderLease, StreamNotFoundError, timeOrderedId } from '@app/event-store';
-import { eventMetadata, systemContext } from '@app/identity';
+import { CLOCK, type Clock, eventMetadata, systemContext } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import type { AuditHandle } from './audit.projection';
+import { type BundleManifest, publicKeyEntry, type PublicKeyEntry, type SignedManifest, signManifest } from './bundle';
+import { generateSigningKey, keyIdOf, signCheckpoint, type SignedCheckpoint } from './checkpoint';
 
 /** Public keys of every instance that signs checkpoints on a shared store (outside any audit chain). */
 export const AUDIT_KEYS_STREAM = 'auditSigningKeys';
@@ -69,6 +71,7 @@ export class AuditSigningService implements OnApplicationBootstrap, OnApplicatio
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
     @Inject(LEADER_LEASE) private readonly lease: LeaderLease,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.loadKey();
   }
@@ -151,7 +154,7 @@ export class AuditSigningService implements OnApplicationBootstrap, OnApplicatio
     const made: SignedCheckpoint[] = [];
     for (const point of points) {
       if (existing.has(`${point.scope}|${point.position}`)) continue;
-      const signed = signCheckpoint({ ...point, time: new Date().toISOString() }, this.privateKey);
+      const signed = signCheckpoint({ ...point, time: this.clock.now().toISOString() }, this.privateKey);
       await this.store.append(
         `auditCheckpoints-${point.scope}`,
         [{ id: timeOrderedId(), type: 'AuditCheckpointSigned', data: signed as unknown as JsonObject, metadata: eventMetadata(systemContext(randomUUID(), randomUUID()), 'instance', signed.time) }],
