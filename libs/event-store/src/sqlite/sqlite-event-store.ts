@@ -3,10 +3,12 @@ import { StoreUnavailableError, StreamNotFoundError, UnsupportedOperationError, 
 import { StreamExistenceFilter } from './stream-existence-filter';
 import type {
   AppendResult,
+  CommitHook,
   EventData,
   EventFilter,
   EventStore,
   ExpectedRevision,
+  InlineProjectionHost,
   JsonObject,
   ReadAllOptions,
   ReadStreamOptions,
@@ -49,14 +51,6 @@ interface EventRow {
   recorded_at: number;
 }
 
-/**
- * Runs inside an append transaction, after its events are written, with those events (as a
- * subscriber would read them) and the head position before them. Whatever it writes commits
- * or rolls back with the events. It returns what to do once the commit is durable. It must
- * handle its own failures: the store ignores a throw (the events still commit).
- */
-export type CommitHook = (events: readonly RecordedEvent[], headBefore: bigint) => (() => void) | void;
-
 interface PendingAppend {
   readonly appends: readonly StreamAppend[];
   readonly resolve: (r: AppendResult) => void;
@@ -73,9 +67,11 @@ const SUBSCRIPTION_PAGE = 1000;
  * global position. Appends are synchronous inside; the async port keeps the adapters
  * interchangeable.
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, InlineProjectionHost {
   readonly name = 'sqlite' as const;
   readonly supportsMultiStreamAppend = true;
+  /** Read models in this store's own database may apply appends in their transaction. */
+  readonly inlineProjections: InlineProjectionHost = this;
 
   private readonly stmt: {
     currentRevision: Statement<[string], { revision: number }>;
@@ -156,6 +152,10 @@ export class SqliteEventStore implements EventStore {
       return this.endRecording(head);
     });
     this.groupTx = (batch) => group.immediate(batch);
+  }
+
+  sharesDatabaseWith(db: unknown): boolean {
+    return db === this.db;
   }
 
   /**
