@@ -16,9 +16,9 @@ import type {
   StreamAppend,
   SubscribeOptions,
   Subscription,
-  SubscriptionMessage,
 } from '../event-store.port';
 import { revisionMatches } from '../expected-revision';
+import { type PolledLog, readWindow, subscribePolled } from '../polled-subscription';
 
 /** PRAGMA user_version of the schema below; each migration bumps it by one. */
 const MIGRATIONS: readonly string[] = [
@@ -58,9 +58,6 @@ interface PendingAppend {
   result?: AppendResult;
   error?: unknown;
 }
-
-const DEFAULT_CHECKPOINT_INTERVAL = 1000;
-const SUBSCRIPTION_PAGE = 1000;
 
 /**
  * The embedded event store: one SQLite file, `BEGIN IMMEDIATE` transactions, the rowid as
@@ -315,13 +312,18 @@ export class SqliteEventStore implements EventStore, InlineProjectionHost {
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
-    const interval = options.checkpointInterval;
-    // A window of 0 would never advance: the subscription would spin forever.
-    if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1)) {
-      throw new RangeError(`checkpointInterval must be a positive integer, got ${interval}`);
-    }
-    return new SqliteSubscription(this, options);
+    return subscribePolled(this.polled, options);
   }
+
+  /** The log as the shared subscription loop reads it: windows of positions up to the head. */
+  private readonly polled: PolledLog = {
+    isClosed: () => this.closed,
+    readPage: (position, window, filter) =>
+      readWindow(position, window, this.headSync(), (after, upTo) => this.readRangeSync(after, upTo, filter)),
+    waitForAppend: () => this.waitForAppend(1000),
+    // Every waiting subscription looks again (each checks whether it was stopped).
+    wake: () => this.wake(),
+  };
 
   async headPosition(): Promise<bigint> {
     return this.headSync();
@@ -471,49 +473,6 @@ export class SqliteEventStore implements EventStore, InlineProjectionHost {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailableError('The event store is closed');
-  }
-}
-
-class SqliteSubscription implements Subscription {
-  private stopped = false;
-
-  constructor(
-    private readonly store: SqliteEventStore,
-    private readonly options: SubscribeOptions,
-  ) {}
-
-  async unsubscribe(): Promise<void> {
-    this.stopped = true;
-    this.store.wake();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {
-    const { filter } = this.options;
-    const window = BigInt(filter ? (this.options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL) : SUBSCRIPTION_PAGE);
-    let position = this.options.fromPosition ?? -1n;
-    let caughtUp = false;
-    while (!this.stopped && !this.store.isClosed) {
-      const head = this.store.headSync();
-      if (position < head) {
-        const upTo = position + window < head ? position + window : head;
-        const events = this.store.readRangeSync(position, upTo, filter);
-        for (const event of events) {
-          if (this.stopped) return;
-          yield { kind: 'event', event };
-        }
-        position = upTo;
-        // The consumer may have unsubscribed while it handled the last event.
-        if (this.stopped) return;
-        if (filter && events.length < Number(window)) yield { kind: 'checkpoint', position };
-        continue;
-      }
-      if (!caughtUp) {
-        caughtUp = true;
-        yield { kind: 'caught-up', position };
-        continue;
-      }
-      await this.store.waitForAppend(1000);
-    }
   }
 }
 
