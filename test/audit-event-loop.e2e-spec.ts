@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore, timeOrderedId } from '@app/event-store';
-import { openSqliteDatabase } from '@app/event-store/sqlite/sqlite-database';
+import { openSqliteDatabase, SqliteEventStore, timeOrderedId } from '@app/event-store';
 import { ADMIN_TOKEN, TestServer } from './support/test-server';
 
 const EVENTS = 30_000;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type RecordedEvent, SqliteEventStore } from '@app/event-store';
-import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { createEventStore, type EventStore, openSqliteDatabase, type RecordedEvent, type SqliteDb } from '@app/event-store';
 import { type Projection, ProjectionRunner } from '@app/projections';
 import { type AuditHandle, auditProjection } from './audit.projection';
 
@@ -21,11 +20,11 @@ function flaky(failOn: { type?: string }): Projection {
 
 describe('audit projection', () => {
   let db: SqliteDb;
-  let store: SqliteEventStore;
+  let store: EventStore;
   let runner: ProjectionRunner | undefined;
-  beforeEach(() => {
+  beforeEach(async () => {
     db = openSqliteDatabase({ filename: ':memory:' });
-    store = new SqliteEventStore(db, { closeDatabase: false });
+    store = await createEventStore({ kind: 'sqlite', db });
   });
   afterEach(async () => {
     // Stopped here, not at the end of the test, so a failing expectation cannot leave it running.

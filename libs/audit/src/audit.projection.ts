@@ -1,7 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { RecordedEvent } from '@app/event-store';
-import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
 import { type AuditEnvelope, isAudited, toAuditEnvelope } from './audit-envelope';
 import type { SignedCheckpoint } from './checkpoint';
 import { canonical, chainHashOfCanonical, GENESIS } from './hash-chain';
@@ -71,7 +70,7 @@ export const auditProjection: Projection<AuditHandle> = {
   name: 'audit',
   version: 1,
   tables: ['audit_events', 'audit_heads', 'audit_checkpoints'],
-  create(db: SqliteDb, t: TableNamer) {
+  create(db: ReadModelDb, t: TableNamer) {
     const e = t('audit_events');
     db.exec(`
       CREATE TABLE IF NOT EXISTS ${e} (
@@ -87,7 +86,7 @@ export const auditProjection: Projection<AuditHandle> = {
       CREATE TABLE IF NOT EXISTS ${t('audit_heads')} (scope TEXT PRIMARY KEY, hash TEXT NOT NULL, count INTEGER NOT NULL, position INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS ${t('audit_checkpoints')} (scope TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (scope, position));`);
   },
-  open(db: SqliteDb, t: TableNamer): AuditHandle {
+  open(db: ReadModelDb, t: TableNamer): AuditHandle {
     const e = t('audit_events');
     const heads = t('audit_heads');
     const cps = t('audit_checkpoints');

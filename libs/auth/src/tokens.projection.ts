@@ -1,7 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
-import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
 import { type ManagementRole, tokenEvents } from './token.events';
+import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
 
 export interface TokenRow {
   readonly id: string;
@@ -45,12 +44,12 @@ export const tokensProjection: Projection<TokensHandle> = {
   version: 1,
   tables: ['tokens'],
   eventTypes: ['ScimTokenIssued', 'ScimTokenRevoked', 'ManagementTokenIssued', 'ManagementTokenRevoked'],
-  create(db: SqliteDb, t: TableNamer) {
+  create(db: ReadModelDb, t: TableNamer) {
     db.exec(`CREATE TABLE IF NOT EXISTS ${t('tokens')} (
       id TEXT PRIMARY KEY, kind TEXT NOT NULL, scope TEXT, role TEXT, name TEXT, sha256 TEXT NOT NULL UNIQUE,
       pii INTEGER NOT NULL, expires_at TEXT, revoked_at TEXT, created_at TEXT NOT NULL, bootstrap INTEGER NOT NULL)`);
   },
-  open(db: SqliteDb, t: TableNamer): TokensHandle {
+  open(db: ReadModelDb, t: TableNamer): TokensHandle {
     const table = t('tokens');
     const insert = db.prepare(
       `INSERT OR IGNORE INTO ${table} VALUES (@id, @kind, @scope, @role, @name, @sha256, @pii, @expires_at, NULL, @created_at, @bootstrap)`,

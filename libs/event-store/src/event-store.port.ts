@@ -103,6 +103,11 @@ export interface EventStore {
   readonly name: 'sqlite' | 'eventstoredb' | 'postgres';
   /** True when `appendMulti` commits several streams atomically. */
   readonly supportsMultiStreamAppend: boolean;
+  /**
+   * Present only on a store whose log can share a database with the read models (the
+   * embedded SQLite store): read models may then commit in its append transactions.
+   */
+  readonly inlineProjections?: InlineProjectionHost;
 
   append(streamId: string, events: readonly EventData[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
   /** Atomic append to several streams. Only when `supportsMultiStreamAppend`. */
@@ -121,6 +126,37 @@ export interface EventStore {
   /** Position of the last event in the log, or -1n when it is empty. */
   headPosition(): Promise<bigint>;
   close(): Promise<void>;
+}
+
+/**
+ * Runs inside an append transaction, after its events are written, with those events (as a
+ * subscriber would read them) and the head position before them. Whatever it writes commits
+ * or rolls back with the events. It returns what to do once the commit is durable. It must
+ * handle its own failures: the store ignores a throw (the events still commit).
+ */
+export type CommitHook = (events: readonly RecordedEvent[], headBefore: bigint) => (() => void) | void;
+
+/**
+ * Same-transaction read-model writes: what a projection runner needs from a store whose log
+ * lives in the read models' own database. Reads are synchronous because they run on the one
+ * connection both share, between appends.
+ */
+export interface InlineProjectionHost {
+  /** True when `db` (a read-model database handle) is the connection the log is written on. */
+  sharesDatabaseWith(db: unknown): boolean;
+  /**
+   * Runs `hook` in every append transaction; appends of more than `maxEvents` events commit
+   * without it (their readers catch up on them in slices). `undefined` removes it.
+   */
+  setCommitHook(hook: CommitHook | undefined, maxEvents?: number): void;
+  /** Position of the last event in the log, or -1n when it is empty. */
+  headSync(): bigint;
+  /** Events with position in (after, upTo], optionally filtered. */
+  readRangeSync(after: bigint, upTo: bigint, filter: EventFilter | undefined): RecordedEvent[];
+  /** Resolves on the next append (or close, or `wake`), or after `timeoutMs`. */
+  waitForAppend(timeoutMs: number): Promise<void>;
+  /** Resolves every pending `waitForAppend` now (a stopping reader). */
+  wake(): void;
 }
 
 export const EVENT_STORE = Symbol('EVENT_STORE');

@@ -9,6 +9,7 @@ export {
   type SqliteDatabaseOptions,
   type SqliteSynchronous,
 } from './sqlite/sqlite-database';
+export { WalCheckpointer, type WalCheckpointerOptions } from './sqlite/wal-checkpointer';
 export { EventStoreDbEventStore, type EventStoreDbOptions } from './eventstoredb/eventstoredb-event-store';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export { createEventStore, type EventStoreConfig } from './create-event-store';

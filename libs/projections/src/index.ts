@@ -1,3 +1,4 @@
+export * from './read-model-db.port';
 export * from './projection';
 export * from './projection-runner';
 export * from './read-your-writes';

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { SqliteEventStore, type RecordedEvent } from '@app/event-store';
-import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import {
+  createEventStore,
+  type EventStore,
+  type InlineProjectionHost,
+  openSqliteDatabase,
+  type RecordedEvent,
+  type SqliteDb,
+} from '@app/event-store';
 import type { Projection, ProjectionHandle, TableNamer } from './projection';
+import type { ReadModelDb } from './read-model-db.port';
 import { INLINE_MAX_EVENTS, ProjectionRunner, RebuildInProgress } from './projection-runner';
 import { ReadYourWrites } from './read-your-writes';
 import { waitFor } from '@app/testing';
@@ -17,10 +24,10 @@ function totalsProjection(version = 1, failOn?: { value: number | undefined }): 
     version,
     tables: ['totals'],
     eventTypes: ['Added'],
-    create(db: SqliteDb, t: TableNamer) {
+    create(db: ReadModelDb, t: TableNamer) {
       db.exec(`CREATE TABLE IF NOT EXISTS ${t('totals')} (stream TEXT PRIMARY KEY, total INTEGER NOT NULL)`);
     },
-    open(db: SqliteDb, t: TableNamer) {
+    open(db: ReadModelDb, t: TableNamer) {
       const upsert = db.prepare(
         `INSERT INTO ${t('totals')} (stream, total) VALUES (?, ?) ON CONFLICT(stream) DO UPDATE SET total = total + excluded.total`,
       );
@@ -41,7 +48,7 @@ function totalsProjection(version = 1, failOn?: { value: number | undefined }): 
   };
 }
 
-async function appendMany(store: SqliteEventStore, n: number, offset = 0) {
+async function appendMany(store: EventStore, n: number, offset = 0) {
   for (let i = 0; i < n; i++) {
     await store.append(
       `acc-${i % 7}`,
@@ -52,12 +59,28 @@ async function appendMany(store: SqliteEventStore, n: number, offset = 0) {
   }
 }
 
+/** A store seen only through the port (not an instance of any adapter class), with the given inline host. */
+function throughPort(inner: EventStore, inline: InlineProjectionHost | undefined): EventStore {
+  return {
+    name: inner.name,
+    supportsMultiStreamAppend: inner.supportsMultiStreamAppend,
+    ...(inline ? { inlineProjections: inline } : {}),
+    append: (streamId, events, expected) => inner.append(streamId, events, expected),
+    appendMulti: (appends) => inner.appendMulti(appends),
+    readStream: (streamId, options) => inner.readStream(streamId, options),
+    readAll: (options) => inner.readAll(options),
+    subscribeToAll: (options) => inner.subscribeToAll(options),
+    headPosition: () => inner.headPosition(),
+    close: () => inner.close(),
+  };
+}
+
 describe('ProjectionRunner', () => {
   let db: SqliteDb;
-  let store: SqliteEventStore;
-  beforeEach(() => {
+  let store: EventStore;
+  beforeEach(async () => {
     db = openSqliteDatabase({ filename: ':memory:' });
-    store = new SqliteEventStore(db, { closeDatabase: false });
+    store = await createEventStore({ kind: 'sqlite', db });
   });
   afterEach(async () => {
     await store.close();
@@ -171,6 +194,36 @@ describe('ProjectionRunner', () => {
         .get('totals') as { position: number };
       expect(BigInt(saved.position)).toBe(r.position);
       await runner.stop();
+    });
+
+    it('runs inline for any store whose inline host shares its database: it asks the port, not the adapter class', async () => {
+      const runner = new ProjectionRunner(throughPort(store, store.inlineProjections), db, [totalsProjection()]);
+      await runner.start();
+      expect(await runner.waitFor(-1n, 100)).toBe(true);
+      const r = await store.append('acc-port', [{ id: randomUUID(), type: 'Added', data: { amount: 4 } }], 'no_stream');
+      expect(runner.position).toBe(r.position);
+      expect(runner.handle<Totals>('totals').totals()['acc-port']).toBe(4);
+      await runner.stop();
+    });
+
+    it('a store whose inline host does not share its database is followed through its subscription, with no commit hook', async () => {
+      const host = store.inlineProjections as InlineProjectionHost;
+      const setCommitHook = jest.fn();
+      const elsewhere: InlineProjectionHost = {
+        sharesDatabaseWith: () => false,
+        setCommitHook,
+        headSync: () => host.headSync(),
+        readRangeSync: (after, upTo, filter) => host.readRangeSync(after, upTo, filter),
+        waitForAppend: (ms) => host.waitForAppend(ms),
+        wake: () => host.wake(),
+      };
+      const runner = new ProjectionRunner(throughPort(store, elsewhere), db, [totalsProjection()]);
+      await runner.start();
+      const r = await store.append('acc-sub', [{ id: randomUUID(), type: 'Added', data: { amount: 6 } }], 'no_stream');
+      expect(await runner.waitFor(r.position, 2000)).toBe(true);
+      expect(runner.handle<Totals>('totals').totals()['acc-sub']).toBe(6);
+      await runner.stop();
+      expect(setCommitHook).not.toHaveBeenCalled();
     });
 
     it('an append whose inline apply fails is still acknowledged and stored; the catch-up loop applies it later', async () => {

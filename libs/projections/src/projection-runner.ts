@@ -1,15 +1,15 @@
 import {
   type EventStore,
+  type InlineProjectionHost,
   type RecordedEvent,
-  SqliteEventStore,
   StoreUnavailableError,
   type Subscription,
   type SubscriptionMessage,
 } from '@app/event-store';
 import type { Statement } from 'better-sqlite3';
-import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { Slicer } from './cooperative';
 import { type Projection, type ProjectionHandle, tableNamer } from './projection';
+import type { ReadModelDb } from './read-model-db.port';
 
 interface LiveProjection {
   readonly projection: Projection;
@@ -64,9 +64,9 @@ const REBUILD_PAGE = 500;
  * embedded store). One subscription feeds all projections; each keeps its own position so
  * projections added later, or rebuilt, catch up without disturbing the others.
  *
- * On the embedded store, whose log lives in the read models' own database, projections that
- * are caught up run inline: they apply each group of appends inside the append transaction
- * (`SqliteEventStore.setCommitHook`). The log stays the source (what they apply is what a
+ * On a store whose log lives in the read models' own database (the embedded store offers
+ * `inlineProjections`), projections that are caught up run inline: they apply each group of
+ * appends inside the append transaction (`InlineProjectionHost.setCommitHook`). The log stays the source (what they apply is what a
  * subscriber would read, checkpoint included); a projection that is behind (new, rebuilt,
  * or whose inline apply failed) is fed by the catch-up loop from its checkpoint instead.
  */
@@ -79,13 +79,13 @@ export class ProjectionRunner {
   private readonly progressListeners = new Set<() => void>();
   private readonly rebuilding = new Map<string, RebuildProgress>();
   private failure?: unknown;
-  /** The embedded store when it shares this database: projections may then run inline. */
-  private readonly inline?: SqliteEventStore;
+  /** The store's inline host when it shares this database: projections may then run inline. */
+  private readonly inline?: InlineProjectionHost;
   private readonly checkpoint: Statement<[number, number, string, number]>;
 
   constructor(
     private readonly store: EventStore,
-    private readonly db: SqliteDb,
+    private readonly db: ReadModelDb,
     private readonly projections: readonly Projection[],
     private readonly log: (message: string) => void = () => undefined,
   ) {
@@ -93,7 +93,7 @@ export class ProjectionRunner {
       name TEXT PRIMARY KEY, version INTEGER NOT NULL, generation INTEGER NOT NULL,
       position INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
     this.checkpoint = db.prepare('UPDATE projection_checkpoints SET position = ?, updated_at = ? WHERE name = ? AND generation = ?');
-    if (store instanceof SqliteEventStore && store.db === db) this.inline = store;
+    if (store.inlineProjections?.sharesDatabaseWith(db)) this.inline = store.inlineProjections;
   }
 
   /** Opens each projection's current generation, rebuilding those whose version changed. */
@@ -430,7 +430,7 @@ export class ProjectionRunner {
    * are not applied inline); inline commits do the rest. Each range is applied in slices, one
    * transaction each with the checkpoints at its last event, with a turn of the loop between.
    */
-  private async catchUp(store: SqliteEventStore): Promise<void> {
+  private async catchUp(store: InlineProjectionHost): Promise<void> {
     const slicer = new Slicer();
     while (!this.stopping) {
       const head = store.headSync();

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
-import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import type { ReadModelDb } from './read-model-db.port';
 
 /** Maps a projection's logical table name to the physical table of one generation. */
 export type TableNamer = (logical: string) => string;
@@ -23,9 +23,9 @@ export interface Projection<H extends ProjectionHandle = ProjectionHandle> {
   /** Event types the projection reads; omitted means every event. */
   readonly eventTypes?: readonly string[];
   /** Creates one generation's tables and indexes. */
-  create(db: SqliteDb, t: TableNamer): void;
+  create(db: ReadModelDb, t: TableNamer): void;
   /** Binds statements to one generation's tables; the handle also carries the query methods. */
-  open(db: SqliteDb, t: TableNamer): H;
+  open(db: ReadModelDb, t: TableNamer): H;
 }
 
 export function tableNamer(projection: Pick<Projection, 'tables'>, generation: number): TableNamer {

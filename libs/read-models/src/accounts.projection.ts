@@ -1,7 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
-import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { ACCESS_LEVELS, accountEvents, accessLevelName, type AccessLevelName } from '@app/identity';
-import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
 
 export interface AccountRow {
   readonly id: string;
@@ -34,7 +33,7 @@ export const accountsProjection: Projection<AccountsHandle> = {
   version: 1,
   tables: ['accounts', 'memberships'],
   eventTypes: ['UserProvisioned', 'EmailChanged', 'UserBlocked', 'UserUnblocked', 'GroupMembershipChanged'],
-  create(db: SqliteDb, t: TableNamer) {
+  create(db: ReadModelDb, t: TableNamer) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS ${t('accounts')} (
         id TEXT PRIMARY KEY, username TEXT NOT NULL, email TEXT, state TEXT NOT NULL, created TEXT NOT NULL);
@@ -44,7 +43,7 @@ export const accountsProjection: Projection<AccountsHandle> = {
       CREATE INDEX IF NOT EXISTS ${t('memberships')}_account ON ${t('memberships')} (account_id);
       CREATE INDEX IF NOT EXISTS ${t('memberships')}_level ON ${t('memberships')} (group_id, access_level);`);
   },
-  open(db: SqliteDb, t: TableNamer): AccountsHandle {
+  open(db: ReadModelDb, t: TableNamer): AccountsHandle {
     const accounts = t('accounts');
     const memberships = t('memberships');
     const insert = db.prepare(`INSERT OR IGNORE INTO ${accounts} VALUES (?, ?, ?, 'active', ?)`);

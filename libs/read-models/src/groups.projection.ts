@@ -1,7 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
-import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { ACCESS_LEVELS, type AccessLevelName, groupEvents, type GroupInfo, type LinkRule, samlGroupLinkEvents } from '@app/identity';
-import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
 
 export interface GroupRow extends GroupInfo {
   readonly path: string;
@@ -39,7 +38,7 @@ export const groupsProjection: Projection<GroupsHandle> = {
   version: 1,
   tables: ['groups', 'saml_group_links'],
   eventTypes: ['GroupCreated', 'GroupSettingsChanged', 'SamlGroupLinkAdded', 'SamlGroupLinkRemoved'],
-  create(db: SqliteDb, t: TableNamer) {
+  create(db: ReadModelDb, t: TableNamer) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS ${t('groups')} (
         id TEXT PRIMARY KEY, path TEXT NOT NULL, name TEXT NOT NULL, full_path TEXT NOT NULL,
@@ -49,7 +48,7 @@ export const groupsProjection: Projection<GroupsHandle> = {
       CREATE TABLE IF NOT EXISTS ${t('saml_group_links')} (
         id TEXT PRIMARY KEY, saml_group_name TEXT NOT NULL, group_id TEXT NOT NULL, access_level TEXT NOT NULL, created TEXT NOT NULL);`);
   },
-  open(db: SqliteDb, t: TableNamer): GroupsHandle {
+  open(db: ReadModelDb, t: TableNamer): GroupsHandle {
     const table = t('groups');
     const insert = db.prepare(
       `INSERT OR REPLACE INTO ${table} VALUES (@id, @path, @name, @full_path, @full_path_folded, @parent_id, @top_level_id, @default_role, @verified_domains, @created)`,

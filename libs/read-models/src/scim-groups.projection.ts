@@ -1,9 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { RecordedEvent } from '@app/event-store';
-import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { type AccountEvent, foldValue, scimGroupEvents } from '@app/identity';
-import { occurredAtOf } from '@app/identity/account.repository';
-import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+import { occurredAtOf } from '@app/identity';
+import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
 import { type ListPlan, runPlan } from './scan-pool';
 import type { ListQuery } from './scim-users.projection';
 
@@ -60,7 +59,7 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
   version: 2,
   tables: ['scim_groups', 'scim_group_members'],
   eventTypes: ['ScimGroupCreated', 'ScimGroupRenamed', 'ScimGroupExternalIdChanged', 'ScimGroupDeleted', 'ScimGroupMembersAdded', 'ScimGroupMembersRemoved'],
-  create(db: SqliteDb, t: TableNamer) {
+  create(db: ReadModelDb, t: TableNamer) {
     const g = t('scim_groups');
     const m = t('scim_group_members');
     db.exec(`
@@ -76,7 +75,7 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
         PRIMARY KEY (group_id, identity_id));
       CREATE INDEX IF NOT EXISTS ${m}_identity ON ${m} (identity_id);`);
   },
-  open(db: SqliteDb, t: TableNamer): ScimGroupsHandle {
+  open(db: ReadModelDb, t: TableNamer): ScimGroupsHandle {
     const g = t('scim_groups');
     const m = t('scim_group_members');
     const insert = db.prepare(

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import type { RecordedEvent } from '@app/event-store';
-import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { openSqliteDatabase, type RecordedEvent, type SqliteDb } from '@app/event-store';
 import { tableNamer } from '@app/projections';
 import { scimUsersProjection, type ScimUsersHandle } from './scim-users.projection';
 

@@ -1,6 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
 import type { Statement } from 'better-sqlite3';
-import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import {
   ACCOUNT_EVENT_TYPES,
   accountEvents,
@@ -10,7 +9,7 @@ import {
   type IdentityState,
   identityStatusChange,
 } from '@app/identity';
-import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
 import { type ListPlan, runPlan } from './scan-pool';
 
 /** One SCIM identity as the read side serves it. */
@@ -89,7 +88,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
   tables: ['scim_users', 'scim_user_blocks'],
   // Every account event: each one moves the account's revision, which is the resource version.
   eventTypes: ACCOUNT_EVENT_TYPES,
-  create(db: SqliteDb, t: TableNamer) {
+  create(db: ReadModelDb, t: TableNamer) {
     const users = t('scim_users');
     db.exec(`
       CREATE TABLE IF NOT EXISTS ${users} (
@@ -135,7 +134,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
       END;
     `);
   },
-  open(db: SqliteDb, t: TableNamer): ScimUsersHandle {
+  open(db: ReadModelDb, t: TableNamer): ScimUsersHandle {
     const users = t('scim_users');
     const insert = db.prepare(
       `INSERT INTO ${users} (id, scope, account_id, seq, user_name, user_name_folded, external_id, external_id_folded, display_name, ${USERS_JSON_COLUMN}, attributes, active, deleted, created, last_modified, version)

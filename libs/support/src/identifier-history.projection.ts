@@ -1,7 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
-import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { accountEvents, foldValue } from '@app/identity';
-import type { Projection, ProjectionHandle, TableNamer } from '@app/projections';
+import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
 
 export type IdentifierKind = 'userName' | 'externalId' | 'nameId' | 'email' | 'username' | 'scimId' | 'accountId';
 
@@ -32,7 +31,7 @@ export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = 
   version: 2,
   tables: ['identifier_spans'],
   eventTypes: ['UserProvisioned', 'IdentityLinked', 'UserNameChanged', 'ExternIdChanged', 'EmailChanged', 'IdentityUnlinked'],
-  create(db: SqliteDb, t: TableNamer) {
+  create(db: ReadModelDb, t: TableNamer) {
     const s = t('identifier_spans');
     db.exec(`CREATE TABLE IF NOT EXISTS ${s} (
       kind TEXT NOT NULL, value TEXT NOT NULL, folded TEXT NOT NULL, account_id TEXT NOT NULL, identity_id TEXT, scope TEXT,
@@ -40,7 +39,7 @@ export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = 
       CREATE INDEX IF NOT EXISTS ${s}_folded ON ${s} (folded);
       CREATE INDEX IF NOT EXISTS ${s}_account ON ${s} (account_id);`);
   },
-  open(db: SqliteDb, t: TableNamer): IdentifierHistoryHandle {
+  open(db: ReadModelDb, t: TableNamer): IdentifierHistoryHandle {
     const s = t('identifier_spans');
     const open = db.prepare(`INSERT INTO ${s} VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
     const close = db.prepare(`UPDATE ${s} SET to_at = ?, to_ms = ? WHERE kind = ? AND folded = ? AND account_id = ? AND to_ms IS NULL`);

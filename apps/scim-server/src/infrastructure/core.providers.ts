@@ -11,11 +11,12 @@ import {
   InProcessLeaderLease,
   LEADER_LEASE,
   type LeaderLease,
+  openSqliteDatabase,
   PostgresLeaderLease,
+  type SqliteDb,
   SqliteEventStore,
+  WalCheckpointer,
 } from '@app/event-store';
-import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
-import { WalCheckpointer } from '@app/event-store/sqlite/wal-checkpointer';
 import { AccountWriter, CLOCK, type Clock, foldForMatch, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
 import { accountsProjection, groupsProjection, ReadModelDirectory, ScanPool, scimGroupsProjection, scimUsersProjection } from '@app/read-models';

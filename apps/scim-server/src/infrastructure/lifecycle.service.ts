@@ -2,13 +2,11 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { CommandBus } from '@nestjs/cqrs';
 import { IssueManagementTokenCommand, type TokensHandle } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { type EventStore, LEADER_LEASE, type LeaderLease } from '@app/event-store';
-import type { SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { type EventStore, LEADER_LEASE, type LeaderLease, type SqliteDb, type WalCheckpointer } from '@app/event-store';
 import { systemContext } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { randomUUID } from 'node:crypto';
-import { ScanPool } from '@app/read-models/scan-pool';
-import type { WalCheckpointer } from '@app/event-store/sqlite/wal-checkpointer';
+import { ScanPool } from '@app/read-models';
 import { RAW_EVENT_STORE, SQLITE_DB, WAL_CHECKPOINTER } from './tokens';
 
 /**

@@ -12,9 +12,9 @@ import type {
   StreamAppend,
   SubscribeOptions,
   Subscription,
-  SubscriptionMessage,
 } from '../event-store.port';
 import { revisionMatches } from '../expected-revision';
+import { type PolledLog, readWindow, subscribePolled, SUBSCRIPTION_PAGE } from '../polled-subscription';
 import {
   DatabaseError,
   createClient,
@@ -57,8 +57,6 @@ const CHANNEL = 'scim_events';
 
 /** Appends per group commit; bounds one transaction's size and lock time. */
 const MAX_GROUP = 200;
-const DEFAULT_CHECKPOINT_INTERVAL = 1000;
-const SUBSCRIPTION_PAGE = 1000;
 const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
 /** Connection-level failures: the store is down or unreachable, not a bug in the request. */
 const UNAVAILABLE_NODE_CODES = new Set([
@@ -622,13 +620,25 @@ export class PostgresEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
-    const interval = options.checkpointInterval;
-    // A window of 0 would never advance: the subscription would spin forever.
-    if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1)) {
-      throw new RangeError(`checkpointInterval must be a positive integer, got ${interval}`);
-    }
-    return new PostgresSubscription(this, options);
+    return subscribePolled(this.polled, options);
   }
+
+  /** The log as the shared subscription loop reads it; an outage pauses it, not ends it. */
+  private readonly polled: PolledLog = {
+    isClosed: () => this.closed,
+    readPage: async (position, window, filter) => {
+      if (!filter) {
+        // Unfiltered: one query per wake-up; a short page means the end of the log.
+        const events = await this.readAfter(position, SUBSCRIPTION_PAGE);
+        return { events, upTo: events.at(-1)?.position ?? position, atHead: events.length < SUBSCRIPTION_PAGE };
+      }
+      // Filtered: walk the log in windows so checkpoints come while nothing matches.
+      return readWindow(position, window, await this.headPosition(), (after, upTo) => this.readRange(after, upTo, filter));
+    },
+    waitForAppend: (signal) => this.waitForAppend(signal),
+    wake: (signal) => signal.wake?.(),
+    pause: (ms, signal) => this.pause(ms, signal),
+  };
 
   async headPosition(): Promise<bigint> {
     const rows = await this.query<{ p: string | null }>('SELECT max(position) AS p FROM scim_events', [], 'scim_head');
@@ -745,76 +755,6 @@ export class PostgresEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailableError('The event store is closed');
-  }
-}
-
-class PostgresSubscription implements Subscription {
-  private stopped = false;
-  private readonly signal: { wake?: () => void } = {};
-
-  constructor(
-    private readonly store: PostgresEventStore,
-    private readonly options: SubscribeOptions,
-  ) {}
-
-  async unsubscribe(): Promise<void> {
-    this.stopped = true;
-    this.signal.wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {
-    const { filter } = this.options;
-    const window = BigInt(filter ? (this.options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL) : SUBSCRIPTION_PAGE);
-    // The last position delivered (or scanned): after an outage the subscription resumes here.
-    let position = this.options.fromPosition ?? -1n;
-    let caughtUp = false;
-    let backoff = 50;
-    while (!this.stopped && !this.store.isClosed) {
-      let events: RecordedEvent[] = [];
-      let upTo = position;
-      let atHead: boolean;
-      try {
-        if (filter) {
-          // Filtered: walk the log in windows so checkpoints come while nothing matches.
-          const head = await this.store.headPosition();
-          atHead = position >= head;
-          if (!atHead) {
-            upTo = position + window < head ? position + window : head;
-            events = await this.store.readRange(position, upTo, filter);
-          }
-        } else {
-          // Unfiltered: one query per wake-up; a short page means the end of the log.
-          events = await this.store.readAfter(position, SUBSCRIPTION_PAGE);
-          upTo = events.at(-1)?.position ?? position;
-          atHead = events.length < SUBSCRIPTION_PAGE;
-        }
-        backoff = 50;
-      } catch (err) {
-        if (!(err instanceof StoreUnavailableError) || this.store.isClosed) throw err;
-        // The store is away: try again from the same position; nothing was delivered twice
-        // or skipped, because nothing from the failed read was delivered at all.
-        await this.store.pause(backoff, this.signal);
-        backoff = Math.min(backoff * 2, 2000);
-        continue;
-      }
-      for (const event of events) {
-        if (this.stopped) return;
-        yield { kind: 'event', event };
-      }
-      position = upTo;
-      // The consumer may have unsubscribed while it handled the last event.
-      if (this.stopped) return;
-      if (!atHead) {
-        if (filter && events.length < Number(window)) yield { kind: 'checkpoint', position };
-        continue;
-      }
-      if (!caughtUp) {
-        caughtUp = true;
-        yield { kind: 'caught-up', position };
-        continue;
-      }
-      await this.store.waitForAppend(this.signal);
-    }
   }
 }
 

@@ -102,4 +102,15 @@ describe('SQLite event store', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 1 });
     db.close();
   });
+
+  it('offers inline projections to read models in its own database only', async () => {
+    const db = openSqliteDatabase({ filename: ':memory:' });
+    const other = openSqliteDatabase({ filename: ':memory:' });
+    const store = await createEventStore({ kind: 'sqlite', db });
+    expect(store.inlineProjections?.sharesDatabaseWith(db)).toBe(true);
+    expect(store.inlineProjections?.sharesDatabaseWith(other)).toBe(false);
+    await store.close();
+    db.close();
+    other.close();
+  });
 });

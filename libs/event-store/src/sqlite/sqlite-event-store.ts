@@ -3,10 +3,12 @@ import { StoreUnavailableError, StreamNotFoundError, UnsupportedOperationError, 
 import { StreamExistenceFilter } from './stream-existence-filter';
 import type {
   AppendResult,
+  CommitHook,
   EventData,
   EventFilter,
   EventStore,
   ExpectedRevision,
+  InlineProjectionHost,
   JsonObject,
   ReadAllOptions,
   ReadStreamOptions,
@@ -14,9 +16,9 @@ import type {
   StreamAppend,
   SubscribeOptions,
   Subscription,
-  SubscriptionMessage,
 } from '../event-store.port';
 import { revisionMatches } from '../expected-revision';
+import { type PolledLog, readWindow, subscribePolled } from '../polled-subscription';
 
 /** PRAGMA user_version of the schema below; each migration bumps it by one. */
 const MIGRATIONS: readonly string[] = [
@@ -49,14 +51,6 @@ interface EventRow {
   recorded_at: number;
 }
 
-/**
- * Runs inside an append transaction, after its events are written, with those events (as a
- * subscriber would read them) and the head position before them. Whatever it writes commits
- * or rolls back with the events. It returns what to do once the commit is durable. It must
- * handle its own failures: the store ignores a throw (the events still commit).
- */
-export type CommitHook = (events: readonly RecordedEvent[], headBefore: bigint) => (() => void) | void;
-
 interface PendingAppend {
   readonly appends: readonly StreamAppend[];
   readonly resolve: (r: AppendResult) => void;
@@ -65,17 +59,16 @@ interface PendingAppend {
   error?: unknown;
 }
 
-const DEFAULT_CHECKPOINT_INTERVAL = 1000;
-const SUBSCRIPTION_PAGE = 1000;
-
 /**
  * The embedded event store: one SQLite file, `BEGIN IMMEDIATE` transactions, the rowid as
  * global position. Appends are synchronous inside; the async port keeps the adapters
  * interchangeable.
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, InlineProjectionHost {
   readonly name = 'sqlite' as const;
   readonly supportsMultiStreamAppend = true;
+  /** Read models in this store's own database may apply appends in their transaction. */
+  readonly inlineProjections: InlineProjectionHost = this;
 
   private readonly stmt: {
     currentRevision: Statement<[string], { revision: number }>;
@@ -156,6 +149,10 @@ export class SqliteEventStore implements EventStore {
       return this.endRecording(head);
     });
     this.groupTx = (batch) => group.immediate(batch);
+  }
+
+  sharesDatabaseWith(db: unknown): boolean {
+    return db === this.db;
   }
 
   /**
@@ -315,13 +312,18 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
-    const interval = options.checkpointInterval;
-    // A window of 0 would never advance: the subscription would spin forever.
-    if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1)) {
-      throw new RangeError(`checkpointInterval must be a positive integer, got ${interval}`);
-    }
-    return new SqliteSubscription(this, options);
+    return subscribePolled(this.polled, options);
   }
+
+  /** The log as the shared subscription loop reads it: windows of positions up to the head. */
+  private readonly polled: PolledLog = {
+    isClosed: () => this.closed,
+    readPage: (position, window, filter) =>
+      readWindow(position, window, this.headSync(), (after, upTo) => this.readRangeSync(after, upTo, filter)),
+    waitForAppend: () => this.waitForAppend(1000),
+    // Every waiting subscription looks again (each checks whether it was stopped).
+    wake: () => this.wake(),
+  };
 
   async headPosition(): Promise<bigint> {
     return this.headSync();
@@ -471,49 +473,6 @@ export class SqliteEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailableError('The event store is closed');
-  }
-}
-
-class SqliteSubscription implements Subscription {
-  private stopped = false;
-
-  constructor(
-    private readonly store: SqliteEventStore,
-    private readonly options: SubscribeOptions,
-  ) {}
-
-  async unsubscribe(): Promise<void> {
-    this.stopped = true;
-    this.store.wake();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {
-    const { filter } = this.options;
-    const window = BigInt(filter ? (this.options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL) : SUBSCRIPTION_PAGE);
-    let position = this.options.fromPosition ?? -1n;
-    let caughtUp = false;
-    while (!this.stopped && !this.store.isClosed) {
-      const head = this.store.headSync();
-      if (position < head) {
-        const upTo = position + window < head ? position + window : head;
-        const events = this.store.readRangeSync(position, upTo, filter);
-        for (const event of events) {
-          if (this.stopped) return;
-          yield { kind: 'event', event };
-        }
-        position = upTo;
-        // The consumer may have unsubscribed while it handled the last event.
-        if (this.stopped) return;
-        if (filter && events.length < Number(window)) yield { kind: 'checkpoint', position };
-        continue;
-      }
-      if (!caughtUp) {
-        caughtUp = true;
-        yield { kind: 'caught-up', position };
-        continue;
-      }
-      await this.store.waitForAppend(1000);
-    }
   }
 }
 
