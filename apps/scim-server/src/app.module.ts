@@ -3,27 +3,15 @@ import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
-import { IssueManagementTokenHandler, IssueScimTokenHandler, RevokeTokenHandler } from '@app/auth';
+import { AuthModule } from '@app/auth';
 import type { AppConfig } from '@app/config';
-import {
-  AddSamlGroupLinkHandler,
-  ChangeGroupSettingsHandler,
-  CreateGroupHandler,
-  CreateScimGroupHandler,
-  CreateScimUserHandler,
-  DeleteScimGroupHandler,
-  DeleteScimUserHandler,
-  RemoveSamlGroupLinkHandler,
-  ScimGroupWriter,
-  UpdateScimGroupHandler,
-  UpdateScimUserHandler,
-} from '@app/identity';
-import { GetScimGroupHandler, GroupsOfUserHandler, ListScimGroupsHandler } from '@app/read-models/queries/scim-group.query-handlers';
-import { GetScimUserHandler, ListScimUsersHandler } from '@app/read-models/queries/scim-user.query-handlers';
+import { IdentityModule } from '@app/identity';
+import { ReadModelsModule } from '@app/read-models';
 import { HealthController } from './health/health.controller';
+import { StoreHealthIndicator } from './health/store-health.indicator';
 import { MetricsController } from './metrics/metrics.controller';
 import { AllExceptionsFilter } from './infrastructure/all-exceptions.filter';
-import { coreProviders } from './infrastructure/core.providers';
+import { CoreModule } from './infrastructure/core.module';
 import { StoreSpace } from './infrastructure/store-space';
 import { LifecycleService } from './infrastructure/lifecycle.service';
 import { ManagementAuthGuard } from './infrastructure/management-auth.guard';
@@ -45,24 +33,6 @@ import { AuditSigningService } from './audit/audit-signing.service';
 import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
 
-const COMMAND_HANDLERS = [
-  CreateScimUserHandler,
-  UpdateScimUserHandler,
-  DeleteScimUserHandler,
-  CreateGroupHandler,
-  IssueScimTokenHandler,
-  IssueManagementTokenHandler,
-  RevokeTokenHandler,
-  CreateScimGroupHandler,
-  ChangeGroupSettingsHandler,
-  UpdateScimGroupHandler,
-  DeleteScimGroupHandler,
-  AddSamlGroupLinkHandler,
-  RemoveSamlGroupLinkHandler,
-];
-
-const QUERY_HANDLERS = [GetScimUserHandler, ListScimUsersHandler, GetScimGroupHandler, ListScimGroupsHandler, GroupsOfUserHandler];
-
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -71,6 +41,11 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         TerminusModule,
+        CoreModule.forRoot(config),
+        // Each lib lists its own handlers; the core module binds the ports they take.
+        IdentityModule,
+        AuthModule,
+        ReadModelsModule,
         // Request logs come from Fastify's own pino (see bootstrap); Nest's logs go through
         // nestjs-pino at the same level, redacting the same secrets.
         LoggerModule.forRoot({
@@ -80,16 +55,13 @@ export class AppModule {
       ],
       controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController],
       providers: [
-        ...coreProviders(config),
-        ...COMMAND_HANDLERS,
-        ...QUERY_HANDLERS,
-        ScimGroupWriter,
         RejectionRecorder,
         AuditSigningService,
         LifecycleService,
         ScimAuthGuard,
         ManagementAuthGuard,
         StoreSpace,
+        StoreHealthIndicator,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
     };

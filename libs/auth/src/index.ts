@@ -5,3 +5,4 @@ export * from './tokens.projection';
 export * from './token.commands';
 export * from './token.handlers';
 export * from './auth.service';
+export * from './auth.module';

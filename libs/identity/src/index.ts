@@ -29,3 +29,4 @@ export * from './scim-groups/scim-group.handlers';
 export * from './saml-links/saml-group-link.commands';
 export * from './saml-links/saml-group-link.handlers';
 export * from './groups/change-group-settings.handler';
+export * from './identity.module';

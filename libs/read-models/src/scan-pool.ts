@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Statement } from 'better-sqlite3';
-import { createMatchFold } from '@app/identity/identifier-fold';
+import { createMatchFold } from '@app/identity';
 import type { ListQuery } from './scim-users.projection';
 
 type SqlParam = string | number;

@@ -16,7 +16,7 @@ import {
 } from '@app/event-store';
 import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
 import { WalCheckpointer } from '@app/event-store/sqlite/wal-checkpointer';
-import { AccountWriter, CLOCK, type Clock, foldForMatch, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
+import { CLOCK, foldForMatch, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
 import { accountsProjection, groupsProjection, ReadModelDirectory, ScanPool, scimGroupsProjection, scimUsersProjection } from '@app/read-models';
 import { Metrics } from '../metrics/metrics';
@@ -129,11 +129,6 @@ export function coreProviders(config: AppConfig): Provider[] {
       provide: IDENTITY_DIRECTORY,
       inject: [RAW_EVENT_STORE, ProjectionRunner, ReadYourWrites],
       useFactory: (store: EventStore, runner: ProjectionRunner, ryw: ReadYourWrites) => new ReadModelDirectory(store, runner, ryw),
-    },
-    {
-      provide: AccountWriter,
-      inject: [EVENT_STORE, CLOCK],
-      useFactory: (store: EventStore, clock: Clock) => new AccountWriter(store, clock),
     },
     {
       provide: AUTH_SERVICE,

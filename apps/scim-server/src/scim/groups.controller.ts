@@ -12,13 +12,18 @@ import {
   UpdateScimGroupCommand,
 } from '@app/identity';
 import { mapInSlices } from '@app/projections';
-import { GetScimGroupQuery, type GroupWithMembers, ListScimGroupsQuery } from '@app/read-models/queries/scim-group.queries';
-import { planGroupPatch } from '@app/scim/patch';
-import { renderGroup } from '@app/scim/resources/group.resource';
-import { listResponse, parseEtag, weakEtag } from '@app/scim/resources/user.resource';
-import { normalizeGroupInput } from '@app/scim/schema/normalize';
-import { resolveAttribute } from '@app/scim/schema/resolve';
-import { applyAttributeSelection, wantsAttribute } from '@app/scim/schema/select-attributes';
+import { GetScimGroupQuery, type GroupWithMembers, ListScimGroupsQuery } from '@app/read-models';
+import {
+  planGroupPatch,
+  renderGroup,
+  listResponse,
+  parseEtag,
+  weakEtag,
+  normalizeGroupInput,
+  resolveAttribute,
+  applyAttributeSelection,
+  wantsAttribute,
+} from '@app/scim';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
 import { commandContext, Scim, type ScimRequest } from '../infrastructure/request-context';
 import { isUuid, queryParam, scimPaths } from './scim-paths';

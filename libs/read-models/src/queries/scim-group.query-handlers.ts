@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { ProjectionRunner, ReadYourWrites, Slicer } from '@app/projections';
-import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/scim/filter';
-import { compileSort } from '@app/scim/filter/sort';
-import { memberDisplay } from '@app/scim/resources/group.resource';
-import { resolveAttribute } from '@app/scim/schema/resolve';
+import {
+  compileFilterToSql,
+  type FilterSqlMapping,
+  parseFilter,
+  compileSort,
+  memberDisplay,
+  resolveAttribute,
+} from '@app/scim';
 import { isScan, ScanPool } from '../scan-pool';
 import { GROUPS_JSON_COLUMN, type ScimGroupRow, type ScimGroupsHandle } from '../scim-groups.projection';
 import type { ScimUsersHandle } from '../scim-users.projection';
