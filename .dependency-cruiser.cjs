@@ -11,7 +11,7 @@ const ADAPTER_DIRS = '^libs/event-store/src/(sqlite|postgres|eventstoredb)/';
 const DRIVERS = '(^|/)node_modules/(better-sqlite3|pg|pg-[a-z-]+|@eventstore/db-client)/';
 /** Tests and their helpers build real stores; they are the composition root of a unit. */
 /** What one lib (or an app) may import of another lib. */
-const PUBLIC_ENTRY_POINTS = ['^libs/[^/]+/src/index\\.ts$', '^libs/[^/]+/src/testing/', '^libs/event-store/src/adapters\\.ts$'];
+const PUBLIC_ENTRY_POINTS = ['^libs/[^/]+/src/index\\.ts$', '^libs/[^/]+/src/domain\\.ts$', '^libs/[^/]+/src/testing/', '^libs/event-store/src/adapters\\.ts$'];
 const TEST_FILES = ['\\.spec\\.ts$', '/testing/'];
 
 module.exports = {
@@ -152,6 +152,15 @@ module.exports = {
       comment: 'A decider is pure: no Nest, no npm package, no node builtin (time and ids come in the command).',
       from: { path: '\\.decider\\.ts$' },
       to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'] },
+    },
+    {
+      name: 'domain-entry-is-light',
+      severity: 'error',
+      comment:
+        "A lib's src/domain.ts is its light entry point (pure files, for the CLI and the offline " +
+        'verifier): nothing it exports may reach Nest, the event store or a driver.',
+      from: { path: '^libs/[^/]+/src/domain\\.ts$' },
+      to: { path: ['(^|/)node_modules/@nestjs/', '^libs/event-store/', DRIVERS], reachable: true },
     },
     {
       name: 'not-to-unresolvable',
