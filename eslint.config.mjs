@@ -35,6 +35,26 @@ export default tseslint.config(
     },
   },
   {
+    // Controllers translate HTTP only: writers belong to the libs' handlers (issue 14). The
+    // architecture lint (.dependency-cruiser.cjs) sees files, not names, and the writers come
+    // through @app/identity's public entry point, so the names are checked here.
+    files: ['apps/scim-server/src/**/*.controller.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@app/identity',
+              importNames: ['AccountWriter', 'ScimGroupWriter', 'UnitOfWork', 'AccountRepository'],
+              message: 'A controller sends a command on the bus; the handler in the lib uses the writer.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // End-to-end tests read untyped JSON from HTTP responses.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteDatabase, SqliteEventStore, timeOrderedId } from '@app/event-store';
+import { timeOrderedId } from '@app/event-store';
+import { openSqliteDatabase, SqliteEventStore } from '@app/event-store/adapters';
 import { ADMIN_TOKEN, TestServer } from './support/test-server';
 
 const EVENTS = 30_000;

@@ -12,7 +12,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { AuthService } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import { InvalidCommand } from '@app/identity';
-import { ScimError } from '@app/scim/scim-error';
+import { ScimError } from '@app/scim';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { Metrics } from './metrics/metrics';

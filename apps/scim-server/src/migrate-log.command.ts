@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { copyLog, LogImportConflictError, openSqliteDatabase, PostgresEventStore, SqliteEventStore, StoreUnavailableError } from '@app/event-store';
+import { LogImportConflictError, StoreUnavailableError } from '@app/event-store';
+import { copyLog, openSqliteDatabase, PostgresEventStore, SqliteEventStore } from '@app/event-store/adapters';
 import { publicKeyOf, publishSigningKey, signingKeyFile } from '@app/audit';
 
 export const MIGRATE_LOG_USAGE = `usage: node dist/apps/scim-server/src/main.js migrate-log --from sqlite:<DATA_DIR> --to postgres

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { BUNDLE_FILES, type BundleSource, checkpointsText, manifestText, type PublicKeyEntry, publicKeysText, type SignedCheckpoint, type SignedManifest } from '@app/audit/offline';
+import { BUNDLE_FILES, type BundleSource, checkpointsText, manifestText, type PublicKeyEntry, publicKeysText, type SignedCheckpoint, type SignedManifest } from '@app/audit/domain';
 import { ApiError } from './api-client';
 import { Progress } from './progress';
 

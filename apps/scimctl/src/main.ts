@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Verdict, verifyBundleSource } from '@app/audit/offline';
+import { type Verdict, verifyBundleSource } from '@app/audit/domain';
 import { ApiClient } from './api-client';
 import { directoryBundle, exportBundle, noProgress, stderrProgress } from './audit-bundle';
 import { classify, CliFailure, EXIT, UsageError } from './exit-codes';

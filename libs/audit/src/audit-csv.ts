@@ -1,4 +1,4 @@
-import type { ChainedEnvelope } from './audit.projection';
+import type { ChainedEnvelope } from './audit-envelope';
 
 export const CSV_COLUMNS = [
   'event_id',

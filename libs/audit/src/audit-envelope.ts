@@ -157,3 +157,10 @@ function maskObject(value: unknown): unknown {
   }
   return out;
 }
+
+/** An audit record with its place in its scope's hash chain. */
+export interface ChainedEnvelope extends AuditEnvelope {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}

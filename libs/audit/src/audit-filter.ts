@@ -1,7 +1,4 @@
-import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/scim/filter';
-import { attr, str } from '@app/scim/schema/attribute-builders';
-import { findByName } from '@app/scim/schema/resolve';
-import type { AttributeDefinition, ResolvedAttribute } from '@app/scim/schema/schema.types';
+import { attr, type AttributeDefinition, compileFilterToSql, type FilterSqlMapping, findByName, parseFilter, type ResolvedAttribute, str } from '@app/scim';
 
 /** The envelope attributes auditors filter on, each an indexed column. */
 const ENVELOPE: readonly AttributeDefinition[] = [

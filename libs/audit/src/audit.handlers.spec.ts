@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type EventStore, openSqliteDatabase, SqliteEventStore, type SqliteDb } from '@app/event-store';
+import { type EventStore } from '@app/event-store';
+import { openSqliteDatabase, SqliteEventStore, type SqliteDb } from '@app/event-store/adapters';
 import { type CommandContext, eventMetadata, Forbidden } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { CSV_HEADER } from './audit-csv';

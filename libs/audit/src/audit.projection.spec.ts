@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createEventStore, type EventStore, openSqliteDatabase, type RecordedEvent, type SqliteDb } from '@app/event-store';
+import { type EventStore, type RecordedEvent } from '@app/event-store';
+import { createEventStore, openSqliteDatabase, type SqliteDb } from '@app/event-store/adapters';
 import { type Projection, ProjectionRunner } from '@app/projections';
 import { type AuditHandle, auditProjection } from './audit.projection';
 

@@ -1,17 +1,12 @@
-import type { Statement } from 'better-sqlite3';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
-import { type AuditEnvelope, isAudited, toAuditEnvelope } from './audit-envelope';
+import type { Projection, ProjectionHandle, ReadModelDb, ReadModelStatement, TableNamer } from '@app/projections';
+import { type AuditEnvelope, type ChainedEnvelope, isAudited, toAuditEnvelope } from './audit-envelope';
+
+export type { ChainedEnvelope };
 import type { SignedCheckpoint } from './checkpoint';
 import { canonical, chainHashOfCanonical, GENESIS } from './hash-chain';
 
 /** An envelope as stored and exported: with its place in its scope's hash chain. */
-export interface ChainedEnvelope extends AuditEnvelope {
-  readonly seq: number;
-  readonly prevHash: string;
-  readonly hash: string;
-}
-
 export interface AuditQuery {
   readonly sinceMs?: number;
   readonly untilMs?: number;
@@ -106,7 +101,7 @@ export const auditProjection: Projection<AuditHandle> = {
     const allCps = db.prepare(`SELECT body FROM ${cps} ORDER BY position, scope`);
     const before = db.prepare(`SELECT seq, hash FROM ${e} WHERE scope = ? AND position < ? ORDER BY position DESC LIMIT 1`);
     const rangeStmt = db.prepare(`SELECT * FROM ${e} WHERE position >= ? AND position <= ? AND position > ? ORDER BY position LIMIT 1000`);
-    const statements = new Map<string, Statement<unknown[]>>();
+    const statements = new Map<string, ReadModelStatement<unknown[]>>();
     const prepared = (sql: string) => {
       let s = statements.get(sql);
       if (!s) {

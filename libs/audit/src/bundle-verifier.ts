@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, type Hash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import type { ChainedEnvelope } from './audit.projection';
+import type { ChainedEnvelope } from './audit-envelope';
 import { CSV_COLUMNS, CSV_HEADER, csvCells, csvRowsOf } from './audit-csv';
 import { BUNDLE_FILES, BUNDLE_FORMAT, type FileDigest, fingerprintOf, type ManifestScope, type PublicKeyEntry, type SignedManifest, verifyManifestSignature } from './bundle';
 import { type Row, readSmall, RowTooLong, rows } from './bundle-lines';

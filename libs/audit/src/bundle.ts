@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import type { ChainedEnvelope } from './audit.projection';
+import type { ChainedEnvelope } from './audit-envelope';
 import { CSV_HEADER, csvText } from './audit-csv';
 import type { SignedCheckpoint } from './checkpoint';
 import { canonical, canonicalWith } from './hash-chain';

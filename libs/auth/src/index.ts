@@ -6,3 +6,4 @@ export * from './token.commands';
 export * from './token.handlers';
 export * from './auth.service';
 export { tokenDecider, type TokenCommand, type TokenDecidedEvent, type TokenState } from './token.decider';
+export * from './auth.module';

@@ -1,5 +1,5 @@
 import type { Decider } from '@app/decider';
-import { InvalidCommand, type Occurred, ResourceNotFound } from '@app/identity';
+import { InvalidCommand, type Occurred, ResourceNotFound } from '@app/identity/domain';
 import type { ManagementRole, TokenEvent } from './token.events';
 
 /**

@@ -1,4 +1,4 @@
-import { eventFamily } from '@app/identity';
+import { eventFamily } from '@app/identity/domain';
 /** Events of `token-{tokenId}` streams. Secrets never appear: only their SHA-256. */
 export type ManagementRole = 'admin' | 'support' | 'auditor';
 

@@ -6,7 +6,6 @@ import type { AccountState } from './account.state';
 import { AccountRepository, type LoadedAccount } from './account.repository';
 import { type CommandContext, eventMetadata } from './event-envelope';
 import type { Occurred } from './event-family';
-import { PreconditionFailed } from './errors';
 import { type AccountEvent, accountStream } from './events';
 import type { Clock } from './ports';
 import { uniqueValues } from './account.unique-values';
@@ -30,8 +29,6 @@ export interface AccountWrite {
   readonly command: AccountCommand;
   readonly ctx: CommandContext;
   readonly scope: ScopeId | 'instance';
-  /** The revision `If-Match` named: another loaded revision is a 412. */
-  readonly ifMatch?: bigint;
   /** Reservation states this attempt already read. */
   readonly memo?: ReservationMemo;
 }
@@ -58,8 +55,7 @@ export class AccountWriter {
     return this.clock.now().toISOString();
   }
 
-  async execute({ accountId, loaded, command, ctx, scope, ifMatch, memo }: AccountWrite): Promise<AccountWriteResult> {
-    if (ifMatch !== undefined && ifMatch !== loaded.revision) throw new PreconditionFailed();
+  async execute({ accountId, loaded, command, ctx, scope, memo }: AccountWrite): Promise<AccountWriteResult> {
     const events = accountDecider.decide(command, loaded.state);
     if (events.length === 0) {
       return { accountId, state: loaded.state, revision: loaded.revision, position: -1n, events };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { type EventStore, StreamNotFoundError, WrongExpectedRevisionError } from '@app/event-store';
-import { SqliteEventStore } from '@app/event-store/sqlite/sqlite-event-store';
-import { openSqliteDatabase } from '@app/event-store/sqlite/sqlite-database';
+import { SqliteEventStore } from '@app/event-store/adapters';
+import { openSqliteDatabase } from '@app/event-store/adapters';
 import { runCommand } from './command-runner';
 import { PreconditionFailed } from './errors';
 

@@ -37,3 +37,6 @@ export { samlGroupLinkDecider, type SamlGroupLinkCommand, type SamlGroupLinkDeci
 export * from './groups/change-group-settings.handler';
 export * from './groups/set-group-membership.command';
 export * from './groups/set-group-membership.handler';
+export * from './identity.module';
+export * from './identities/get-identity.query';
+export * from './identities/get-identity.handler';

@@ -1,20 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AppendResult,
-  type EventData,
-  type EventStore,
-  type ExpectedRevision,
-  type JsonObject,
-  openSqliteDatabase,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  SqliteEventStore,
-  StoreUnavailableError,
-  StreamNotFoundError,
-  type SubscribeOptions,
-  UnsupportedOperationError,
-  WrongExpectedRevisionError,
-} from '@app/event-store';
+import { type AppendResult, type EventData, type EventStore, type ExpectedRevision, type JsonObject, type ReadAllOptions, type ReadStreamOptions, StoreUnavailableError, StreamNotFoundError, type SubscribeOptions, UnsupportedOperationError, WrongExpectedRevisionError } from '@app/event-store';
+import { openSqliteDatabase, SqliteEventStore } from '@app/event-store/adapters';
 import { UniquenessViolation } from './errors';
 import { type ReservationKey, type ReservationState, reservationStream } from './reservations';
 import { type Claim, type CommitRequest, ORPHAN_TIMEOUT_MS, UnitOfWork } from './unit-of-work';

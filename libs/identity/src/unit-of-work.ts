@@ -8,7 +8,6 @@ import {
   type StreamAppend,
   StoreUnavailableError,
   StreamNotFoundError,
-  WrongExpectedRevisionError,
   timeOrderedId,
 } from '@app/event-store';
 import { DomainError, UniquenessViolation } from './errors';
@@ -296,24 +295,6 @@ export function uniquenessDetail(kind: string): string {
       return 'the domain is already verified by another group';
     default:
       return `${kind} is already in use`;
-  }
-}
-
-/** Re-runs a decision when another writer got there first, up to a limit. */
-export async function retryOnConflict<T>(
-  attempt: () => Promise<T>,
-  onConflict: (err: WrongExpectedRevisionError) => void = () => undefined,
-  maxAttempts = 25,
-): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (!(err instanceof WrongExpectedRevisionError) || i >= maxAttempts) throw err;
-      onConflict(err);
-      // Jitter spreads racing writers apart so they stop colliding.
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** i, 50)));
-    }
   }
 }
 

@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createEventStore,
-  type EventStore,
-  type InlineProjectionHost,
-  openSqliteDatabase,
-  type RecordedEvent,
-  type SqliteDb,
-} from '@app/event-store';
+import { type EventStore, type InlineProjectionHost, type RecordedEvent } from '@app/event-store';
+import { createEventStore, openSqliteDatabase, type SqliteDb } from '@app/event-store/adapters';
 import type { Projection, ProjectionHandle, TableNamer } from './projection';
 import type { ReadModelDb } from './read-model-db.port';
 import { INLINE_MAX_EVENTS, ProjectionRunner, RebuildInProgress } from './projection-runner';

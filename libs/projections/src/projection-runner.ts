@@ -6,10 +6,9 @@ import {
   type Subscription,
   type SubscriptionMessage,
 } from '@app/event-store';
-import type { Statement } from 'better-sqlite3';
 import { Slicer } from './cooperative';
 import { type Projection, type ProjectionHandle, tableNamer } from './projection';
-import type { ReadModelDb } from './read-model-db.port';
+import type { ReadModelDb, ReadModelStatement } from './read-model-db.port';
 
 interface LiveProjection {
   readonly projection: Projection;
@@ -81,7 +80,7 @@ export class ProjectionRunner {
   private failure?: unknown;
   /** The store's inline host when it shares this database: projections may then run inline. */
   private readonly inline?: InlineProjectionHost;
-  private readonly checkpoint: Statement<[number, number, string, number]>;
+  private readonly checkpoint: ReadModelStatement<[number, number, string, number]>;
 
   constructor(
     private readonly store: EventStore,

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 
 /**
  * The read models' database: SQLite tables whichever store holds the log (on the embedded
@@ -8,3 +8,6 @@ import type { Database } from 'better-sqlite3';
  * (close, pragmas, functions), which belongs to the composition root.
  */
 export type ReadModelDb = Pick<Database, 'prepare' | 'exec' | 'transaction'>;
+
+/** A prepared statement on the read models' database (what `ReadModelDb.prepare` returns). */
+export type ReadModelStatement<Params extends unknown[] = unknown[], Result = unknown> = Statement<Params, Result>;

@@ -4,3 +4,8 @@ export * from './accounts.projection';
 export * from './read-model-directory';
 export * from './scim-groups.projection';
 export * from './scan-pool';
+export * from './queries/scim-user.queries';
+export * from './queries/scim-group.queries';
+export * from './queries/scim-user.query-handlers';
+export * from './queries/scim-group.query-handlers';
+export * from './read-models.module';

@@ -1,7 +1,14 @@
+import type { ReadModelStatement } from '@app/projections';
 import { Worker } from 'node:worker_threads';
-import type { Statement } from 'better-sqlite3';
-import { createMatchFold } from '@app/identity/identifier-fold';
-import type { ListQuery } from './scim-users.projection';
+import { createMatchFold } from '@app/identity';
+
+/** A page of a list: the compiled filter, the order, and where the page starts and ends. */
+export interface ListQuery {
+  readonly where?: { sql: string; params: readonly (string | number)[] };
+  readonly orderBy?: string;
+  readonly offset: number;
+  readonly limit: number;
+}
 
 type SqlParam = string | number;
 
@@ -22,7 +29,7 @@ export interface PlanResult<Raw> {
 }
 
 /** Runs a plan inline with the caller's statement cache (the worker's program does the same). */
-export function runPlan<Raw>(prepare: (sql: string) => Statement<unknown[]>, plan: ListPlan): PlanResult<Raw> {
+export function runPlan<Raw>(prepare: (sql: string) => ReadModelStatement<unknown[]>, plan: ListPlan): PlanResult<Raw> {
   const total = (prepare(plan.count.sql).get(...plan.count.params) as { n: number }).n;
   if (plan.limit <= 0 || plan.offset >= total) return { total, rows: [] };
   return { total, rows: prepare(plan.page.sql).all(...plan.page.params, plan.limit, plan.offset) as Raw[] };

@@ -1,10 +1,8 @@
-import type { Statement } from 'better-sqlite3';
 import type { RecordedEvent } from '@app/event-store';
 import { type AccountEvent, foldValue, scimGroupEvents } from '@app/identity';
 import { occurredAtOf } from '@app/identity';
-import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
-import { type ListPlan, runPlan } from './scan-pool';
-import type { ListQuery } from './scim-users.projection';
+import type { Projection, ProjectionHandle, ReadModelDb, ReadModelStatement, TableNamer } from '@app/projections';
+import { type ListPlan, type ListQuery, runPlan } from './scan-pool';
 
 export interface ScimGroupRow {
   readonly id: string;
@@ -102,7 +100,7 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
       `SELECT identity_id, group_id FROM ${m} WHERE identity_id IN (SELECT value FROM json_each(?))`,
     );
     const byName = db.prepare(`SELECT * FROM ${g} WHERE display_name_trimmed = ? AND deleted = 0`);
-    const statements = new Map<string, Statement<unknown[]>>();
+    const statements = new Map<string, ReadModelStatement<unknown[]>>();
     const prepared = (sql: string) => {
       let s = statements.get(sql);
       if (!s) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { RecordedEvent } from '@app/event-store';
-import { openSqliteDatabase, type SqliteDb } from '@app/event-store/sqlite/sqlite-database';
+import { openSqliteDatabase, type SqliteDb } from '@app/event-store/adapters';
 import { type AccountCommand, accountDecider, accountEvents, type AccountState, type ScopeId } from '@app/identity';
 import { tableNamer } from '@app/projections';
 import { scimUsersProjection, type ScimUsersHandle } from './scim-users.projection';

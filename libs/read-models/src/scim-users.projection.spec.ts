@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { openSqliteDatabase, type RecordedEvent, type SqliteDb } from '@app/event-store';
+import { type RecordedEvent } from '@app/event-store';
+import { openSqliteDatabase, type SqliteDb } from '@app/event-store/adapters';
 import { tableNamer } from '@app/projections';
 import { scimUsersProjection, type ScimUsersHandle } from './scim-users.projection';
 

@@ -1,5 +1,4 @@
 import type { RecordedEvent } from '@app/event-store';
-import type { Statement } from 'better-sqlite3';
 import {
   ACCOUNT_EVENT_TYPES,
   accountEvents,
@@ -9,8 +8,8 @@ import {
   type IdentityState,
   identityStatusChange,
 } from '@app/identity';
-import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
-import { type ListPlan, runPlan } from './scan-pool';
+import type { Projection, ProjectionHandle, ReadModelDb, ReadModelStatement, TableNamer } from '@app/projections';
+import { type ListPlan, type ListQuery, runPlan } from './scan-pool';
 
 /** One SCIM identity as the read side serves it. */
 export interface ScimUserRow {
@@ -43,12 +42,7 @@ interface RawRow {
   version: number;
 }
 
-export interface ListQuery {
-  readonly where?: { sql: string; params: readonly (string | number)[] };
-  readonly orderBy?: string;
-  readonly offset: number;
-  readonly limit: number;
-}
+export type { ListQuery };
 
 export interface ScimUsersHandle extends ProjectionHandle {
   get(scope: string, id: string): ScimUserRow | undefined;
@@ -157,14 +151,14 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
        WHERE id = @id`,
     );
     const remove = db.prepare(`DELETE FROM ${users} WHERE id = ?`);
-    const withGroupIds = new Map<string, Statement>();
+    const withGroupIds = new Map<string, ReadModelStatement>();
     const blocksOf = db.prepare<[string], { block: number; n: number }>(
       `SELECT block, n FROM ${t('scim_user_blocks')} WHERE scope = ? AND n > 0 ORDER BY block`,
     );
     const pageFrom = db.prepare(
       `SELECT * FROM ${users} WHERE scope = ? AND deleted = 0 AND seq >= ? ORDER BY seq ASC LIMIT ? OFFSET ?`,
     );
-    const listStatements = new Map<string, Statement<unknown[]>>();
+    const listStatements = new Map<string, ReadModelStatement<unknown[]>>();
     const prepared = (sql: string) => {
       let s = listStatements.get(sql);
       if (!s) {

@@ -1,8 +1,8 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { ProjectionRunner } from '@app/projections';
 import { StoreSpace } from '../infrastructure/store-space';
+import { StoreHealthIndicator } from './store-health.indicator';
 
 /**
  * Liveness: the process answers. Readiness: the store answers and the projections have
@@ -14,7 +14,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly store: StoreHealthIndicator,
     private readonly runner: ProjectionRunner,
     private readonly space: StoreSpace,
   ) {}
@@ -29,14 +29,7 @@ export class HealthController {
   @HealthCheck()
   ready() {
     return this.health.check([
-      async () => {
-        const store = this.indicators.check('store');
-        try {
-          return store.up({ kind: this.store.name, head: (await this.store.headPosition()).toString() });
-        } catch {
-          return store.down({ kind: this.store.name, message: 'event store unreachable' });
-        }
-      },
+      () => this.store.check(),
       async () => {
         // A full disk: reads still work, but an instance that cannot write is not ready.
         const storage = this.indicators.check('storage');

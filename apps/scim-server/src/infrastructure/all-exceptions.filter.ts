@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { RejectionRecorder } from './rejection-recorder';
 import type { FastifyReply } from 'fastify';
-import { SCIM_ERROR_SCHEMA } from '@app/scim/scim-error';
+import { SCIM_ERROR_SCHEMA } from '@app/scim';
 import { mapError } from './error-mapping';
 import { StoreSpace } from './store-space';
 import { type AppRequest, requestState } from './request-context';

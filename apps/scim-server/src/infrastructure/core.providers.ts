@@ -4,20 +4,9 @@ import { auditProjection } from '@app/audit';
 import { identifierHistoryProjection } from '@app/support';
 import { AuthService, tokensProjection, type TokensHandle } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import {
-  createEventStore,
-  EVENT_STORE,
-  type EventStore,
-  InProcessLeaderLease,
-  LEADER_LEASE,
-  type LeaderLease,
-  openSqliteDatabase,
-  PostgresLeaderLease,
-  type SqliteDb,
-  SqliteEventStore,
-  WalCheckpointer,
-} from '@app/event-store';
-import { AccountWriter, CLOCK, type Clock, foldForMatch, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
+import { EVENT_STORE, type EventStore, InProcessLeaderLease, LEADER_LEASE, type LeaderLease } from '@app/event-store';
+import { createEventStore, openSqliteDatabase, PostgresLeaderLease, type SqliteDb, SqliteEventStore, WalCheckpointer } from '@app/event-store/adapters';
+import { CLOCK, type Clock, foldForMatch, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
 import { accountsProjection, groupsProjection, ReadModelDirectory, ScanPool, scimGroupsProjection, scimUsersProjection } from '@app/read-models';
 import { Metrics } from '../metrics/metrics';
@@ -130,11 +119,6 @@ export function coreProviders(config: AppConfig): Provider[] {
       provide: IDENTITY_DIRECTORY,
       inject: [RAW_EVENT_STORE, ProjectionRunner, ReadYourWrites],
       useFactory: (store: EventStore, runner: ProjectionRunner, ryw: ReadYourWrites) => new ReadModelDirectory(store, runner, ryw),
-    },
-    {
-      provide: AccountWriter,
-      inject: [EVENT_STORE, CLOCK],
-      useFactory: (store: EventStore, clock: Clock) => new AccountWriter(store, clock),
     },
     {
       provide: AUTH_SERVICE,

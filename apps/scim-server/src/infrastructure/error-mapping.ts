@@ -16,8 +16,8 @@ import {
   ResourceNotFound,
   UniquenessViolation,
 } from '@app/identity';
-import { ScanQueueFull } from '@app/read-models/scan-pool';
-import { ScimError, type ScimType } from '@app/scim/scim-error';
+import { ScanQueueFull } from '@app/read-models';
+import { ScimError, type ScimType } from '@app/scim';
 import { AuthenticationRequired, RoleForbidden } from './auth-errors';
 import { isStoreFull } from './store-space';
 

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { CommandBus } from '@nestjs/cqrs';
 import { IssueManagementTokenCommand, type TokensHandle } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { type EventStore, LEADER_LEASE, type LeaderLease, type SqliteDb, type WalCheckpointer } from '@app/event-store';
+import { type EventStore, LEADER_LEASE, type LeaderLease } from '@app/event-store';
+import { type SqliteDb, type WalCheckpointer } from '@app/event-store/adapters';
 import { systemContext } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { randomUUID } from 'node:crypto';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_STORE, type EventStore, timeOrderedId } from '@app/event-store';
 import { eventMetadata } from '@app/identity';
-import { resolveAttribute } from '@app/scim/schema/resolve';
+import { resolveAttribute } from '@app/scim';
 import type { MappedError } from './error-mapping';
 import { type AppRequest, commandContext, requestState } from './request-context';
 

@@ -1,10 +1,9 @@
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ManagementApi } from '../infrastructure/openapi';
 import { IdentityView } from './management.views';
-import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
-import { AccountWriter, IDENTITY_DIRECTORY, type IdentityDirectory, ResourceNotFound, scopeGroupId } from '@app/identity';
-import { ProjectionRunner, ReadYourWrites } from '@app/projections';
-import type { ScimUsersHandle } from '@app/read-models';
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { GetIdentityQuery, type IdentityWithAccount, ResourceNotFound } from '@app/identity';
 import { ManagementAuthGuard, Roles } from '../infrastructure/management-auth.guard';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -15,12 +14,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 @Controller('api/v1/identities')
 @UseGuards(ManagementAuthGuard)
 export class IdentitiesController {
-  constructor(
-    private readonly writer: AccountWriter,
-    private readonly runner: ProjectionRunner,
-    private readonly ryw: ReadYourWrites,
-    @Inject(IDENTITY_DIRECTORY) private readonly directory: IdentityDirectory,
-  ) {}
+  constructor(private readonly queries: QueryBus) {}
 
   @Get(':scimId')
   @ApiOperation({ summary: 'One SCIM identity and its account, read from the write side (never stale)' })
@@ -30,27 +24,20 @@ export class IdentitiesController {
   @Roles('admin', 'support')
   async get(@Param('scimId') scimId: string) {
     if (!UUID.test(scimId)) throw new ResourceNotFound('Identity', scimId);
-    await this.ryw.settle();
-    const found = this.runner.handle<ScimUsersHandle>('scim-users').findIdentity(scimId);
-    if (!found) throw new ResourceNotFound('Identity', scimId);
-    const { state } = await this.writer.repository.load(found.accountId);
-    const identity = state.identities[scimId];
-    if (!identity) throw new ResourceNotFound('Identity', scimId);
-    const groupId = scopeGroupId(identity.scope);
-    const group = groupId ? await this.directory.group(groupId) : undefined;
+    const { identity, account, group } = await this.queries.execute<GetIdentityQuery, IdentityWithAccount>(new GetIdentityQuery(scimId));
     return {
       scimId,
-      scope: groupId ? `group:${group?.fullPath ?? groupId}` : 'application',
+      scope: identity.scope === 'application' ? 'application' : `group:${group?.fullPath ?? identity.scope.slice('group:'.length)}`,
       userName: identity.userName,
       externalId: identity.externalId ?? null,
       samlNameId: identity.samlNameId,
       active: identity.active,
       deleted: identity.deleted,
       account: {
-        id: state.id,
-        username: state.username,
-        email: state.email ?? null,
-        state: state.blocked ? 'blocked' : 'active',
+        id: account.id,
+        username: account.username,
+        email: account.email ?? null,
+        state: account.blocked ? 'blocked' : 'active',
       },
     };
   }

@@ -1,12 +1,8 @@
 import { All, Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { type GroupWithMembers, ListScimGroupsQuery } from '@app/read-models/queries/scim-group.queries';
-import { ListScimUsersQuery } from '@app/read-models/queries/scim-user.queries';
-import { renderGroup } from '@app/scim/resources/group.resource';
-import { listResponse, renderUser } from '@app/scim/resources/user.resource';
-import { applyAttributeSelection, wantsAttribute } from '@app/scim/schema/select-attributes';
-import { ScimError } from '@app/scim/scim-error';
+import { type GroupWithMembers, ListScimGroupsQuery, ListScimUsersQuery } from '@app/read-models';
+import { renderGroup, listResponse, renderUser, applyAttributeSelection, wantsAttribute, ScimError } from '@app/scim';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
 import { Scim, type ScimRequest } from '../infrastructure/request-context';
 import { scimPaths } from './scim-paths';

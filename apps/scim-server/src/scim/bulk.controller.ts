@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/com
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { ScimError } from '@app/scim/scim-error';
+import { ScimError } from '@app/scim';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
 import { Scim, type ScimRequest } from '../infrastructure/request-context';
 import { scimPaths } from './scim-paths';

@@ -1,12 +1,6 @@
 import { Controller, Delete, Get, HttpException, Inject, Param, Patch, Post, Put, UseGuards } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import {
-  findResourceType,
-  findSchema,
-  resourceTypes,
-  schemas,
-  serviceProviderConfig,
-} from '@app/scim/discovery/discovery';
+import { findResourceType, findSchema, resourceTypes, schemas, serviceProviderConfig } from '@app/scim';
 import { ResourceNotFound } from '@app/identity';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
 import { Scim, type ScimRequest } from '../infrastructure/request-context';

@@ -12,13 +12,18 @@ import {
   UpdateScimGroupCommand,
 } from '@app/identity';
 import { mapInSlices } from '@app/projections';
-import { GetScimGroupQuery, type GroupWithMembers, ListScimGroupsQuery } from '@app/read-models/queries/scim-group.queries';
-import { planGroupPatch } from '@app/scim/patch';
-import { renderGroup } from '@app/scim/resources/group.resource';
-import { listResponse, parseEtag, weakEtag } from '@app/scim/resources/user.resource';
-import { normalizeGroupInput } from '@app/scim/schema/normalize';
-import { resolveAttribute } from '@app/scim/schema/resolve';
-import { applyAttributeSelection, wantsAttribute } from '@app/scim/schema/select-attributes';
+import { GetScimGroupQuery, type GroupWithMembers, ListScimGroupsQuery, ResolveScimGroupVersionQuery } from '@app/read-models';
+import {
+  planGroupPatch,
+  renderGroup,
+  listResponse,
+  parseEtag,
+  weakEtag,
+  normalizeGroupInput,
+  resolveAttribute,
+  applyAttributeSelection,
+  wantsAttribute,
+} from '@app/scim';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
 import { commandContext, Scim, type ScimRequest } from '../infrastructure/request-context';
 import { isUuid, queryParam, scimPaths } from './scim-paths';
@@ -166,19 +171,12 @@ export class GroupsController {
     return { resource: applyAttributeSelection(renderGroup(found.group, scim.baseUrl, found.members), 'Group', sel), version: found.group.version };
   }
 
-  /**
-   * A group's version moves with its members, whose events live in the members' account
-   * streams; If-Match is checked against that version here, and the group stream's revision
-   * it stands for is handed to the writer, which refuses a change of the group itself since.
-   */
+  /** The group stream revision an `If-Match` version stands for (the rule is the query's). */
   private async ifMatch(scim: ScimRequest, id: string): Promise<bigint | undefined> {
     const tag = parseEtag(headerOf(scim, 'if-match'));
     if (tag === undefined || tag === '*') return undefined;
     if (tag === 'invalid') throw new PreconditionFailed('If-Match does not name a version of this resource');
-    const found = await this.queries.execute(new GetScimGroupQuery(scim.scope, id, false));
-    if (!found) throw new ResourceNotFound('Group', id);
-    if (tag.toString() !== found.group.version) throw new PreconditionFailed();
-    return found.group.revision;
+    return this.queries.execute(new ResolveScimGroupVersionQuery(scim.scope, id, tag));
   }
 
   private async find(scim: ScimRequest, id: string, withMembers: boolean): Promise<GroupWithMembers> {

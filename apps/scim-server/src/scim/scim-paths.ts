@@ -1,5 +1,5 @@
 import { PreconditionFailed } from '@app/identity';
-import { parseEtag } from '@app/scim/resources/user.resource';
+import { parseEtag } from '@app/scim';
 /** Every SCIM route exists under both bases: the instance scope and a top-level group's scope. */
 export function scimPaths(resource: string): string[] {
   const suffix = resource ? `/${resource}` : '';

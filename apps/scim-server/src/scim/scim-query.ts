@@ -1,5 +1,5 @@
-import { ScimError } from '@app/scim/scim-error';
-import type { ListParameters } from '@app/read-models/queries/scim-user.queries';
+import { ScimError } from '@app/scim';
+import type { ListParameters } from '@app/read-models';
 import { queryParam } from './scim-paths';
 
 export interface Selection {

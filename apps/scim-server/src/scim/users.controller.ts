@@ -12,14 +12,20 @@ import {
   UpdateScimUserCommand,
 } from '@app/identity';
 import { mapInSlices } from '@app/projections';
-import { GetScimUserQuery, ListScimUsersQuery, type UserWithGroups } from '@app/read-models/queries/scim-user.queries';
-import { GroupsOfUserQuery } from '@app/read-models/queries/scim-group.queries';
-import { applyUserPatch } from '@app/scim/patch';
-import { listResponse, parseEtag, renderUser, weakEtag } from '@app/scim/resources/user.resource';
-import { applyAttributeSelection, wantsAttribute } from '@app/scim/schema/select-attributes';
-import { normalizeUserDocument, normalizeUserInput } from '@app/scim/schema/normalize';
-import { resolveAttribute } from '@app/scim/schema/resolve';
-import { ScimError } from '@app/scim/scim-error';
+import { GetScimUserQuery, ListScimUsersQuery, type UserWithGroups, GroupsOfUserQuery } from '@app/read-models';
+import {
+  applyUserPatch,
+  listResponse,
+  parseEtag,
+  renderUser,
+  weakEtag,
+  applyAttributeSelection,
+  wantsAttribute,
+  normalizeUserDocument,
+  normalizeUserInput,
+  resolveAttribute,
+  ScimError,
+} from '@app/scim';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
 import { commandContext, Scim, type ScimRequest } from '../infrastructure/request-context';
 import { ifMatchRevision, isUuid, scimPaths } from './scim-paths';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Slicer } from '@app/projections/cooperative';
+import { Slicer } from '@app/projections';
 import { EVENT_STORE, type EventStore, StreamNotFoundError } from '@app/event-store';
 import { type AccountState, evolve } from '../account.decider';
 import { AccountWriter } from '../account-writer';

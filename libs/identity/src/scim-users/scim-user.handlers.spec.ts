@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { openSqliteDatabase, SqliteEventStore } from '@app/event-store';
+import { openSqliteDatabase, SqliteEventStore } from '@app/event-store/adapters';
 import { ACCESS_LEVELS } from '../access-level';
 import { AccountWriter } from '../account-writer';
 import { PreconditionFailed, UniquenessViolation } from '../errors';

@@ -24,6 +24,23 @@ export class GetScimGroupQuery extends Query<GroupWithMembers | undefined> {
   }
 }
 
+/**
+ * What an `If-Match` version of a SCIM group stands for on the write side. A group's version
+ * moves with its members, whose events live in the members' account streams, so it is not the
+ * group stream's revision: this resolves it to that revision (handed to the writer, which refuses
+ * a change of the group itself since), or refuses with 412 when it is not the current version.
+ */
+export class ResolveScimGroupVersionQuery extends Query<bigint> {
+  constructor(
+    readonly scope: ScopeId,
+    readonly id: string,
+    /** The entity tag's version, as the client sent it. */
+    readonly version: bigint,
+  ) {
+    super();
+  }
+}
+
 export class ListScimGroupsQuery extends Query<{ total: number; items: GroupWithMembers[] }> {
   constructor(
     readonly scope: ScopeId,

@@ -1,14 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { PreconditionFailed, ResourceNotFound } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, Slicer } from '@app/projections';
-import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/scim/filter';
-import { compileSort } from '@app/scim/filter/sort';
-import { memberDisplay } from '@app/scim/resources/group.resource';
-import { resolveAttribute } from '@app/scim/schema/resolve';
+import {
+  compileFilterToSql,
+  type FilterSqlMapping,
+  parseFilter,
+  compileSort,
+  memberDisplay,
+  resolveAttribute,
+} from '@app/scim';
 import { isScan, ScanPool } from '../scan-pool';
 import { GROUPS_JSON_COLUMN, type ScimGroupRow, type ScimGroupsHandle } from '../scim-groups.projection';
 import type { ScimUsersHandle } from '../scim-users.projection';
-import { GetScimGroupQuery, type GroupMember, GroupsOfUserQuery, ListScimGroupsQuery } from './scim-group.queries';
+import { GetScimGroupQuery, type GroupMember, GroupsOfUserQuery, ListScimGroupsQuery, ResolveScimGroupVersionQuery } from './scim-group.queries';
 
 export const GROUP_COLUMNS: FilterSqlMapping = {
   jsonColumn: GROUPS_JSON_COLUMN,
@@ -70,6 +75,17 @@ export class GetScimGroupHandler extends GroupReader implements IQueryHandler<Ge
     const group = this.groups.get(q.scope, q.id);
     if (!group) return undefined;
     return { group, ...(q.withMembers ? { members: await this.members(group) } : {}) };
+  }
+}
+
+@QueryHandler(ResolveScimGroupVersionQuery)
+export class ResolveScimGroupVersionHandler extends GroupReader implements IQueryHandler<ResolveScimGroupVersionQuery> {
+  async execute(q: ResolveScimGroupVersionQuery): Promise<bigint> {
+    await this.ryw.settle();
+    const group = this.groups.get(q.scope, q.id);
+    if (!group) throw new ResourceNotFound('Group', q.id);
+    if (q.version.toString() !== group.version) throw new PreconditionFailed();
+    return group.revision;
   }
 }
 

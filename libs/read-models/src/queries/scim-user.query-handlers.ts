@@ -1,8 +1,6 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
-import { compileFilterToSql, type FilterSqlMapping, parseFilter } from '@app/scim/filter';
-import { compileSort } from '@app/scim/filter/sort';
-import { resolveAttribute } from '@app/scim/schema/resolve';
+import { compileFilterToSql, type FilterSqlMapping, parseFilter, compileSort, resolveAttribute } from '@app/scim';
 import { isScan, ScanPool } from '../scan-pool';
 import type { ScimGroupsHandle } from '../scim-groups.projection';
 import { type ScimUserRow, type ScimUsersHandle, USERS_JSON_COLUMN } from '../scim-users.projection';

@@ -8,4 +8,4 @@
  *   default-ignorable code points).
  * - `foldForMatch(value)`: the same fold, never throwing, for comparing with stored values.
  */
-export { foldForMatch, foldIdentifier, identifierProblem } from '@app/identity/identifier-fold';
+export { foldForMatch, foldIdentifier, identifierProblem } from '@app/identity/domain';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type EventStore, openSqliteDatabase, type RecordedEvent, SqliteEventStore, type SqliteDb } from '@app/event-store';
+import { type EventStore, type RecordedEvent } from '@app/event-store';
+import { openSqliteDatabase, SqliteEventStore, type SqliteDb } from '@app/event-store/adapters';
 import { auditProjection } from '@app/audit';
 import { type AccountCommand, AccountWriter, type Actor, type CommandContext, eventMetadata, type GroupInfo, type IdentityDirectory } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
