@@ -1,6 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
-import { type AccountEvent, foldValue, scimGroupEvents } from '@app/identity';
-import { occurredAtOf } from '@app/identity';
+import { accountEvents, foldValue, occurredAtOf, scimGroupEvents } from '@app/identity';
 import type { Projection, ProjectionHandle, ReadModelDb, ReadModelStatement, TableNamer } from '@app/projections';
 import { type ListPlan, type ListQuery, runPlan } from './scan-pool';
 
@@ -116,8 +115,9 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
       membersTable: m,
       apply(e: RecordedEvent) {
         const at = occurredAtOf(e);
-        // Membership events are the account family's (decoded here until it has its own decoder).
-        const event = scimGroupEvents.decode(e) ?? ({ type: e.type, data: e.data } as unknown as AccountEvent);
+        // Membership events live on the members' account streams: the account family's.
+        const event = scimGroupEvents.decode(e) ?? accountEvents.decode(e);
+        if (!event) return;
         switch (event.type) {
           case 'ScimGroupCreated': {
             const d = event.data;
