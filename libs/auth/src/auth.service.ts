@@ -5,7 +5,7 @@ import { FreshRead } from './fresh-read';
 import type { Principal } from './principal';
 import { digestsEqual, sha256Hex } from './token-secret';
 import { type TokenEventType, tokenStream } from './token.events';
-import type { TokenRow, TokensHandle } from './tokens.projection';
+import { type TokenRow, tokenIsActive, type TokensHandle } from './tokens.projection';
 
 /**
  * Resolves a bearer secret to a principal. The secret is hashed first, so the look-up is by
@@ -61,8 +61,7 @@ export class AuthService {
     // request authenticates without waiting.
     let row = this.lookUp(sha);
     if (!row && (await this.ryw.settle())) row = this.lookUp(sha);
-    if (!row || !digestsEqual(row.sha256, sha) || row.revokedAt) return undefined;
-    if (row.expiresAt && Date.parse(row.expiresAt) <= this.now().getTime()) return undefined;
+    if (!row || !digestsEqual(row.sha256, sha) || !tokenIsActive(row, this.now())) return undefined;
     if (this.revokedInStore && (await this.revokedInStore.get(row.id))) return undefined;
     if (row.kind === 'scim') {
       return { kind: 'scim', tokenId: row.id, scope: row.scope ?? '', sha256Prefix: sha.slice(0, 8) };

@@ -9,9 +9,17 @@ export interface IssuedToken {
   readonly position: bigint;
 }
 
-export class IssueScimTokenCommand extends Command<IssuedToken> {
+/** The scope a SCIM token serves: the instance, or a top-level group named by its path. */
+export type ScimTokenTarget = { readonly scope: 'application' } | { readonly scope: 'group'; readonly groupPath?: string };
+
+export interface IssuedScimToken extends IssuedToken {
+  /** A group-scope token's group path (its SCIM base is `/api/scim/v2/groups/{path}`). */
+  readonly groupPath?: string;
+}
+
+export class IssueScimTokenCommand extends Command<IssuedScimToken> {
   constructor(
-    readonly scope: string,
+    readonly target: ScimTokenTarget,
     readonly ctx: CommandContext,
     readonly name?: string,
     readonly expiresAt?: string,

@@ -1,8 +1,21 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, StreamNotFoundError, timeOrderedId } from '@app/event-store';
-import { CLOCK, type Clock, type CommandContext, eventMetadata, runCommand, type ScopeId, UnitOfWork } from '@app/identity';
-import { IssueManagementTokenCommand, IssueScimTokenCommand, type IssuedToken, RevokeTokenCommand } from './token.commands';
+import {
+  CLOCK,
+  type Clock,
+  type CommandContext,
+  eventMetadata,
+  groupScope,
+  IDENTITY_DIRECTORY,
+  type IdentityDirectory,
+  InvalidCommand,
+  ResourceNotFound,
+  runCommand,
+  type ScopeId,
+  UnitOfWork,
+} from '@app/identity';
+import { type IssuedScimToken, IssueManagementTokenCommand, IssueScimTokenCommand, type IssuedToken, RevokeTokenCommand, type ScimTokenTarget } from './token.commands';
 import { decide, evolve as evolveToken, initialState, type TokenDecidedEvent, type TokenState } from './token.decider';
 import { tokenEvents, tokenStream } from './token.events';
 import { generateSecret, MANAGEMENT_TOKEN_PREFIX, SCIM_TOKEN_PREFIX, sha256Hex } from './token-secret';
@@ -40,11 +53,16 @@ class TokenStreams {
 @CommandHandler(IssueScimTokenCommand)
 export class IssueScimTokenHandler implements ICommandHandler<IssueScimTokenCommand> {
   private readonly tokens: TokenStreams;
-  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(CLOCK) clock: Clock) {
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(IDENTITY_DIRECTORY) private readonly directory: IdentityDirectory,
+  ) {
     this.tokens = new TokenStreams(store, clock);
   }
 
-  async execute(c: IssueScimTokenCommand): Promise<IssuedToken> {
+  async execute(c: IssueScimTokenCommand): Promise<IssuedScimToken> {
+    const { scope, groupPath } = await this.scopeOf(c.target);
     const id = timeOrderedId();
     const secret = generateSecret(SCIM_TOKEN_PREFIX);
     const now = this.tokens.now();
@@ -52,7 +70,7 @@ export class IssueScimTokenHandler implements ICommandHandler<IssueScimTokenComm
       {
         type: 'IssueScimToken',
         tokenId: id,
-        scope: c.scope,
+        scope,
         sha256: sha256Hex(secret),
         ...(c.name ? { name: c.name } : {}),
         ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}),
@@ -60,8 +78,18 @@ export class IssueScimTokenHandler implements ICommandHandler<IssueScimTokenComm
       },
       initialState(),
     );
-    const r = await this.tokens.append(id, -1n, events, c.ctx, c.scope as ScopeId, now);
-    return { id, secret, position: r.position };
+    const r = await this.tokens.append(id, -1n, events, c.ctx, scope, now);
+    return { id, secret, position: r.position, ...(groupPath !== undefined ? { groupPath } : {}) };
+  }
+
+  /** SCIM tokens serve the instance or a top-level group (GitLab.com's group SCIM); never a subgroup. */
+  private async scopeOf(target: ScimTokenTarget): Promise<{ scope: ScopeId; groupPath?: string }> {
+    if (target.scope === 'application') return { scope: 'application' };
+    if (!target.groupPath) throw new InvalidCommand('groupPath is required for a group scope token', 'groupPath');
+    const group = await this.directory.groupByPath(target.groupPath);
+    if (!group) throw new ResourceNotFound('Group', target.groupPath);
+    if (group.parentId !== undefined) throw new InvalidCommand('SCIM tokens belong to top-level groups; use the top-level group path', 'groupPath');
+    return { scope: groupScope(group.id), groupPath: group.fullPath };
   }
 }
 

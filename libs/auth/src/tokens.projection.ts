@@ -16,6 +16,11 @@ export interface TokenRow {
   readonly bootstrap: boolean;
 }
 
+/** A token signs in until it is revoked or its expiry has come (the instant of expiry is already too late). */
+export function tokenIsActive(t: Pick<TokenRow, 'revokedAt' | 'expiresAt'>, now: Date): boolean {
+  return !t.revokedAt && (!t.expiresAt || Date.parse(t.expiresAt) > now.getTime());
+}
+
 interface RawToken {
   id: string;
   kind: 'scim' | 'management';

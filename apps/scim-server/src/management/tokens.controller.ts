@@ -8,10 +8,11 @@ import {
   IssueScimTokenCommand,
   RevokeTokenCommand,
   type TokenRow,
+  tokenIsActive,
   type TokensHandle,
 } from '@app/auth';
+import { CLOCK, type Clock } from '@app/identity';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { groupScope, IDENTITY_DIRECTORY, type IdentityDirectory, InvalidCommand, ResourceNotFound } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { ManagementAuthGuard } from '../infrastructure/management-auth.guard';
 import { type AppRequest, commandContext } from '../infrastructure/request-context';
@@ -27,8 +28,8 @@ export class TokensController {
     private readonly commands: CommandBus,
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
-    @Inject(IDENTITY_DIRECTORY) private readonly directory: IdentityDirectory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post('scim/tokens')
@@ -36,21 +37,11 @@ export class TokensController {
   @ApiCreatedResponse({ type: IssuedScimTokenView })
   @ApiErrors(400, 404)
   async createScimToken(@Body() body: CreateScimTokenDto, @Req() req: AppRequest) {
-    let scope = 'application';
-    let url = `${this.config.publicUrl}/api/scim/v2/application`;
-    if (body.scope === 'group') {
-      if (!body.groupPath) throw new InvalidCommand('groupPath is required for a group scope token', 'groupPath');
-      const group = await this.directory.groupByPath(body.groupPath);
-      if (!group) throw new ResourceNotFound('Group', body.groupPath);
-      if (group.parentId !== undefined) {
-        throw new InvalidCommand('SCIM tokens belong to top-level groups; use the top-level group path', 'groupPath');
-      }
-      scope = groupScope(group.id);
-      url = `${this.config.publicUrl}/api/scim/v2/groups/${encodeURIComponent(group.fullPath)}`;
-    }
-    const issued = await this.commands.execute(new IssueScimTokenCommand(scope, commandContext(req, 201), body.name, body.expiresAt));
+    const target = body.scope === 'group' ? { scope: 'group' as const, ...(body.groupPath ? { groupPath: body.groupPath } : {}) } : { scope: 'application' as const };
+    const issued = await this.commands.execute(new IssueScimTokenCommand(target, commandContext(req, 201), body.name, body.expiresAt));
     await this.ryw.settle(issued.position);
-    return { id: issued.id, scim_api_url: url, scim_token: issued.secret, ...(body.expiresAt ? { expires_at: body.expiresAt } : {}) };
+    const base = issued.groupPath !== undefined ? `groups/${encodeURIComponent(issued.groupPath)}` : 'application';
+    return { id: issued.id, scim_api_url: `${this.config.publicUrl}/api/scim/v2/${base}`, scim_token: issued.secret, ...(body.expiresAt ? { expires_at: body.expiresAt } : {}) };
   }
 
   @Get('scim/tokens')
@@ -58,7 +49,7 @@ export class TokensController {
   @ApiOkResponse({ type: [TokenView] })
   async listScimTokens() {
     await this.ryw.settle();
-    return this.tokens.list('scim').map(renderToken);
+    return this.tokens.list('scim').map((t) => renderToken(t, this.clock.now()));
   }
 
   @Delete('scim/tokens/:id')
@@ -93,7 +84,7 @@ export class TokensController {
   @ApiOkResponse({ type: [TokenView] })
   async listManagementTokens() {
     await this.ryw.settle();
-    return this.tokens.list('management').map(renderToken);
+    return this.tokens.list('management').map((t) => renderToken(t, this.clock.now()));
   }
 
   @Delete('tokens/:id')
@@ -112,7 +103,7 @@ export class TokensController {
   }
 }
 
-function renderToken(t: TokenRow) {
+function renderToken(t: TokenRow, now: Date) {
   return {
     id: t.id,
     ...(t.kind === 'scim' ? { scope: t.scope } : { role: t.role, pii: t.pii }),
@@ -120,6 +111,6 @@ function renderToken(t: TokenRow) {
     createdAt: t.createdAt,
     expiresAt: t.expiresAt,
     revokedAt: t.revokedAt,
-    active: !t.revokedAt && (!t.expiresAt || Date.parse(t.expiresAt) > Date.now()),
+    active: tokenIsActive(t, now),
   };
 }
