@@ -80,6 +80,23 @@ describe('management API', () => {
     expect((await server.http('GET', spc, { token: app.body.scim_token })).status).toBe(401);
   });
 
+  it('issues group SCIM tokens for top-level groups only, and writes nothing when it refuses', async () => {
+    await server.createGroup('tok2');
+    await server.admin('POST', '/api/v1/groups', { path: 'sub', name: 'Sub', parentPath: 'tok2' });
+    const before = (await server.admin('GET', '/api/v1/scim/tokens')).body.length;
+    const refused = [
+      [{ scope: 'group' }, 400, 'groupPath is required for a group scope token'],
+      [{ scope: 'group', groupPath: 'nope' }, 404, undefined],
+      [{ scope: 'group', groupPath: 'tok2/sub' }, 400, 'SCIM tokens belong to top-level groups; use the top-level group path'],
+    ] as const;
+    for (const [body, status, detail] of refused) {
+      const r = await server.admin('POST', '/api/v1/scim/tokens', body);
+      expect(r.status).toBe(status);
+      if (detail) expect(r.body.detail).toBe(detail);
+    }
+    expect((await server.admin('GET', '/api/v1/scim/tokens')).body.length).toBe(before);
+  });
+
   it('a token with expiresAt stops working at that time', async () => {
     expect((await server.admin('POST', '/api/v1/scim/tokens', { scope: 'application', expiresAt: '2000-01-01T00:00:00Z' })).status).toBe(400);
     const expiresAt = new Date(Date.now() + 3_600_000);
