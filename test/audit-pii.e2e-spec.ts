@@ -28,4 +28,25 @@ describe('personal data in the audit trail stays where it is masked', () => {
     // What the records keep instead: the route, with the parameter named.
     expect(events.text).toContain('/api/scim/v2/application/Users/:id');
   });
+
+  it('q finds a person by any identifier they ever held, for auditors with pii only', async () => {
+    const scim = await server.scim();
+    const created = await scim.request('POST', '/Users', userBody('grace@old.example', { externalId: 'okta-grace' }));
+    const id = created.body.id as string;
+    await scim.request('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'userName', value: 'grace@new.example' }] });
+    const withPii = (await server.admin('POST', '/api/v1/tokens', { role: 'auditor', pii: true })).body.token as string;
+    const without = (await server.admin('POST', '/api/v1/tokens', { role: 'auditor' })).body.token as string;
+    const search = (token: string, q: string) => server.http('GET', `/api/v1/audit/events?limit=1000&until=2999-01-01T00:00:00Z&q=${encodeURIComponent(q)}`, { token });
+
+    for (const q of ['grace@old.example', 'GRACE@new.example', 'okta-grace']) {
+      const found = await search(withPii, q);
+      expect(found.status).toBe(200);
+      const types = (found.body as { type: string }[]).map((e) => e.type);
+      expect(types).toEqual(expect.arrayContaining(['UserProvisioned', 'UserNameChanged']));
+      // Without pii, a personal value finds nobody (the masked records must not answer "who holds it?").
+      expect((await search(without, q)).body).toEqual([]);
+    }
+    // Ids find records for every auditor.
+    expect(((await search(without, id)).body as unknown[]).length).toBeGreaterThan(0);
+  });
 });

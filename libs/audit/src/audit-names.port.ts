@@ -9,6 +9,11 @@ export interface AuditNames {
   tokenName(tokenId: string): string | undefined;
   /** The account of an identity (or account) id, when known. */
   accountOf(id: string): string | null;
+  /**
+   * The account and identity ids that ever held an identifier (userName, email, externalId,
+   * NameID, username), compared as people read them: what `q` finds records by.
+   */
+  holdersOf(value: string): string[];
 }
 
 export const AUDIT_NAMES = Symbol('AUDIT_NAMES');

@@ -1,3 +1,4 @@
+import type { AuditNames } from './audit-names.port';
 import { randomUUID } from 'node:crypto';
 import { type EventStore } from '@app/event-store';
 import { openSqliteDatabase, SqliteEventStore, type SqliteDb } from '@app/event-store/adapters';
@@ -41,7 +42,17 @@ describe('audit handlers (real in-memory SQLite store and audit read model)', ()
   });
 
   describe('AuditEventsHandler', () => {
-    const events = (params: ConstructorParameters<typeof AuditEventsQuery>[0], pii = true) => new AuditEventsHandler(runner, ryw).execute(new AuditEventsQuery(params, pii));
+    // The identifier history, as the application answers it: who ever held a value.
+    const names: AuditNames = { scopeName: (s) => s, tokenName: () => undefined, accountOf: () => null, holdersOf: (v) => (v === 'old1@corp.test' ? ['id-1'] : []) };
+    const events = (params: ConstructorParameters<typeof AuditEventsQuery>[0], pii = true) => new AuditEventsHandler(runner, ryw, names).execute(new AuditEventsQuery(params, pii));
+
+    it('q finds a person by an identifier they held, for readers who may see personal data only', async () => {
+      const found = await events({ q: 'old1@corp.test', until: '2999-01-01T00:00:00Z' });
+      expect(found.records.map((r) => r.target.identityId ?? r.target.id)).toEqual(['id-1']);
+      expect((await events({ q: 'old1@corp.test', until: '2999-01-01T00:00:00Z' }, false)).records).toEqual([]);
+      // Ids and types stay searchable for everyone.
+      expect((await events({ q: 'id-2', until: '2999-01-01T00:00:00Z' }, false)).records).toHaveLength(1);
+    });
 
     it('pages with a cursor; a bounded query ends, a live feed always has a next page', async () => {
       const until = '2999-01-01T00:00:00Z';

@@ -7,11 +7,16 @@ import type { SignedCheckpoint } from './checkpoint';
 import { canonical, chainHashOfCanonical, GENESIS } from './hash-chain';
 
 /** An envelope as stored and exported: with its place in its scope's hash chain. */
+// A value held by more people than this is no longer a search for one person; the first ones are kept.
+const MAX_Q_HOLDERS = 200;
+
 export interface AuditQuery {
   readonly sinceMs?: number;
   readonly untilMs?: number;
   readonly where?: { sql: string; params: (string | number)[] };
   readonly q?: string;
+  /** Account and identity ids that ever held `q` as an identifier: their records match too. */
+  readonly qHolders?: readonly string[];
   readonly descending: boolean;
   /** Exclusive cursor: a global position. */
   readonly after?: number;
@@ -167,8 +172,10 @@ export const auditProjection: Projection<AuditHandle> = {
         if (q.after !== undefined) add(q.descending ? 'position < ?' : 'position > ?', q.after);
         if (q.where) add(`(${q.where.sql})`, ...q.where.params);
         if (q.q) {
-          clauses.push('(instr(type, ?) > 0 OR target_id = ? OR identity_id = ? OR actor_token_id = ? OR correlation_id = ?)');
-          params.push(q.q, q.q, q.q, q.q, q.q);
+          const holders = (q.qHolders ?? []).slice(0, MAX_Q_HOLDERS);
+          const held = holders.length ? ` OR target_id IN (${holders.map(() => '?').join(',')}) OR identity_id IN (${holders.map(() => '?').join(',')})` : '';
+          clauses.push(`(instr(type, ?) > 0 OR target_id = ? OR identity_id = ? OR actor_token_id = ? OR correlation_id = ?${held})`);
+          params.push(q.q, q.q, q.q, q.q, q.q, ...holders, ...holders);
         }
         const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
         const rows = prepared(`SELECT * FROM ${e} ${where} ORDER BY position ${q.descending ? 'DESC' : 'ASC'} LIMIT ?`).all(...params, q.limit);

@@ -38,6 +38,7 @@ export class AuditEventsHandler implements IQueryHandler<AuditEventsQuery, Audit
   constructor(
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
+    @Inject(AUDIT_NAMES) private readonly names: AuditNames,
   ) {}
 
   async execute({ params: q, pii }: AuditEventsQuery): Promise<AuditEventsPage> {
@@ -51,6 +52,9 @@ export class AuditEventsHandler implements IQueryHandler<AuditEventsQuery, Audit
       ...(q.until ? { untilMs: auditTime(q.until, 'until') } : {}),
       ...(q.filter ? { where: compileAuditFilter(q.filter) } : {}),
       ...(q.q ? { q: q.q } : {}),
+      // Personal values find people only for readers who may see them: for the others `q` would
+      // answer "does anyone hold this email?" through the masked records.
+      ...(q.q && pii ? { qHolders: this.names.holdersOf(q.q) } : {}),
       ...(after !== undefined ? { after } : {}),
       descending,
       limit,

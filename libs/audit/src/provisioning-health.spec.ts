@@ -17,7 +17,7 @@ describe('provisioning health', () => {
 
   it('the report: series per scope and token, top reasons, loops with names and accounts', () => {
     const w = { sinceMs: NOW - 4 * HOUR, untilMs: NOW, buckets: 4, bucketMs: HOUR };
-    const names = { scopeName: (s: string) => (s === 'group:g1' ? 'group acme' : s), tokenName: (id: string) => (id === 't1' ? 'okta' : undefined), accountOf: (id: string) => (id === 'i1' ? 'a1' : null) };
+    const names = { scopeName: (s: string) => (s === 'group:g1' ? 'group acme' : s), tokenName: (id: string) => (id === 't1' ? 'okta' : undefined), accountOf: (id: string) => (id === 'i1' ? 'a1' : null), holdersOf: () => [] };
     const report = healthReport(
       {
         series: [

@@ -19,6 +19,15 @@ export class ReadModelAuditNames implements AuditNames {
     return this.runner.handle<TokensHandle>('tokens').list('scim').find((t) => t.id === id)?.name ?? undefined;
   }
 
+  holdersOf(value: string): string[] {
+    const ids = new Set<string>();
+    for (const span of this.runner.handle<IdentifierHistoryHandle>('identifier-history').find(value)) {
+      ids.add(span.accountId);
+      if (span.identityId) ids.add(span.identityId);
+    }
+    return [...ids];
+  }
+
   accountOf(id: string): string | null {
     return this.runner.handle<IdentifierHistoryHandle>('identifier-history').find(id).find((s) => s.kind === 'scimId' || s.kind === 'accountId')?.accountId ?? null;
   }
