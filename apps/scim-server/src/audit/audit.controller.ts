@@ -37,7 +37,7 @@ export class AuditController {
 
   @Get('events')
   @ApiOperation({ summary: 'Query the audit log with cursor paging; the Link header (rel=next) gives the next page, and without until it is a live feed' })
-  @ApiQueryString('q', 'Free text: event types, ids, names, emails, externalIds')
+  @ApiQueryString('q', 'An event type or an id; for readers with pii also any userName, email, externalId or NameID a person ever held')
   @ApiQueryString('filter', 'A SCIM-style filter over the envelope, e.g. outcome eq "rejected" and type sw "Identity"')
   @ApiQueryString('since', 'Recorded at or after (RFC 3339)', { format: 'date-time' })
   @ApiQueryString('until', 'Recorded before (RFC 3339); absent: a live feed', { format: 'date-time' })
