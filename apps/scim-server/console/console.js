@@ -31,6 +31,12 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Break opportunities after the separators inside identifiers (emails, paths, ids): a narrow column
+// then wraps "ada.lovelace@example.com" at "@" or "." instead of in the middle of a word.
+function breakable(text) {
+  return String(text).split(/(?<=[@./])/).flatMap((part, i) => (i === 0 ? [part] : [el('wbr'), part]));
+}
+
 // ---------- time: inputs are local time with seconds; display is local with UTC on hover ----------
 
 function toIso(local) {
@@ -376,7 +382,7 @@ async function showState(at, isNow = false) {
         el('thead', {}, el('tr', {}, ['Scope', 'userName', 'externalId / NameID', 'Active', 'externalId set by'].map((h) => el('th', {}, h)))),
         el('tbody', {}, identities.map((i) => {
           const origin = then.setBy[`identities.${i.id}.externalId`];
-          return el('tr', { title: `identity ${i.id}` }, el('td', {}, scopeCell(i.scope)), el('td', {}, i.userName), el('td', {}, `${i.externalId || '–'} / ${i.samlNameId || '–'}`),
+          return el('tr', { title: `identity ${i.id}` }, el('td', {}, scopeCell(i.scope)), el('td', {}, breakable(i.userName)), el('td', {}, breakable(`${i.externalId || '–'} / ${i.samlNameId || '–'}`)),
             el('td', {}, i.deleted ? 'deleted' : i.active ? 'yes' : 'no'), el('td', {}, origin ? [`${origin.type} `, when(origin.at)] : '–'));
         })))),
       isNow ? '' : el('h4', {}, 'Changed since then'),
@@ -386,7 +392,7 @@ async function showState(at, isNow = false) {
             el('thead', {}, el('tr', {}, el('th', {}, 'Field'), el('th', {}, 'Then'), el('th', {}, 'Now'))),
             el('tbody', {}, diff.changes.map((c) => {
               const t = changeText(c);
-              return el('tr', {}, el('td', { title: c.path }, t.path), el('td', { class: 'diff-del' }, t.from), el('td', { class: 'diff-add' }, t.to));
+              return el('tr', {}, el('td', { title: c.path }, breakable(t.path)), el('td', { class: 'diff-del' }, breakable(t.from)), el('td', { class: 'diff-add' }, breakable(t.to)));
             })))),
     );
   });
