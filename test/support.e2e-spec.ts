@@ -99,4 +99,22 @@ describe('support', () => {
     expect((await get('/api/v1/support/search?q=x', auditor)).status).toBe(403);
     expect((await server.http('POST', '/api/v1/saml-group-links', { token: supportToken, body: { samlGroupName: 'a', groupPath: 'b', accessLevel: 'guest' }, headers: { 'content-type': 'application/json' } })).status).toBe(403);
   });
+
+  it('lets an auditor list the support reads of one person (filter subject eq "<account id>")', async () => {
+    const other = await scim.request('POST', '/Users', userBody('someone.else@corp.test'));
+    const otherAccount = (await server.admin('GET', `/api/v1/identities/${other.body.id}`)).body.account.id;
+    await get(`/api/v1/support/accounts/${otherAccount}/timeline`);
+    await get(`/api/v1/support/accounts/${accountId}/state?at=${encodeURIComponent(new Date().toISOString())}`);
+    const readsOf = async (account: string) => {
+      const filter = encodeURIComponent(`type eq "SupportDataRead" and subject eq "${account}"`);
+      const r = await server.http('GET', `/api/v1/audit/events?filter=${filter}&until=2999-01-01T00:00:00Z&limit=1000`, { token: ADMIN_TOKEN });
+      expect(r.status).toBe(200);
+      return r.body as { data: { what: string; subject: string } }[];
+    };
+    const jane = await readsOf(accountId);
+    expect(jane.length).toBeGreaterThanOrEqual(1);
+    expect(jane.every((e) => e.data.subject === accountId)).toBe(true);
+    expect(jane.map((e) => e.data.what)).toContain('state');
+    expect((await readsOf(otherAccount)).map((e) => e.data.what)).toEqual(['timeline']);
+  });
 });

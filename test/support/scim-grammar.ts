@@ -43,7 +43,7 @@ export function schemaAttributes(type: ResourceTypeName): GrammarAttributes {
 
 /** The audit filter's envelope attributes. */
 export const AUDIT_ATTRIBUTES: GrammarAttributes = {
-  paths: ['id', 'type', 'scope', 'outcome', 'correlationId', 'actor', 'actor.tokenId', 'actor.kind', 'target', 'target.id', 'target.identityId'],
+  paths: ['id', 'type', 'scope', 'outcome', 'correlationId', 'actor', 'actor.tokenId', 'actor.kind', 'target', 'target.id', 'target.identityId', 'subject'],
   multi: [],
   single: [
     { path: 'actor', subs: ['tokenId', 'kind'] },

@@ -9,6 +9,7 @@ const ENVELOPE: readonly AttributeDefinition[] = [
   str('correlationId', 'Request or job id', { caseExact: true }),
   attr('actor', 'complex', 'Who caused it', { subAttributes: [str('tokenId', 'Token id', { caseExact: true }), str('kind', 'Actor kind', { caseExact: true })] }),
   attr('target', 'complex', 'What it concerns', { subAttributes: [str('id', 'Target id', { caseExact: true }), str('identityId', 'SCIM identity id', { caseExact: true })] }),
+  str('subject', 'SupportDataRead: the account whose data was read', { caseExact: true }),
 ];
 
 const COLUMNS: Record<string, string> = {
@@ -21,6 +22,7 @@ const COLUMNS: Record<string, string> = {
   'actor.kind': 'actor_kind',
   'target.id': 'target_id',
   'target.identityId': 'identity_id',
+  subject: 'subject_id',
 };
 
 function resolveEnvelope(path: string): ResolvedAttribute | undefined {

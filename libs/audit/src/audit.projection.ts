@@ -68,7 +68,8 @@ const HEALTH_ROWS = 200;
  */
 export const auditProjection: Projection<AuditHandle> = {
   name: 'audit',
-  version: 1,
+  // v2: subject_id (whose data a support read showed), so auditors can filter support reads by person.
+  version: 2,
   tables: ['audit_events', 'audit_heads', 'audit_checkpoints'],
   create(db: ReadModelDb, t: TableNamer) {
     const e = t('audit_events');
@@ -76,13 +77,15 @@ export const auditProjection: Projection<AuditHandle> = {
       CREATE TABLE IF NOT EXISTS ${e} (
         position INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT NOT NULL, scope TEXT NOT NULL, seq INTEGER NOT NULL,
         target_id TEXT NOT NULL, identity_id TEXT, actor_token_id TEXT, actor_kind TEXT, outcome TEXT NOT NULL,
-        correlation_id TEXT, recorded_ms INTEGER NOT NULL, envelope TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+        correlation_id TEXT, recorded_ms INTEGER NOT NULL, envelope TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+        subject_id TEXT);
       CREATE INDEX IF NOT EXISTS ${e}_target ON ${e} (target_id, position);
       CREATE INDEX IF NOT EXISTS ${e}_identity ON ${e} (identity_id, position) WHERE identity_id IS NOT NULL;
       CREATE INDEX IF NOT EXISTS ${e}_scope ON ${e} (scope, position);
       CREATE INDEX IF NOT EXISTS ${e}_type ON ${e} (type, position);
       CREATE INDEX IF NOT EXISTS ${e}_actor ON ${e} (actor_token_id, position);
       CREATE INDEX IF NOT EXISTS ${e}_time ON ${e} (recorded_ms);
+      CREATE INDEX IF NOT EXISTS ${e}_subject ON ${e} (subject_id, position) WHERE subject_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS ${t('audit_heads')} (scope TEXT PRIMARY KEY, hash TEXT NOT NULL, count INTEGER NOT NULL, position INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS ${t('audit_checkpoints')} (scope TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (scope, position));`);
   },
@@ -91,7 +94,7 @@ export const auditProjection: Projection<AuditHandle> = {
     const heads = t('audit_heads');
     const cps = t('audit_checkpoints');
     const insert = db.prepare(
-      `INSERT OR IGNORE INTO ${e} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO ${e} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const head = db.prepare(`SELECT hash, count, position FROM ${heads} WHERE scope = ?`);
     // The chain head of each scope as this handle last wrote it. The table stays the truth: an
@@ -156,6 +159,7 @@ export const auditProjection: Projection<AuditHandle> = {
           text,
           current.hash,
           hash,
+          subjectOf(env),
         );
         setHead.run(env.scope, hash, current.count + 1, position);
         cachedHeads.set(env.scope, { hash, count: current.count + 1, position });
@@ -228,4 +232,10 @@ interface RawAudit {
 
 function toChained(r: RawAudit): ChainedEnvelope {
   return { ...(JSON.parse(r.envelope) as AuditEnvelope), seq: r.seq, prevHash: r.prev_hash, hash: r.hash };
+}
+
+/** Whose data a support read showed (the envelope's target is the reads stream; the chain hashes the envelope as it is). */
+function subjectOf(env: AuditEnvelope): string | null {
+  const subject = env.type === 'SupportDataRead' ? (env.data as { subject?: unknown }).subject : undefined;
+  return typeof subject === 'string' ? subject : null;
 }
