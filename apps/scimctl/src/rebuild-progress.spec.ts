@@ -32,7 +32,12 @@ describe('withRebuildProgress', () => {
     const { out, writes } = sink(false);
     await expect(withRebuildProgress(server.api, undefined, server.rebuild, out, 0)).resolves.toBe('result');
     expect(server.polls()).toBeGreaterThanOrEqual(4);
-    expect(writes).toEqual(['rebuilding all projections: 0% 0/1,000 events\n', 'rebuilding all projections: 50% 500/1,000 events\n', 'rebuilding all projections: 100% 1,000/1,000 events\n']);
+    // Counts, then the rate so far and the time left (or, at the end, the time it took).
+    expect(writes).toEqual([
+      'rebuilding all projections: 0% 0/1,000 events\n',
+      expect.stringMatching(/^rebuilding all projections: 50% 500\/1,000 events · [\d,]+\/s · \d+:\d\d left\n$/),
+      expect.stringMatching(/^rebuilding all projections: 100% 1,000\/1,000 events · [\d,]+\/s · \d+:\d\d\n$/),
+    ]);
   });
 
   it('draws a bar in place on a terminal and ends its line', async () => {
