@@ -153,8 +153,7 @@ function changeScimGroupMembers(c: Command<'ChangeScimGroupMembers'>, state: Acc
 
 function provision(c: Command<'ProvisionUser'>, state: AccountState): Events {
   if (state.exists) throw new UniquenessViolation('account', `Account ${c.accountId} already exists`);
-  const userName = requireUserName(c.attributes);
-  const externalId = optionalString(c.attributes.externalId);
+  const identity = newIdentityData(c);
   const provisioned = at(c.now)({
     type: 'UserProvisioned',
     data: {
@@ -162,17 +161,30 @@ function provision(c: Command<'ProvisionUser'>, state: AccountState): Events {
       username: c.username,
       ...(primaryEmail(c.attributes) ? { email: primaryEmail(c.attributes) } : {}),
       ...(displayNameOf(c.attributes) ? { displayName: displayNameOf(c.attributes) } : {}),
-      identityId: c.identityId,
-      scope: c.scope,
-      userName,
-      ...(externalId ? { externalId } : {}),
-      samlNameId: externalId ?? userName,
-      attributes: c.attributes,
-      active: c.active,
+      ...identity,
     },
   });
   const after = evolve(state, provisioned);
   return [provisioned, ...onActivation(after, c.scope, c.active, c.reprovision, 'provisioned', c.now)];
+}
+
+/**
+ * A new identity as UserProvisioned and IdentityLinked both record it (same keys in the same order:
+ * the stored payload is hashed into the audit chain). The NameID defaults to the externalId, else
+ * the userName.
+ */
+function newIdentityData(c: Command<'ProvisionUser'> | Command<'LinkIdentity'>) {
+  const userName = requireUserName(c.attributes);
+  const externalId = optionalString(c.attributes.externalId);
+  return {
+    identityId: c.identityId,
+    scope: c.scope,
+    userName,
+    ...(externalId ? { externalId } : {}),
+    samlNameId: externalId ?? userName,
+    attributes: c.attributes,
+    active: c.active,
+  };
 }
 
 function link(c: Command<'LinkIdentity'>, state: AccountState): Events {
@@ -180,21 +192,9 @@ function link(c: Command<'LinkIdentity'>, state: AccountState): Events {
   if (identityInScope(state, c.scope)) {
     throw new UniquenessViolation('account', 'The account already has an identity in this scope');
   }
-  const userName = requireUserName(c.attributes);
-  const externalId = optionalString(c.attributes.externalId);
   const linked = at(c.now)({
     type: 'IdentityLinked',
-    data: {
-      accountId: state.id,
-      identityId: c.identityId,
-      scope: c.scope,
-      userName,
-      ...(externalId ? { externalId } : {}),
-      samlNameId: externalId ?? userName,
-      attributes: c.attributes,
-      active: c.active,
-      reason: c.reason,
-    },
+    data: { accountId: state.id, ...newIdentityData(c), reason: c.reason },
   });
   const after = evolve(state, linked);
   return [linked, ...onActivation(after, c.scope, c.active, c.reprovision, 'linked', c.now)];
