@@ -5,7 +5,7 @@
 // docs/decisions.md ("Architecture lint") says why the rules are shaped as they are.
 
 /** Libs that hold rules or read models: they see the event store only through its port. */
-const DOMAIN_LIBS = '^libs/(identity|scim|support|audit|auth|read-models|projections)/';
+const DOMAIN_LIBS = '^libs/(identity|scim|support|audit|auth|read-models|projections|events|privacy)/';
 /** The store adapters and the drivers they wrap. */
 const ADAPTER_DIRS = '^libs/event-store/src/(sqlite|postgres|eventstoredb)/';
 const DRIVERS = '(^|/)node_modules/(better-sqlite3|pg|pg-[a-z-]+|@eventstore/db-client)/';
