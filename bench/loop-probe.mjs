@@ -1,4 +1,5 @@
 // node bench/loop-probe.mjs [users] [deepHistory]     (after npm run build)
+// PROBE_ONLY=<regex> runs only the matching cases; PROBE_PROFILE=<dir> writes a CPU profile of each.
 //
 // Finds requests that hold the event loop: starts the built server in this process on a fresh
 // store, seeds a tenant with `users` users (default 50,000) in one big SCIM group linked to a
@@ -12,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
 const root = join(import.meta.dirname, '..');
@@ -125,9 +128,22 @@ for (const [name, method, path, token, body] of cases) {
     gap = Math.max(gap, now - last - 2);
     last = now;
   }, 2);
+  // PROBE_PROFILE=<dir>: a CPU profile of each case (open in Chrome DevTools or speedscope) to
+  // see what the stall is made of; the inspector shares this process, so it sees the server.
+  const profiler = process.env.PROBE_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const t0 = performance.now();
   const r = await http(method, path, token, body, { parse: false });
   const ms = performance.now() - t0;
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(join(process.env.PROBE_PROFILE, `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`), JSON.stringify(profile));
+    profiler.disconnect();
+  }
   // The histogram records a delay when its timer finally fires: give it the chance.
   await new Promise((r) => setTimeout(r, 20));
   h.disable();

@@ -171,6 +171,26 @@ describe('ProjectionRunner', () => {
     await v2.stop();
   });
 
+  it('a rebuild leaves only the new generation, and a start removes what an interrupted drop left behind', async () => {
+    await appendMany(store, 30);
+    const tables = () => db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'totals__g%' ORDER BY name").all();
+    const runner = new ProjectionRunner(store, db, [totalsProjection()]);
+    await runner.start();
+    expect(await runner.waitFor(await store.headPosition(), 2000)).toBe(true);
+    await runner.rebuild('totals');
+    expect(tables()).toEqual([{ name: 'totals__g2' }]);
+    await runner.rebuild('totals');
+    expect(tables()).toEqual([{ name: 'totals__g3' }]);
+    await runner.stop();
+    // A crash while the old generation was being emptied in slices: part of it is still there.
+    db.exec('CREATE TABLE totals__g2 (stream TEXT PRIMARY KEY, total INTEGER NOT NULL); INSERT INTO totals__g2 VALUES (\'x\', 1)');
+    const restarted = new ProjectionRunner(store, db, [totalsProjection()]);
+    await restarted.start();
+    expect(tables()).toEqual([{ name: 'totals__g3' }]);
+    expect(Object.values(restarted.handle<Totals>('totals').totals()).reduce((a, b) => a + b, 0)).toBe((29 * 30) / 2);
+    await restarted.stop();
+  });
+
   describe('inline on the embedded store', () => {
     it('a caught-up projection has applied an append, with its checkpoint, when the append resolves', async () => {
       const runner = new ProjectionRunner(store, db, [totalsProjection()]);

@@ -55,6 +55,8 @@ export const INLINE_MAX_EVENTS = 200;
 // Events are decoded a page at a time, and one event can be large (a group PATCH adding a
 // thousand members): a page of 500 bounds what a rebuild holds in memory.
 const REBUILD_PAGE = 500;
+/** Rows deleted per statement when an old generation is emptied (a few ms each). */
+const DROP_BATCH = 500;
 
 /**
  * Runs projections from the store's global log. Each batch of events is applied to every
@@ -105,14 +107,19 @@ export class ProjectionRunner {
         | { version: number; generation: number; position: number }
         | undefined;
       if (row && row.version === projection.version) {
+        // What a rebuild interrupted while emptying the previous generation left behind.
+        if (row.generation > 1) this.db.transaction(() => this.dropTables(projection, row.generation - 1))();
         this.attach(projection, row.generation, BigInt(row.position));
       } else {
         // A new projection, or a new version whose code cannot read the old tables: a fresh
         // generation from position -1. The live loop then feeds every such projection in one
         // shared pass over the log (not one pass each); readiness waits until it caught up.
         const generation = (row?.generation ?? 0) + 1;
-        this.db.transaction(() => this.dropTables(projection, generation))();
-        this.switchTo(projection, generation, -1n, row?.generation);
+        this.db.transaction(() => {
+          this.dropTables(projection, generation);
+          if (row) this.dropTables(projection, row.generation);
+        })();
+        this.switchTo(projection, generation, -1n);
         onRebuild?.({ projection: projection.name, position: -1n, head: await this.store.headPosition(), events: 0, eventsPerSecond: 0, done: false });
       }
     }
@@ -286,7 +293,12 @@ export class ProjectionRunner {
         head = readHead > position ? readHead : position;
         progress(false);
       }
-      for (const t of targets) this.switchTo(t.current.projection, t.generation, position, t.current.generation);
+      for (const t of targets) this.switchTo(t.current.projection, t.generation, position);
+      // The old generations go after the switch, in slices: dropping a big table at once holds
+      // the one SQLite connection (and so the event loop) for as long as it takes to free its pages.
+      for (const t of targets) {
+        if (t.current.generation !== t.generation) await this.dropTablesInSlices(t.current.projection, t.current.generation);
+      }
       return progress(true);
     } finally {
       for (const t of targets) this.rebuilding.delete(t.current.projection.name);
@@ -305,13 +317,33 @@ export class ProjectionRunner {
     });
   }
 
-  private switchTo(projection: Projection, generation: number, position: bigint, oldGeneration?: number): void {
-    this.db.transaction(() => {
-      this.saveCheckpoint(projection, generation, position);
-      if (oldGeneration !== undefined && oldGeneration !== generation) this.dropTables(projection, oldGeneration);
-    })();
+  private switchTo(projection: Projection, generation: number, position: bigint): void {
+    this.saveCheckpoint(projection, generation, position);
     this.attach(projection, generation, position);
     this.log(`projection ${projection.name} v${projection.version} generation ${generation} at ${position}`);
+  }
+
+  /**
+   * Empties a generation's tables a batch of rows per slice, then drops them (cheap once empty).
+   * A crash half-way leaves a partly emptied old generation that nothing reads; the next
+   * rebuild of that projection drops what is left before it reuses the name.
+   */
+  private async dropTablesInSlices(projection: Projection, generation: number): Promise<void> {
+    const t = tableNamer(projection, generation);
+    const slicer = new Slicer();
+    const definition = this.db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`);
+    for (const table of projection.tables) {
+      const name = t(table);
+      const row = definition.get(name) as { sql: string } | undefined;
+      if (!row) continue;
+      // A WITHOUT ROWID table has no rowid to batch on; the house keeps only small ones.
+      if (!/WITHOUT\s+ROWID/i.test(row.sql)) {
+        const batch = this.db.prepare(`DELETE FROM "${name}" WHERE rowid IN (SELECT rowid FROM "${name}" LIMIT ${DROP_BATCH})`);
+        while ((batch.run() as { changes: number }).changes > 0) await slicer.maybeYield();
+      }
+      this.db.exec(`DROP TABLE IF EXISTS "${name}"`);
+      await slicer.maybeYield();
+    }
   }
 
   private dropTables(projection: Projection, generation: number): void {

@@ -1,6 +1,6 @@
 import type { EventStore } from '@app/event-store';
 import type { GroupInfo, IdentityDirectory, LinkRule, ScopeId } from '@app/identity';
-import type { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import { type ProjectionRunner, type ReadYourWrites, Slicer } from '@app/projections';
 import type { AccountsHandle } from './accounts.projection';
 import type { GroupsHandle } from './groups.projection';
 import type { ScimGroupsHandle } from './scim-groups.projection';
@@ -64,30 +64,37 @@ export class ReadModelDirectory implements IdentityDirectory {
 
   async liveIdentities(scope: ScopeId, identityIds: readonly string[]): Promise<Map<string, string>> {
     await this.ryw.settle();
-    const found = new Map<string, string>();
-    for (const id of identityIds) {
+    const live = (id: string) => {
       const row = this.users.findIdentity(id);
-      if (row && row.scope === scope && !row.deleted) found.set(id, row.accountId);
-    }
+      return row && row.scope === scope && !row.deleted ? row.accountId : undefined;
+    };
+    const found = await this.lookUpEach(identityIds, live);
     if (found.size < identityIds.length) {
       // Catch up with the head once before calling an id unknown (another instance's write).
       const head = await this.store.headPosition();
-      if (this.runner.position < head && (await this.runner.waitFor(head, 2000))) {
-        for (const id of identityIds) {
-          const row = this.users.findIdentity(id);
-          if (row && row.scope === scope && !row.deleted) found.set(id, row.accountId);
-        }
-      }
+      if (this.runner.position < head && (await this.runner.waitFor(head, 2000))) return this.lookUpEach(identityIds, live);
     }
     return found;
   }
 
   async accountsOfIdentities(identityIds: readonly string[]): Promise<Map<string, string>> {
     await this.ryw.settle();
+    return this.lookUpEach(identityIds, (id) => this.users.findIdentity(id)?.accountId);
+  }
+
+  /**
+   * One look-up per id, in slices: a group write names up to every member of a big group, and
+   * tens of thousands of synchronous reads in one go would stall every other tenant. Yielding
+   * between slices adds no new race: which account an identity belongs to never changes, and
+   * an identity deleted during the look-up is the same race as one deleted just after it.
+   */
+  private async lookUpEach(identityIds: readonly string[], look: (id: string) => string | undefined): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    for (const id of identityIds) {
-      const row = this.users.findIdentity(id);
-      if (row) found.set(id, row.accountId);
+    const slicer = new Slicer();
+    for (let i = 0; i < identityIds.length; i++) {
+      const accountId = look(identityIds[i]);
+      if (accountId !== undefined) found.set(identityIds[i], accountId);
+      if ((i & 63) === 63) await slicer.maybeYield();
     }
     return found;
   }

@@ -135,6 +135,8 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
        VALUES (@id, @scope, @account_id, @seq, @user_name, @user_name_folded, @external_id, @external_id_folded, @display_name, @doc, @attributes, @active, 0, @at, @at, @version)`,
     );
     const byId = db.prepare(`SELECT * FROM ${users} WHERE id = ?`);
+    // The write side asks this for thousands of members at once: only the three columns it needs.
+    const identityById = db.prepare(`SELECT account_id, scope, deleted FROM ${users} WHERE id = ?`);
     const liveById = db.prepare(`SELECT * FROM ${users} WHERE id = ? AND scope = ? AND deleted = 0`);
     const save = db.prepare(
       `UPDATE ${users} SET user_name = @user_name, user_name_folded = @user_name_folded, external_id = @external_id, external_id_folded = @external_id_folded,
@@ -236,7 +238,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
         return row ? { ...toRow(row), groupIds: JSON.parse(row.group_ids) as string[] } : undefined;
       },
       findIdentity(id) {
-        const row = byId.get(id) as RawRow | undefined;
+        const row = identityById.get(id) as Pick<RawRow, 'account_id' | 'scope' | 'deleted'> | undefined;
         return row ? { accountId: row.account_id, scope: row.scope, deleted: row.deleted === 1 } : undefined;
       },
       count(scope, query) {
