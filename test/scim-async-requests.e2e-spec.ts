@@ -60,6 +60,9 @@ describe('asynchronous SCIM requests (Prefer: respond-async)', () => {
     const r = await scim.request('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'] }, ASYNC);
     expect(r.status).toBe(400);
     expect(r.headers.get('set-txn')).toBeNull();
+    const badId = await scim.request('DELETE', '/Users/alice@example.com', undefined, ASYNC);
+    expect(badId.status).toBe(404);
+    expect(badId.headers.get('set-txn')).toBeNull();
     const bulk = await scim.request('POST', '/Bulk', { Operations: 'nope' }, ASYNC);
     expect(bulk.status).toBe(400);
     expect(bulk.headers.get('set-txn')).toBeNull();

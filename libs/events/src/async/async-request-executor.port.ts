@@ -1,3 +1,4 @@
+import type { RecordedEvent } from '@app/event-store';
 import type { AsyncOperationOutcome, AsyncRequestAccepted } from '../async-request.events';
 
 /** The answer the request would have had synchronously: what a client that waits (`Prefer: wait`) gets. */
@@ -22,7 +23,8 @@ export interface AsyncExecution {
  * it knows the HTTP pipeline a request goes through.
  */
 export interface AsyncRequestExecutor {
-  execute(request: AsyncRequestAccepted): Promise<AsyncExecution>;
+  /** `committed`: events that already carry the request's txn (its write committed before a crash); empty on a first run. */
+  execute(request: AsyncRequestAccepted, committed?: readonly RecordedEvent[]): Promise<AsyncExecution>;
 }
 
 export const ASYNC_REQUEST_EXECUTOR = Symbol('ASYNC_REQUEST_EXECUTOR');

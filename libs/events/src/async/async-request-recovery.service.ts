@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { EVENT_STORE, type EventStore, LEADER_LEASE, type LeaderLease } from '@app/event-store';
+import { EVENT_STORE, type EventStore, LEADER_LEASE, type LeaderLease, type RecordedEvent } from '@app/event-store';
 import { ASYNC_REQUEST_STREAM_PREFIX, type AsyncRequestAccepted, AsyncRequestEventTypes } from '../async-request.events';
 import { AsyncRequestRunner } from './async-request-runner.service';
 
@@ -8,6 +8,7 @@ const PAGE = 500;
 interface Pending {
   readonly request: AsyncRequestAccepted;
   readonly acceptedAt: Date;
+  readonly position: bigint;
 }
 
 /**
@@ -15,9 +16,10 @@ interface Pending {
  * after its 202 (RFC 9967 §2.5 promises completion), or their run failed (store away). One
  * instance at a time (a lease, as audit checkpoints), oldest first. A request is another
  * live instance's business for a grace period; on the embedded store one process owns the
- * file, so whatever this process is not running is an orphan. Re-running is safe: the unit of
- * work keeps userName/externalId unique (a POST that committed before the crash answers 409,
- * never a second user), and the first recorded outcome stands.
+ * file, so whatever this process is not running is an orphan. A request whose write committed
+ * before the crash is not run again: its outcome is read from what it wrote. Running a Bulk
+ * again is safe too (a create repeated is a 409, never a second user), and the first recorded
+ * outcome stands.
  */
 @Injectable()
 export class AsyncRequestRecovery implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -60,14 +62,30 @@ export class AsyncRequestRecovery implements OnApplicationBootstrap, OnApplicati
         (this.store.name === 'sqlite' || p.request.acceptedBy === this.runner.instanceId || now - p.acceptedAt.getTime() > this.graceMs),
     );
     let ran = 0;
-    for (const { request } of orphans) {
+    for (const { request, position } of orphans) {
       try {
-        if (await this.runner.run(request)) ran++;
+        if (await this.runner.run(request, await this.committedEvents(request.txn, position))) ran++;
       } catch (err) {
         this.logger.warn(`asynchronous request ${request.txn} still pending: ${(err as Error).message}`);
       }
     }
     return ran;
+  }
+
+  /**
+   * The events the request's run already wrote (they carry its txn as correlation id): its
+   * process may have died between the write and the completion. They follow the acceptance.
+   */
+  private async committedEvents(txn: string, acceptedAt: bigint): Promise<RecordedEvent[]> {
+    const found: RecordedEvent[] = [];
+    for (let from = acceptedAt + 1n; ; ) {
+      const batch = await this.store.readAll({ fromPosition: from, maxCount: PAGE });
+      for (const e of batch) {
+        if (e.metadata.$correlationId === txn && !e.streamId.startsWith(ASYNC_REQUEST_STREAM_PREFIX)) found.push(e);
+      }
+      if (batch.length < PAGE) return found;
+      from = batch[batch.length - 1]!.position + 1n;
+    }
   }
 
   /** Follows the async-request streams from where the last round stopped. */
@@ -77,7 +95,7 @@ export class AsyncRequestRecovery implements OnApplicationBootstrap, OnApplicati
       for (const e of batch) {
         const txn = (e.data as { txn?: unknown }).txn;
         if (typeof txn === 'string') {
-          if (e.type === AsyncRequestEventTypes.accepted) this.pending.set(txn, { request: e.data as unknown as AsyncRequestAccepted, acceptedAt: e.recordedAt });
+          if (e.type === AsyncRequestEventTypes.accepted) this.pending.set(txn, { request: e.data as unknown as AsyncRequestAccepted, acceptedAt: e.recordedAt, position: e.position });
           else if (e.type === AsyncRequestEventTypes.completed) this.pending.delete(txn);
         }
         this.scannedUpTo = e.position;

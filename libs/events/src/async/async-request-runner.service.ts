@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import type { RecordedEvent } from '@app/event-store';
 import type { CommandContext } from '@app/identity';
 import type { AsyncRequestAccepted } from '../async-request.events';
 import { ASYNC_REQUEST_EXECUTOR, type AsyncExecution, type AsyncRequestExecutor } from './async-request-executor.port';
@@ -43,16 +44,16 @@ export class AsyncRequestRunner {
   }
 
   /** Runs a request (joining the run in progress, if any). Rejects when the outcome could not be recorded. */
-  run(request: AsyncRequestAccepted): Promise<AsyncExecution | undefined> {
+  run(request: AsyncRequestAccepted, committed: readonly RecordedEvent[] = []): Promise<AsyncExecution | undefined> {
     const current = this.running.get(request.txn);
     if (current) return current;
-    const run = this.runOnce(request).finally(() => this.running.delete(request.txn));
+    const run = this.runOnce(request, committed).finally(() => this.running.delete(request.txn));
     this.running.set(request.txn, run);
     return run;
   }
 
-  private async runOnce(request: AsyncRequestAccepted): Promise<AsyncExecution | undefined> {
-    const execution = await this.executor.execute(request);
+  private async runOnce(request: AsyncRequestAccepted, committed: readonly RecordedEvent[]): Promise<AsyncExecution | undefined> {
+    const execution = await this.executor.execute(request, committed);
     if (!execution.operations || FAULT === 'skip-completion') return undefined;
     await this.commands.execute(new CompleteAsyncRequestCommand(request.txn, execution.operations, completionContext(request)));
     return execution;

@@ -6,9 +6,11 @@ import { from, type Observable } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import type { JsonValue } from '@app/event-store';
 import { AcceptAsyncRequestCommand, type AsyncExecution, type AsyncRequestAccepted, AsyncRequestRunner } from '@app/events';
+import { ResourceNotFound } from '@app/identity';
 import { normalizeGroupInput, normalizeUserInput, parsePatchBody, ScimError } from '@app/scim';
 import { type AppRequest, commandContext, requestState } from '../../infrastructure/request-context';
 import { parseBulk } from '../bulk-request';
+import { isUuid } from '../scim-paths';
 import { parsePrefer, preferredWaitMs } from './prefer-header';
 
 const METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -88,6 +90,9 @@ export class AsyncRequestInterceptor implements NestInterceptor {
 
   /** What the synchronous endpoint would refuse as malformed, refused before anything is accepted. */
   private checkSyntax(method: string, path: string, body: unknown): void {
+    // Ids are UUIDs; anything else is simply not found (and no client text reaches the log's path).
+    const [, type, id] = path.split('/');
+    if (id !== undefined && !isUuid(id)) throw new ResourceNotFound(type === 'Groups' ? 'Group' : 'User', id);
     if (method === 'DELETE') return;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ScimError.invalidSyntax('The request body must be a JSON object');
     if (path === '/Bulk') parseBulk(body, this.config.bulkMaxOperations);
