@@ -88,6 +88,25 @@ describe('asynchronous SCIM requests (Prefer: respond-async)', () => {
     expect((await scim.request('GET', `/Users/${created.body.id}`)).status).toBe(404);
   });
 
+  it('runs Groups writes asynchronously, and the token of a group scope reads its own outcome', async () => {
+    await server.createGroup('async-acme');
+    const acme = await server.scim('async-acme');
+    const r = await acme.request('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'async-eng' }, ASYNC);
+    expect(r.status).toBe(202);
+    expect(r.headers.get('location')).toBe(`${acme.base}/AsyncRequests/${r.headers.get('set-txn')}`);
+    const done = await outcome(r.headers.get('location')!, acme.token);
+    expect(done.body.Operations).toEqual([{ method: 'POST', status: '201', location: expect.stringContaining(`${acme.base}/Groups/`), version: expect.stringMatching(/^W\//) }]);
+    const put = await server.http('PUT', done.body.Operations[0].location, {
+      token: acme.token,
+      body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'async-eng-2' },
+      headers: { prefer: 'respond-async', 'if-match': 'W/"999"' },
+    });
+    expect(put.status).toBe(202);
+    expect((await outcome(put.headers.get('location')!, acme.token)).body.Operations).toEqual([
+      { method: 'PUT', status: '412', response: expect.objectContaining({ status: '412' }) },
+    ]);
+  });
+
   it('records one outcome per Bulk operation, a failing one included, in order', async () => {
     const r = await scim.request(
       'POST',
@@ -135,6 +154,21 @@ describe('asynchronous SCIM requests (Prefer: respond-async)', () => {
     expect(r.headers.get('location')).toBe(`${scim.base}/Users/${r.body.id}`);
     expect(r.headers.get('etag')).toMatch(/^W\//);
     expect(r.headers.get('preference-applied')).toBeNull();
+  });
+
+  it('with wait=N, answers 202 after N seconds when the request has not finished', async () => {
+    // Fault injection: the request is accepted but not run, so it cannot finish within the wait.
+    process.env.ASYNC_REQUEST_FAULT = 'hold';
+    try {
+      const started = Date.now();
+      const r = await scim.request('POST', '/Users', userBody('async-slow@example.com'), { prefer: 'respond-async, wait=1' });
+      expect(r.status).toBe(202);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(r.headers.get('preference-applied')).toBe('respond-async');
+      expect((await server.http('GET', r.headers.get('location')!, { token: scim.token })).status).toBe(202);
+    } finally {
+      delete process.env.ASYNC_REQUEST_FAULT;
+    }
   });
 
   it('leaves a request without respond-async alone (wait alone changes nothing)', async () => {

@@ -12,7 +12,7 @@ import { CompleteAsyncRequestCommand } from './async-request.handlers';
  * does not run them live (as if the process died right after the 202); `skip-completion` runs
  * them but does not record the outcome (as if it died between the write and the completion).
  */
-const FAULT = process.env.ASYNC_REQUEST_FAULT;
+const fault = (): string | undefined => process.env.ASYNC_REQUEST_FAULT;
 
 /** Runs accepted requests, each at most once at a time in this process, and records their outcome. */
 @Injectable()
@@ -36,7 +36,8 @@ export class AsyncRequestRunner {
    * or undefined when it did not complete now (recovery will run it); never rejects.
    */
   start(request: AsyncRequestAccepted): Promise<AsyncExecution | undefined> {
-    if (FAULT === 'hold') return Promise.resolve(undefined);
+    // Held: it never finishes here, as in a process that died.
+    if (fault() === 'hold') return new Promise(() => undefined);
     return this.run(request).catch((err: Error) => {
       this.logger.warn(`asynchronous request ${request.txn} did not complete, recovery will run it again: ${err.message}`);
       return undefined;
@@ -54,7 +55,7 @@ export class AsyncRequestRunner {
 
   private async runOnce(request: AsyncRequestAccepted, committed: readonly RecordedEvent[]): Promise<AsyncExecution | undefined> {
     const execution = await this.executor.execute(request, committed);
-    if (!execution.operations || FAULT === 'skip-completion') return undefined;
+    if (!execution.operations || fault() === 'skip-completion') return undefined;
     await this.commands.execute(new CompleteAsyncRequestCommand(request.txn, execution.operations, completionContext(request)));
     return execution;
   }
