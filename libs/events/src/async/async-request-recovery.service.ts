@@ -4,6 +4,10 @@ import { ASYNC_REQUEST_STREAM_PREFIX, type AsyncRequestAccepted, AsyncRequestEve
 import { AsyncRequestRunner } from './async-request-runner.service';
 
 const PAGE = 500;
+const ASYNC_EVENT_TYPES = [AsyncRequestEventTypes.accepted, AsyncRequestEventTypes.completed];
+
+/** The embedded store reads synchronously: other requests get their turn between pages. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Pending {
   readonly request: AsyncRequestAccepted;
@@ -85,22 +89,25 @@ export class AsyncRequestRecovery implements OnApplicationBootstrap, OnApplicati
       }
       if (batch.length < PAGE) return found;
       from = batch[batch.length - 1]!.position + 1n;
+      await yieldToEventLoop();
     }
   }
 
   /** Follows the async-request streams from where the last round stopped. */
   private async scan(): Promise<void> {
     for (;;) {
-      const batch = await this.store.readAll({ fromPosition: this.scannedUpTo + 1n, maxCount: PAGE, filter: { streamPrefixes: [ASYNC_REQUEST_STREAM_PREFIX] } });
+      // By event type: the stores index it (a stream-prefix filter would scan the whole log every round).
+      const batch = await this.store.readAll({ fromPosition: this.scannedUpTo + 1n, maxCount: PAGE, filter: { eventTypes: ASYNC_EVENT_TYPES } });
       for (const e of batch) {
         const txn = (e.data as { txn?: unknown }).txn;
-        if (typeof txn === 'string') {
+        if (typeof txn === 'string' && e.streamId.startsWith(ASYNC_REQUEST_STREAM_PREFIX)) {
           if (e.type === AsyncRequestEventTypes.accepted) this.pending.set(txn, { request: e.data as unknown as AsyncRequestAccepted, acceptedAt: e.recordedAt, position: e.position });
           else if (e.type === AsyncRequestEventTypes.completed) this.pending.delete(txn);
         }
         this.scannedUpTo = e.position;
       }
       if (batch.length < PAGE) return;
+      await yieldToEventLoop();
     }
   }
 }
