@@ -9,6 +9,7 @@ import type { AppConfig } from '@app/config';
 import { IdentityModule } from '@app/identity';
 import { ReadModelsModule } from '@app/read-models';
 import { SupportModule } from '@app/support';
+import { AsyncRequestsModule } from '@app/events';
 import { HealthController } from './health/health.controller';
 import { StoreHealthIndicator } from './health/store-health.indicator';
 import { MetricsController } from './metrics/metrics.controller';
@@ -34,6 +35,8 @@ import { SupportController } from './support/support.controller';
 import { ReadModelAuditNames } from './audit/read-model-audit-names';
 import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
+import { AsyncRequestsController } from './scim/async-requests.controller';
+import { HttpAsyncRequestExecutor } from './scim/async/http-async-request.executor';
 
 @Module({})
 export class AppModule {
@@ -50,6 +53,7 @@ export class AppModule {
         ReadModelsModule,
         SupportModule,
         AuditModule.forRoot(ReadModelAuditNames),
+        AsyncRequestsModule.forRoot(HttpAsyncRequestExecutor),
         // Request logs come from Fastify's own pino (see bootstrap); Nest's logs go through
         // nestjs-pino at the same level, redacting the same secrets.
         LoggerModule.forRoot({
@@ -57,7 +61,7 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController, AsyncRequestsController],
       providers: [
         RejectionRecorder,
         LifecycleService,

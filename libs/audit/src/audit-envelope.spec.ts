@@ -33,4 +33,18 @@ describe('masking for auditors without the pii grant', () => {
     expect(maskEnvelope({ ...base, data: { attribute: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber' } }).data.attribute).toMatch(/employeeNumber$/);
     expect(maskEnvelope({ ...base, data: { attribute: 'alice smith' } }).data.attribute).toBe('***');
   });
+  it('masks the whole body an accepted asynchronous request keeps, and client text in its URL', () => {
+    const accepted = maskEnvelope({
+      ...base,
+      type: 'AsyncRequestAccepted',
+      data: {
+        txn: 't1',
+        method: 'PATCH',
+        url: '/api/scim/v2/application/Users/alice@example.com?attributes=emails',
+        body: { Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'alice@example.com' }] },
+      },
+    });
+    expect(JSON.stringify(accepted)).not.toContain('alice');
+    expect(accepted.data).toMatchObject({ txn: 't1', method: 'PATCH', url: '/api/scim/v2/application/Users/***', body: '***' });
+  });
 });

@@ -99,7 +99,8 @@ function changesOf(type: string, d: Record<string, unknown>): AuditChange[] {
   }
 }
 
-const PERSONAL = new Set(['userName', 'externalId', 'samlNameId', 'samlNameIdFrom', 'samlNameIdTo', 'email', 'emails', 'name', 'displayName', 'phoneNumbers', 'addresses', 'nickName', 'username', 'attributes', 'from', 'to', 'title', 'manager']);
+// `body`: an accepted asynchronous request keeps the client's whole body (libs/events) — masked whole.
+const PERSONAL = new Set(['body', 'userName', 'externalId', 'samlNameId', 'samlNameIdFrom', 'samlNameIdTo', 'email', 'emails', 'name', 'displayName', 'phoneNumbers', 'addresses', 'nickName', 'username', 'attributes', 'from', 'to', 'title', 'manager']);
 const PERSONAL_PATHS = /^(userName|externalId|samlNameId|email|emails|name|displayName|phoneNumbers|addresses|nickName|title|urn:.*)$/;
 
 /**
@@ -153,6 +154,8 @@ function maskObject(value: unknown): unknown {
     if (k === 'changes' && Array.isArray(v)) out[k] = (v as AuditChange[]).map((c) => ({ path: c.path, from: '***', to: '***' }));
     else if (PERSONAL.has(k) && v !== null && v !== undefined) out[k] = '***';
     else if (k === 'attribute' && typeof v === 'string') out[k] = maskAttributePath(v);
+    // An accepted asynchronous request's URL: client text in it as in a request path, and no query (filters).
+    else if (k === 'url' && typeof v === 'string') out[k] = maskRequest({ path: v.split('?')[0]! }).path;
     else out[k] = maskObject(v);
   }
   return out;

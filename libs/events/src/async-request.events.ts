@@ -1,4 +1,4 @@
-import type { JsonObject } from '@app/event-store';
+import type { JsonObject, JsonValue } from '@app/event-store';
 
 /**
  * The contract between asynchronous SCIM requests (RFC 9967 §2.5) and the SCIM event feed:
@@ -20,6 +20,20 @@ export interface AsyncRequestAccepted extends JsonObject {
   /** Path relative to the scope's SCIM base, e.g. `/Users`, `/Users/<id>`, `/Bulk`. */
   readonly path: string;
   readonly bulk: boolean;
+  /**
+   * The rest is what running the request again after a crash needs (RFC 9967 §2.5: accepted
+   * means it will complete). `url` is the request's path and query under the server root, as
+   * received; `body` is the JSON body without any `password` value (the server drops passwords
+   * anyway, and the log must never hold one); `ifMatch` the precondition it was sent with.
+   */
+  readonly url: string;
+  readonly body: JsonValue;
+  readonly ifMatch: string | null;
+  readonly userAgent: string | null;
+  /** The caller's token fingerprint prefix, as the audit trail records every actor. */
+  readonly tokenSha256Prefix: string;
+  /** The server instance (one per process start) that accepted the request and runs it first. */
+  readonly acceptedBy: string;
 }
 
 /** One operation's outcome, shaped as an RFC 7644 §3.7 bulk response operation. */

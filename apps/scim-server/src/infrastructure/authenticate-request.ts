@@ -1,4 +1,5 @@
 import type { AuthService, Principal } from '@app/auth';
+import { asyncRequestTickets } from '../scim/async/async-request-tickets';
 import { type AppRequest, requestState } from './request-context';
 
 /**
@@ -8,7 +9,9 @@ import { type AppRequest, requestState } from './request-context';
  */
 export function authenticateRequest(req: AppRequest, auth: AuthService): Promise<Principal | undefined> {
   const state = requestState(req);
-  state.authentication ??= auth.authenticate(req.headers.authorization);
+  // An accepted asynchronous request, run by the server itself, carries a ticket instead of a token.
+  const ticket = asyncRequestTickets.principalOf(req.headers.authorization);
+  state.authentication ??= ticket ? Promise.resolve(ticket) : auth.authenticate(req.headers.authorization);
   return state.authentication;
 }
 

@@ -1,24 +1,15 @@
-import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, UseGuards, UseInterceptors } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { ScimError } from '@app/scim';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
-import { Scim, type ScimRequest } from '../infrastructure/request-context';
+import { AsyncRequestInterceptor } from './async/async-request.interceptor';
+import { requestState, Scim, type ScimRequest } from '../infrastructure/request-context';
+import { type BulkOperation, parseBulk } from './bulk-request';
 import { scimPaths } from './scim-paths';
 
-const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const BULK_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
-const METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const PATH = /^\/(Users|Groups)(\/[^/?#]+)?$/;
-
-interface BulkOperation {
-  method: string;
-  path: string;
-  bulkId?: string;
-  version?: string;
-  data?: unknown;
-}
 
 /**
  * RFC 7644 §3.7 Bulk. Each operation is dispatched through the server's own HTTP pipeline
@@ -28,6 +19,7 @@ interface BulkOperation {
  */
 @Controller('api/scim/v2')
 @UseGuards(ScimAuthGuard)
+@UseInterceptors(AsyncRequestInterceptor)
 export class BulkController {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -70,6 +62,8 @@ export class BulkController {
     }
     const headers: Record<string, string> = {
       authorization: String(scim.req.headers.authorization ?? ''),
+      // One request, one correlation id: every operation's events carry the Bulk's (its SCIM event `txn`).
+      'x-request-id': requestState(scim.req).requestId,
       'content-type': 'application/scim+json',
       ...(op.version ? { 'if-match': op.version } : {}),
       ...(scim.req.headers['user-agent'] ? { 'user-agent': String(scim.req.headers['user-agent']) } : {}),
@@ -93,40 +87,6 @@ export class BulkController {
       ...(res.statusCode >= 400 && response !== undefined ? { response } : {}),
     };
   }
-}
-
-function parseBulk(body: unknown, maxOperations: number): { operations: BulkOperation[]; failOnErrors?: number } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ScimError.invalidSyntax('The bulk request must be a JSON object');
-  const b = body as Record<string, unknown>;
-  const schemas = b.schemas;
-  if (Array.isArray(schemas) && !schemas.includes(BULK_REQUEST)) throw ScimError.invalidSyntax('schemas must contain the BulkRequest URN');
-  const ops = b.Operations ?? b.operations;
-  if (!Array.isArray(ops)) throw ScimError.invalidSyntax('Operations must be an array');
-  if (ops.length > maxOperations) {
-    throw new ScimError(413, undefined, `A bulk request may hold at most ${maxOperations} operations`);
-  }
-  const failOnErrors = b.failOnErrors;
-  if (failOnErrors !== undefined && (typeof failOnErrors !== 'number' || !Number.isInteger(failOnErrors) || failOnErrors < 1)) {
-    throw ScimError.invalidValue('failOnErrors must be a positive integer', 'failOnErrors');
-  }
-  const operations = ops.map((raw, i): BulkOperation => {
-    if (typeof raw !== 'object' || raw === null) throw ScimError.invalidSyntax(`Operations[${i}] must be an object`);
-    const o = raw as Record<string, unknown>;
-    const method = typeof o.method === 'string' ? o.method.toUpperCase() : '';
-    if (!METHODS.has(method)) throw ScimError.invalidValue(`Operations[${i}].method must be POST, PUT, PATCH or DELETE`, 'method');
-    if (typeof o.path !== 'string' || !PATH.test(o.path.replace(/bulkId:[^/]+/, 'x'))) {
-      throw ScimError.invalidValue(`Operations[${i}].path must be /Users, /Groups or /<type>/<id>`, 'path');
-    }
-    if (method === 'POST' && typeof o.bulkId !== 'string') throw ScimError.invalidValue(`Operations[${i}].bulkId is required for POST`, 'bulkId');
-    return {
-      method,
-      path: o.path,
-      ...(typeof o.bulkId === 'string' ? { bulkId: o.bulkId } : {}),
-      ...(typeof o.version === 'string' ? { version: o.version } : {}),
-      ...(o.data !== undefined ? { data: o.data } : {}),
-    };
-  });
-  return { operations, ...(typeof failOnErrors === 'number' ? { failOnErrors } : {}) };
 }
 
 /** Replaces `bulkId:<id>` references; an unknown reference fails that operation. */

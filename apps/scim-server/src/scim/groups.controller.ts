@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '@app/config';
@@ -25,6 +25,7 @@ import {
   wantsAttribute,
 } from '@app/scim';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
+import { AsyncRequestInterceptor } from './async/async-request.interceptor';
 import { commandContext, Scim, type ScimRequest } from '../infrastructure/request-context';
 import { isUuid, queryParam, scimPaths } from './scim-paths';
 import { listParameters, type Selection, selection } from './scim-query';
@@ -35,6 +36,7 @@ const resolveGroup = (path: string) => resolveAttribute('Group', path);
 /** SCIM Groups in both scopes. Members are read only when the response includes them. */
 @Controller('api/scim/v2')
 @UseGuards(ScimAuthGuard)
+@UseInterceptors(AsyncRequestInterceptor)
 export class GroupsController {
   constructor(
     private readonly commands: CommandBus,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '@app/config';
@@ -27,6 +27,7 @@ import {
   ScimError,
 } from '@app/scim';
 import { ScimAuthGuard } from '../infrastructure/scim-auth.guard';
+import { AsyncRequestInterceptor } from './async/async-request.interceptor';
 import { commandContext, Scim, type ScimRequest } from '../infrastructure/request-context';
 import { ifMatchRevision, isUuid, scimPaths } from './scim-paths';
 import { listParameters, type Selection, selection } from './scim-query';
@@ -36,6 +37,7 @@ const resolveUser = (path: string) => resolveAttribute('User', path);
 /** SCIM Users: translate HTTP to commands and queries, render resources. No rules here. */
 @Controller('api/scim/v2')
 @UseGuards(ScimAuthGuard)
+@UseInterceptors(AsyncRequestInterceptor)
 export class UsersController {
   constructor(
     private readonly commands: CommandBus,

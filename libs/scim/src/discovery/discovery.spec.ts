@@ -46,4 +46,16 @@ describe('discovery documents', () => {
     expect(emails.subAttributes.find((s) => s.name === 'type')?.canonicalValues).toEqual(['work', 'home', 'other']);
     expect(user?.attributes.find((a) => a.name === 'password')).toMatchObject({ mutability: 'writeOnly', returned: 'never' });
   });
+
+  it('ServiceProviderConfig.securityEvents says asynchronous requests happen on request and lists the event URIs, and /Schemas defines it', () => {
+    const spc = serviceProviderConfig({ baseUrl: BASE, maxResults: 500, maxOperations: 100, maxPayloadSize: 1048576 });
+    expect(spc.securityEvents.asyncRequest).toBe('request');
+    expect(spc.securityEvents.eventUris).toEqual(
+      expect.arrayContaining(['urn:ietf:params:scim:event:prov:create:notice', 'urn:ietf:params:scim:event:prov:delete', 'urn:ietf:params:scim:event:misc:asyncresp']),
+    );
+    const definition = findSchema(BASE, 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig')?.attributes.find((a) => a.name === 'securityEvents');
+    expect(definition).toMatchObject({ type: 'complex', mutability: 'readOnly' });
+    expect((definition?.subAttributes as { name: string; canonicalValues?: string[] }[]).map((a) => a.name)).toEqual(['asyncRequest', 'eventUris']);
+    expect((definition?.subAttributes as { canonicalValues?: string[] }[])[0]?.canonicalValues).toEqual(['none', 'long', 'request']);
+  });
 });

@@ -17,6 +17,25 @@ export interface ServiceProviderOptions {
   readonly documentationUri?: string;
 }
 
+/**
+ * RFC 9967 §4: the SCIM events this server can deliver (`eventUris`) and how it answers
+ * `Prefer: respond-async` (`request`: asynchronously when the client asks, never by its own choice).
+ */
+export const SCIM_EVENT_URIS: readonly string[] = [
+  'prov:create:notice',
+  'prov:create:full',
+  'prov:put:notice',
+  'prov:put:full',
+  'prov:patch:notice',
+  'prov:patch:full',
+  'prov:delete',
+  'prov:activate',
+  'prov:deactivate',
+  'feed:add',
+  'feed:remove',
+  'misc:asyncresp',
+].map((e) => `urn:ietf:params:scim:event:${e}`);
+
 /** The characteristics of an attribute definition (RFC 7643 §7), as the Schema schema lists them. */
 const CHARACTERISTICS: AttributeDefinition[] = [
   str('name', "The attribute's name.", { required: true, caseExact: true, mutability: 'readOnly' }),
@@ -43,6 +62,7 @@ export function serviceProviderConfig(o: ServiceProviderOptions) {
     changePassword: { supported: false },
     sort: { supported: true },
     etag: { supported: true },
+    securityEvents: { asyncRequest: 'request', eventUris: [...SCIM_EVENT_URIS] },
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',
@@ -115,6 +135,18 @@ const META_SCHEMAS: SchemaDefinition[] = [
           ],
         }),
       ),
+      attr('securityEvents', 'complex', 'SCIM security events (RFC 9967): asynchronous requests and the events this service provider can deliver.', {
+        mutability: 'readOnly',
+        subAttributes: [
+          str('asyncRequest', 'When the service provider answers a request asynchronously: none, long (at its own discretion) or request (when the client sends Prefer: respond-async).', {
+            required: true,
+            caseExact: true,
+            mutability: 'readOnly',
+            canonicalValues: ['none', 'long', 'request'],
+          }),
+          attr('eventUris', 'reference', 'The event URIs the service provider can deliver.', { multiValued: true, caseExact: true, mutability: 'readOnly', referenceTypes: ['uri'] }),
+        ],
+      }),
       attr('authenticationSchemes', 'complex', 'A complex type that specifies supported authentication scheme properties.', {
         multiValued: true,
         required: true,
