@@ -7,7 +7,8 @@ import type { CursorPosition, SortKey } from '@app/scim';
  *
  * SQLite orders NULL before every value: first in ascending order, last in descending. A sort
  * key may be NULL (externalId, any attribute read from the document), so a NULL position and
- * the NULL rows get conditions of their own. The `>=` / `<=` term is redundant with the one
+ * the NULL rows get conditions of their own (a descending walk over such a key then finds its
+ * position by walking the index, not by a seek). The `>=` / `<=` term is redundant with the one
  * after it but lets SQLite seek the sort column's index to the position instead of filtering.
  */
 export function keysetAfter(position: CursorPosition, sort: SortKey | undefined): { sql: string; params: (string | number)[] } {
@@ -15,6 +16,12 @@ export function keysetAfter(position: CursorPosition, sort: SortKey | undefined)
   if (!sort) return { sql: 'seq > ?', params: [seq] };
   const e = `(${sort.expr})`;
   const key = position.key ?? null;
+  if (!sort.nullable && key !== null) {
+    // The common case (userName, displayName, timestamps): a range on the column's index.
+    return sort.dir === 'ASC'
+      ? { sql: `${e} >= ? AND (${e} > ? OR seq > ?)`, params: [key, key, seq] }
+      : { sql: `${e} <= ? AND (${e} < ? OR seq < ?)`, params: [key, key, seq] };
+  }
   if (sort.dir === 'ASC') {
     if (key === null) return { sql: `(${e} IS NULL AND seq > ?) OR ${e} IS NOT NULL`, params: [seq] };
     return { sql: `${e} >= ? AND (${e} > ? OR seq > ?)`, params: [key, key, seq] };

@@ -22,15 +22,15 @@ export const GROUP_COLUMNS: FilterSqlMapping = {
   column(path: string) {
     switch (path) {
       case 'displayName':
-        return { expr: 'display_name_folded', folded: true };
+        return { expr: 'display_name_folded', folded: true, notNull: true };
       case 'externalId':
         return { expr: 'external_id' };
       case 'id':
-        return { expr: 'id' };
+        return { expr: 'id', notNull: true };
       case 'meta.created':
-        return { expr: 'created' };
+        return { expr: 'created', notNull: true };
       case 'meta.lastModified':
-        return { expr: 'last_modified' };
+        return { expr: 'last_modified', notNull: true };
       default:
         return undefined;
     }

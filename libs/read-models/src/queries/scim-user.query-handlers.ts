@@ -14,15 +14,15 @@ export const USER_COLUMNS: FilterSqlMapping = {
   column(path: string) {
     switch (path) {
       case 'userName':
-        return { expr: 'user_name_folded', folded: true };
+        return { expr: 'user_name_folded', folded: true, notNull: true };
       case 'externalId':
         return { expr: 'external_id_folded', folded: true };
       case 'id':
-        return { expr: 'id' };
+        return { expr: 'id', notNull: true };
       case 'meta.created':
-        return { expr: 'created' };
+        return { expr: 'created', notNull: true };
       case 'meta.lastModified':
-        return { expr: 'last_modified' };
+        return { expr: 'last_modified', notNull: true };
       case 'active':
         return { expr: 'active', type: 'boolean' };
       default:

@@ -8,6 +8,8 @@ const SORTABLE = new Set(['userName', 'displayName', 'name.familyName', 'name.gi
 export interface SortKey {
   readonly expr: string;
   readonly dir: 'ASC' | 'DESC';
+  /** False when the expression is a NOT NULL column. */
+  readonly nullable: boolean;
 }
 
 /**
@@ -47,5 +49,5 @@ export function compileSortKey(sortBy: string | undefined, sortOrder: string | u
     expr = `json_extract(${mapping.jsonColumn}, '$.${resolved.attribute.name}${resolved.subAttribute ? `.${resolved.subAttribute.name}` : ''}')`;
   }
   if (!def.caseExact && !override?.folded) expr = `scim_fold(${expr})`;
-  return { expr, dir };
+  return { expr, dir, nullable: !override?.notNull };
 }
