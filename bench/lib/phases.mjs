@@ -1,4 +1,4 @@
-// The six phases every server runs. Each has a correctness check, run against the server
+// The seven phases every server runs. Each has a correctness check, run against the server
 // just before it is measured (a benchmark of wrong answers is worthless), and a request
 // generator for autocannon. The ceiling answers a fixed body: it is only checked for 2xx.
 import { call, ENTRA_DEACTIVATE, putBody, userBody, userName } from './scim.mjs';
@@ -193,6 +193,56 @@ export const PHASES = [
     request: (s) => () => ({
       method: 'GET',
       path: `${s.basePath}/Users?startIndex=${1 + rand(Math.max(1, s.listTotal - 99))}&count=100`,
+    }),
+  },
+  {
+    // RFC 9865 cursor pages of 100 deep in the list (the last tenth of it). The check walks the
+    // whole list by cursor once (each preloaded user exactly once, nextCursor on every page but
+    // the last) and keeps the deep pages' cursors; the load then asks for those pages at random.
+    // The peer has no cursor paging: it gets the same depths by startIndex, which is what its
+    // clients must send; the ceiling its fixed 100-user list.
+    name: 'list-cursor',
+    async check(s) {
+      if (s.name === 'ceiling') return ceilingCheck(s, 'GET', '/Users?count=100');
+      if (s.name !== 'ours') {
+        const total = s.listTotal ?? s.ids.length;
+        s.deepStarts = Array.from({ length: 50 }, () => 1 + Math.floor(total * 0.9) + rand(Math.max(1, Math.ceil(total * 0.1) - 99)));
+        const r = await call(s, 'GET', `/Users?startIndex=${s.deepStarts[0]}&count=100`);
+        expect(r.status === 200 && Array.isArray(r.body?.Resources) && r.body.Resources.length > 0, `deep index page answered ${show(r)}`);
+        return;
+      }
+      const cursors = [];
+      const seen = new Set();
+      let cursor = '';
+      for (let page = 0; ; page++) {
+        cursors.push(cursor);
+        const r = await call(s, 'GET', `/Users?count=100&cursor=${cursor}`);
+        expect(r.status === 200 && Array.isArray(r.body?.Resources), `cursor page ${page} answered ${show(r)}`);
+        expect(r.body.startIndex === undefined, `cursor page ${page} carries startIndex ${r.body.startIndex}`);
+        for (const u of r.body.Resources) {
+          expect(!seen.has(u.id), `the cursor walk repeats ${u.id} on page ${page}`);
+          seen.add(u.id);
+        }
+        if (r.body.nextCursor === undefined) {
+          expect(r.body.Resources.length <= 100, `the last cursor page holds ${r.body.Resources.length}`);
+          break;
+        }
+        expect(r.body.Resources.length === 100, `cursor page ${page} holds ${r.body.Resources.length} resources and a nextCursor`);
+        cursor = r.body.nextCursor;
+      }
+      const missing = s.ids.filter((id) => !seen.has(id));
+      expect(missing.length === 0, `the cursor walk missed ${missing.length} preloaded users (e.g. ${missing[0]})`);
+      s.deepCursors = cursors.slice(Math.floor(cursors.length * 0.9));
+      s.firstCursor = cursors[0];
+    },
+    request: (s) => () => ({
+      method: 'GET',
+      path:
+        s.name === 'ours'
+          ? `${s.basePath}/Users?count=100&cursor=${s.deepCursors[rand(s.deepCursors.length)]}`
+          : s.name === 'ceiling'
+            ? `${s.basePath}/Users?count=100`
+            : `${s.basePath}/Users?startIndex=${s.deepStarts[rand(s.deepStarts.length)]}&count=100`,
     }),
   },
 ];

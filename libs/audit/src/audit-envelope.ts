@@ -28,7 +28,8 @@ export interface AuditEnvelope {
 
 /** Streams that are bookkeeping, not facts about people or configuration. */
 export function isAudited(e: Pick<RecordedEvent, 'streamId'>): boolean {
-  return !e.streamId.startsWith('unique-') && !e.streamId.startsWith('auditCheckpoints-') && e.streamId !== 'auditSigningKeys';
+  // scimCursorSecret: the key sealing SCIM paging cursors (CursorKeyring) must not reach exports.
+  return !e.streamId.startsWith('unique-') && !e.streamId.startsWith('auditCheckpoints-') && e.streamId !== 'auditSigningKeys' && e.streamId !== 'scimCursorSecret';
 }
 
 export function toAuditEnvelope(e: RecordedEvent): AuditEnvelope {

@@ -24,6 +24,8 @@ export interface AppConfig {
   readonly scanWorkers: number;
   /** Such scans one tenant may have queued or running; one more is 429 with Retry-After. */
   readonly scanQueuePerTenant: number;
+  /** RFC 9865 `pagination.cursorTimeout`: seconds a SCIM paging cursor stays usable. */
+  readonly cursorTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     readYourWritesTimeoutMs: int('READ_YOUR_WRITES_TIMEOUT_MS', 2000, 0, 60_000),
     scanWorkers: int('SCAN_WORKERS', 1, 0, 16),
     scanQueuePerTenant: int('SCAN_QUEUE_PER_TENANT', 4, 1, 1000),
+    cursorTimeoutSeconds: int('SCIM_CURSOR_TIMEOUT_SECONDS', 3600, 1, 7 * 24 * 3600),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -9,3 +9,4 @@ export * from './queries/scim-group.queries';
 export * from './queries/scim-user.query-handlers';
 export * from './queries/scim-group.query-handlers';
 export * from './read-models.module';
+export * from './cursor-keyring';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CursorKeyring } from './cursor-keyring';
 import { GetScimGroupHandler, GroupsOfUserHandler, ListScimGroupsHandler, ResolveScimGroupVersionHandler } from './queries/scim-group.query-handlers';
 import { GetScimUserHandler, ListScimUsersHandler } from './queries/scim-user.query-handlers';
 
@@ -7,6 +8,6 @@ import { GetScimUserHandler, ListScimUsersHandler } from './queries/scim-user.qu
  * global core module, which opens the read-model database and starts the runner.
  */
 @Module({
-  providers: [GetScimUserHandler, ListScimUsersHandler, GetScimGroupHandler, ListScimGroupsHandler, GroupsOfUserHandler, ResolveScimGroupVersionHandler],
+  providers: [CursorKeyring, GetScimUserHandler, ListScimUsersHandler, GetScimGroupHandler, ListScimGroupsHandler, GroupsOfUserHandler, ResolveScimGroupVersionHandler],
 })
 export class ReadModelsModule {}

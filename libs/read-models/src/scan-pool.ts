@@ -8,6 +8,13 @@ export interface ListQuery {
   readonly orderBy?: string;
   readonly offset: number;
   readonly limit: number;
+  /**
+   * Cursor paging: only the rows after the cursor's position, as a condition in the order's
+   * terms (see keyset.ts). The total still counts every match.
+   */
+  readonly keyset?: { sql: string; params: readonly (string | number)[] };
+  /** Cursor paging: select each row's place in the order too (`cursor_seq`, and `cursor_key` when sorted). */
+  readonly positions?: { readonly keyExpr?: string };
 }
 
 type SqlParam = string | number;

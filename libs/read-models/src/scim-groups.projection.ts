@@ -1,7 +1,9 @@
 import type { RecordedEvent } from '@app/event-store';
 import { accountEvents, foldValue, occurredAtOf, scimGroupEvents } from '@app/identity';
 import type { Projection, ProjectionHandle, ReadModelDb, ReadModelStatement, TableNamer } from '@app/projections';
+import type { CursorPosition } from '@app/scim';
 import { type ListPlan, type ListQuery, runPlan } from './scan-pool';
+import { positionColumns, positionOf } from './scim-users.projection';
 
 export interface ScimGroupRow {
   readonly id: string;
@@ -14,6 +16,8 @@ export interface ScimGroupRow {
   readonly version: string;
   /** Revision of the group's own stream, which a write's If-Match is checked against. */
   readonly revision: bigint;
+  /** On a cursor page only: where the row sits in the page's order. */
+  readonly position?: CursorPosition;
 }
 
 interface RawGroup {
@@ -25,6 +29,8 @@ interface RawGroup {
   last_modified: string;
   version: number;
   revision: number;
+  cursor_seq?: number;
+  cursor_key?: string | number | null;
 }
 
 export interface ScimGroupsHandle extends ProjectionHandle {
@@ -191,11 +197,12 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
       listPlan(scope, query) {
         const where = query.where ? ` AND (${query.where.sql})` : '';
         const params = [scope, ...(query.where?.params ?? [])];
+        const keyset = query.keyset ? ` AND (${query.keyset.sql})` : '';
         return {
           count: { sql: `SELECT COUNT(*) AS n FROM ${g} WHERE scope = ? AND deleted = 0${where}`, params },
           page: {
-            sql: `SELECT * FROM ${g} WHERE scope = ? AND deleted = 0${where} ORDER BY ${query.orderBy ?? (query.where ? '+seq ASC' : 'seq ASC')} LIMIT ? OFFSET ?`,
-            params,
+            sql: `SELECT *${positionColumns(query)} FROM ${g} WHERE scope = ? AND deleted = 0${where}${keyset} ORDER BY ${query.orderBy ?? (query.where ? '+seq ASC' : 'seq ASC')} LIMIT ? OFFSET ?`,
+            params: [...params, ...(query.keyset?.params ?? [])],
           },
           offset: query.offset,
           limit: query.limit,
@@ -222,6 +229,7 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
 
 function toRow(r: RawGroup): ScimGroupRow {
   return {
+    ...positionOf(r),
     id: r.id,
     scope: r.scope,
     displayName: r.display_name,

@@ -9,6 +9,7 @@ import {
   identityStatusChange,
 } from '@app/identity';
 import type { Projection, ProjectionHandle, ReadModelDb, ReadModelStatement, TableNamer } from '@app/projections';
+import type { CursorPosition } from '@app/scim';
 import { type ListPlan, type ListQuery, runPlan } from './scan-pool';
 
 /** One SCIM identity as the read side serves it. */
@@ -25,6 +26,8 @@ export interface ScimUserRow {
   readonly created: string;
   readonly lastModified: string;
   readonly version: string;
+  /** On a cursor page only: where the row sits in the page's order. */
+  readonly position?: CursorPosition;
 }
 
 interface RawRow {
@@ -40,6 +43,8 @@ interface RawRow {
   created: string;
   last_modified: string;
   version: number;
+  cursor_seq?: number;
+  cursor_key?: string | number | null;
 }
 
 export type { ListQuery };
@@ -251,6 +256,15 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
         return r.n;
       },
       list(scope, query) {
+        if (!query.where && !query.orderBy && query.positions) {
+          // A cursor page in creation order: the total from the block counts, the page from one
+          // seek into (scope, deleted, seq) at the cursor's position, whatever its depth.
+          const total = blocksOf.all(scope).reduce((sum, b) => sum + b.n, 0);
+          if (query.limit <= 0) return { total, rows: [] };
+          const keyset = query.keyset ? ` AND (${query.keyset.sql})` : '';
+          const page = prepared(`SELECT *, seq AS cursor_seq FROM ${users} WHERE scope = ? AND deleted = 0${keyset} ORDER BY seq ASC LIMIT ?`);
+          return { total, rows: (page.all(scope, ...(query.keyset?.params ?? []), query.limit) as RawRow[]).map(toRow) };
+        }
         if (!query.where && !query.orderBy) {
           const counts = blocksOf.all(scope);
           const total = counts.reduce((sum, b) => sum + b.n, 0);
@@ -275,9 +289,13 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
         // With a filter, `+seq` keeps SQLite from walking the creation-order index and testing
         // every row: it picks the filter's index (userName, externalId) and sorts the few hits.
         const order = query.orderBy ?? (query.where ? '+seq ASC' : 'seq ASC');
+        const keyset = query.keyset ? ` AND (${query.keyset.sql})` : '';
         return {
           count: { sql: `SELECT COUNT(*) AS n FROM ${users} WHERE scope = ? AND deleted = 0${where}`, params },
-          page: { sql: `SELECT * FROM ${users} WHERE scope = ? AND deleted = 0${where} ORDER BY ${order} LIMIT ? OFFSET ?`, params },
+          page: {
+            sql: `SELECT *${positionColumns(query)} FROM ${users} WHERE scope = ? AND deleted = 0${where}${keyset} ORDER BY ${order} LIMIT ? OFFSET ?`,
+            params: [...params, ...(query.keyset?.params ?? [])],
+          },
           offset: query.offset,
           limit: query.limit,
         };
@@ -325,8 +343,21 @@ function identityOf(r: RawRow): IdentityState {
   };
 }
 
+/** A cursor page's extra columns: each row's place in the order. */
+export function positionColumns(query: ListQuery): string {
+  if (!query.positions) return '';
+  return `, seq AS cursor_seq${query.positions.keyExpr ? `, ${query.positions.keyExpr} AS cursor_key` : ''}`;
+}
+
+/** Where a row of a cursor page sits in its order. */
+export function positionOf(r: { cursor_seq?: number; cursor_key?: string | number | null }): { position?: CursorPosition } {
+  if (r.cursor_seq === undefined) return {};
+  return { position: r.cursor_key === undefined ? { seq: r.cursor_seq } : { seq: r.cursor_seq, key: r.cursor_key } };
+}
+
 function toRow(r: RawRow): ScimUserRow {
   return {
+    ...positionOf(r),
     id: r.id,
     scope: r.scope,
     accountId: r.account_id,

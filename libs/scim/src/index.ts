@@ -12,3 +12,4 @@ export * from './schema/normalize';
 export * from './schema/select-attributes';
 export * from './schema/attribute-builders';
 export * from './discovery/discovery';
+export * from './paging/cursor-codec';

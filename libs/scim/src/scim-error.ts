@@ -9,7 +9,11 @@ export type ScimType =
   | 'noTarget'
   | 'invalidValue'
   | 'invalidVers'
-  | 'sensitive';
+  | 'sensitive'
+  // RFC 9865 §4 (cursor paging)
+  | 'invalidCursor'
+  | 'expiredCursor'
+  | 'invalidCount';
 
 export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 

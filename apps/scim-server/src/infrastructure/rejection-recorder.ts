@@ -58,7 +58,7 @@ export class RejectionRecorder {
 
 /** Names of the protocol that errors point at besides schema attributes. */
 const PROTOCOL_NAMES = new Set(
-  ['filter', 'sortBy', 'sortOrder', 'startIndex', 'count', 'attributes', 'excludedAttributes', 'schemas', 'Operations', 'op', 'path', 'value', 'bulkId', 'method', 'failOnErrors', 'version', 'data'].map((n) => n.toLowerCase()),
+  ['filter', 'sortBy', 'sortOrder', 'startIndex', 'cursor', 'count', 'attributes', 'excludedAttributes', 'schemas', 'Operations', 'op', 'path', 'value', 'bulkId', 'method', 'failOnErrors', 'version', 'data'].map((n) => n.toLowerCase()),
 );
 
 /**

@@ -33,6 +33,8 @@ export class BaseController {
   @HttpCode(200)
   async search(@Scim() scim: ScimRequest, @Body() body: unknown) {
     const params = listParameters(searchBody(body), this.config.maxResults, true);
+    // A cursor walks one resource type's order; the root's union of two is paged by index only.
+    if (params.cursor !== undefined) throw ScimError.invalidValue('cursor paging is offered on /Users/.search and /Groups/.search, not at the root', 'cursor');
     const offset = params.startIndex - 1;
     const users = await this.tryType(() => this.queries.execute(new ListScimUsersQuery(scim.scope, params, wantsAttribute('User', params, 'groups'))));
     const userTotal = users?.total ?? 0;

@@ -27,6 +27,7 @@ export class DiscoveryController {
       maxResults: this.config.maxResults,
       maxOperations: this.config.bulkMaxOperations,
       maxPayloadSize: this.config.maxPayloadBytes,
+      cursorTimeout: this.config.cursorTimeoutSeconds,
     });
   }
 

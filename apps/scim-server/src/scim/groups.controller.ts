@@ -158,11 +158,12 @@ export class GroupsController {
 
   private async search(scim: ScimRequest, params: ReturnType<typeof listParameters>) {
     const withMembers = wantsAttribute('Group', params, 'members');
-    const { total, items } = await this.queries.execute(new ListScimGroupsQuery(scim.scope, params, withMembers));
+    const { total, items, nextCursor } = await this.queries.execute(new ListScimGroupsQuery(scim.scope, params, withMembers));
     return listResponse(
       await mapInSlices(items, (i: GroupWithMembers) => applyAttributeSelection(renderGroup(i.group, scim.baseUrl, i.members), 'Group', params)),
       total,
-      params.startIndex,
+      params.cursor === undefined ? params.startIndex : undefined,
+      nextCursor,
     );
   }
 

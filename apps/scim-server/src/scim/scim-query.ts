@@ -1,4 +1,4 @@
-import { ScimError } from '@app/scim';
+import { DEFAULT_PAGE_SIZE, ScimError } from '@app/scim';
 import type { ListParameters } from '@app/read-models';
 import { queryParam } from './scim-paths';
 
@@ -7,7 +7,10 @@ export interface Selection {
   readonly excludedAttributes?: string;
 }
 
-/** RFC 7644 §3.4.2.4 paging: startIndex 1-based (< 1 means 1), count capped, 0 = totals only. */
+/**
+ * RFC 7644 §3.4.2.4 paging: startIndex 1-based (< 1 means 1), count capped, 0 = totals only.
+ * RFC 9865: a `cursor` parameter, even empty, asks for cursor paging instead (never both).
+ */
 export function listParameters(source: Record<string, unknown>, maxResults: number, fromBody = false): ListParameters & Selection {
   const get = (name: string): unknown => {
     if (!fromBody) return queryParam(source, name);
@@ -28,8 +31,12 @@ export function listParameters(source: Record<string, unknown>, maxResults: numb
     if (typeof raw !== 'string') throw ScimError.invalidValue(`${name} must be a string`, name);
     return raw;
   };
+  const cursor = text('cursor');
+  if (cursor !== undefined && get('startIndex') !== undefined && get('startIndex') !== null) {
+    throw ScimError.invalidValue('startIndex and cursor cannot be used together: page by one or the other', 'startIndex');
+  }
   const startIndex = Math.max(1, integer('startIndex', 1));
-  const count = Math.min(Math.max(0, integer('count', 100)), maxResults);
+  const count = Math.min(Math.max(0, integer('count', DEFAULT_PAGE_SIZE)), maxResults);
   const filter = text('filter');
   const sortBy = text('sortBy');
   const sortOrder = text('sortOrder');
@@ -43,6 +50,7 @@ export function listParameters(source: Record<string, unknown>, maxResults: numb
     ...(sortOrder !== undefined ? { sortOrder } : {}),
     ...(attributes !== undefined ? { attributes } : {}),
     ...(excludedAttributes !== undefined ? { excludedAttributes } : {}),
+    ...(cursor !== undefined ? { cursor } : {}),
   };
 }
 

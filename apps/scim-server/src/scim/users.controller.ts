@@ -148,12 +148,13 @@ export class UsersController {
 
   private async search(scim: ScimRequest, params: ReturnType<typeof listParameters>) {
     const sel: Selection = params;
-    const { total, rows } = await this.queries.execute(new ListScimUsersQuery(scim.scope, params, wantsAttribute('User', sel, 'groups')));
+    const { total, rows, nextCursor } = await this.queries.execute(new ListScimUsersQuery(scim.scope, params, wantsAttribute('User', sel, 'groups')));
     return listResponse(
       // A page of 1,000 users takes long enough to render that other tenants would notice.
       await mapInSlices(rows, (row) => applyAttributeSelection(renderUser(fromRow(row), scim.baseUrl), 'User', sel)),
       total,
-      params.startIndex,
+      params.cursor === undefined ? params.startIndex : undefined,
+      nextCursor,
     );
   }
 

@@ -41,7 +41,7 @@ export class ResolveScimGroupVersionQuery extends Query<bigint> {
   }
 }
 
-export class ListScimGroupsQuery extends Query<{ total: number; items: GroupWithMembers[] }> {
+export class ListScimGroupsQuery extends Query<{ total: number; nextCursor?: string; items: GroupWithMembers[] }> {
   constructor(
     readonly scope: ScopeId,
     readonly params: ListParameters,

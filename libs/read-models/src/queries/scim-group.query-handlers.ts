@@ -6,11 +6,13 @@ import {
   compileFilterToSql,
   type FilterSqlMapping,
   parseFilter,
-  compileSort,
+  compileSortKey,
   memberDisplay,
   resolveAttribute,
 } from '@app/scim';
+import { CursorKeyring } from '../cursor-keyring';
 import { isScan, ScanPool } from '../scan-pool';
+import { planPage } from './list-page';
 import { GROUPS_JSON_COLUMN, type ScimGroupRow, type ScimGroupsHandle } from '../scim-groups.projection';
 import type { ScimUsersHandle } from '../scim-users.projection';
 import { GetScimGroupQuery, type GroupMember, GroupsOfUserQuery, ListScimGroupsQuery, ResolveScimGroupVersionQuery } from './scim-group.queries';
@@ -20,15 +22,15 @@ export const GROUP_COLUMNS: FilterSqlMapping = {
   column(path: string) {
     switch (path) {
       case 'displayName':
-        return { expr: 'display_name_folded', folded: true };
+        return { expr: 'display_name_folded', folded: true, notNull: true };
       case 'externalId':
         return { expr: 'external_id' };
       case 'id':
-        return { expr: 'id' };
+        return { expr: 'id', notNull: true };
       case 'meta.created':
-        return { expr: 'created' };
+        return { expr: 'created', notNull: true };
       case 'meta.lastModified':
-        return { expr: 'last_modified' };
+        return { expr: 'last_modified', notNull: true };
       default:
         return undefined;
     }
@@ -91,20 +93,22 @@ export class ResolveScimGroupVersionHandler extends GroupReader implements IQuer
 
 @QueryHandler(ListScimGroupsQuery)
 export class ListScimGroupsHandler extends GroupReader implements IQueryHandler<ListScimGroupsQuery> {
-  constructor(runner: ProjectionRunner, ryw: ReadYourWrites, private readonly scans: ScanPool) {
+  constructor(runner: ProjectionRunner, ryw: ReadYourWrites, private readonly scans: ScanPool, private readonly keyring: CursorKeyring) {
     super(runner, ryw);
   }
 
   async execute(q: ListScimGroupsQuery) {
     const where = q.params.filter !== undefined ? compileFilterToSql(parseFilter(q.params.filter, resolveGroup), GROUP_COLUMNS) : undefined;
-    const orderBy = compileSort(q.params.sortBy, q.params.sortOrder, GROUP_COLUMNS, resolveGroup, 'seq');
+    const sort = compileSortKey(q.params.sortBy, q.params.sortOrder, GROUP_COLUMNS, resolveGroup);
+    const plan = await planPage(this.keyring, 'Group', q.scope, q.params, where, sort);
     await this.ryw.settle();
-    const query = { ...(where ? { where } : {}), ...(orderBy ? { orderBy } : {}), offset: q.params.startIndex - 1, limit: q.params.count };
-    const { total, rows } = isScan(where, orderBy) ? await this.scans.list(q.scope, () => this.groups, query) : this.groups.list(q.scope, query);
+    const { query } = plan;
+    const { total, rows: fetched } = isScan(where, query.orderBy) ? await this.scans.list(q.scope, () => this.groups, query) : this.groups.list(q.scope, query);
+    const { rows, nextCursor } = plan.finish(fetched);
     const slicer = new Slicer();
     const items = [];
     for (const group of rows) items.push({ group, ...(q.withMembers ? { members: await this.members(group, slicer) } : {}) });
-    return { total, items };
+    return { total, ...(nextCursor ? { nextCursor } : {}), items };
   }
 }
 

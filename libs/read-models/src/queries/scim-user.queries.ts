@@ -22,9 +22,24 @@ export interface ListParameters {
   readonly count: number;
   readonly sortBy?: string;
   readonly sortOrder?: string;
+  /** Part of the query a cursor is bound to (the page renders them; the read model does not). */
+  readonly attributes?: string;
+  readonly excludedAttributes?: string;
+  /**
+   * RFC 9865 cursor paging when present (`''`: the first page); index paging (`startIndex`)
+   * when absent.
+   */
+  readonly cursor?: string;
 }
 
-export class ListScimUsersQuery extends Query<{ total: number; rows: UserWithGroups[] }> {
+/** A page: its rows, the total of matches, and on a cursor page that is not the last, the next cursor. */
+export interface ListPage<Row> {
+  readonly total: number;
+  readonly nextCursor?: string;
+  readonly rows: Row[];
+}
+
+export class ListScimUsersQuery extends Query<ListPage<UserWithGroups>> {
   constructor(
     readonly scope: ScopeId,
     readonly params: ListParameters,

@@ -1,9 +1,11 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
-import { compileFilterToSql, type FilterSqlMapping, parseFilter, compileSort, resolveAttribute } from '@app/scim';
+import { compileFilterToSql, compileSortKey, type FilterSqlMapping, parseFilter, resolveAttribute } from '@app/scim';
+import { CursorKeyring } from '../cursor-keyring';
 import { isScan, ScanPool } from '../scan-pool';
 import type { ScimGroupsHandle } from '../scim-groups.projection';
 import { type ScimUserRow, type ScimUsersHandle, USERS_JSON_COLUMN } from '../scim-users.projection';
+import { planPage } from './list-page';
 import { GetScimUserQuery, ListScimUsersQuery, type UserWithGroups } from './scim-user.queries';
 
 /** Indexed columns that stand in for JSON look-ups of the hottest attributes. */
@@ -12,15 +14,15 @@ export const USER_COLUMNS: FilterSqlMapping = {
   column(path: string) {
     switch (path) {
       case 'userName':
-        return { expr: 'user_name_folded', folded: true };
+        return { expr: 'user_name_folded', folded: true, notNull: true };
       case 'externalId':
         return { expr: 'external_id_folded', folded: true };
       case 'id':
-        return { expr: 'id' };
+        return { expr: 'id', notNull: true };
       case 'meta.created':
-        return { expr: 'created' };
+        return { expr: 'created', notNull: true };
       case 'meta.lastModified':
-        return { expr: 'last_modified' };
+        return { expr: 'last_modified', notNull: true };
       case 'active':
         return { expr: 'active', type: 'boolean' };
       default:
@@ -68,18 +70,20 @@ export class ListScimUsersHandler implements IQueryHandler<ListScimUsersQuery> {
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
     private readonly scans: ScanPool,
+    private readonly keyring: CursorKeyring,
   ) {}
 
   async execute(q: ListScimUsersQuery) {
-    // Parse and compile before waiting: a bad filter is refused at once.
+    // Parse, compile and check the cursor before waiting: bad input is refused at once.
     const where = q.params.filter !== undefined ? compileFilterToSql(parseFilter(q.params.filter, resolveUser), USER_COLUMNS) : undefined;
-    const orderBy = compileSort(q.params.sortBy, q.params.sortOrder, USER_COLUMNS, resolveUser, 'seq');
+    const sort = compileSortKey(q.params.sortBy, q.params.sortOrder, USER_COLUMNS, resolveUser);
+    const plan = await planPage(this.keyring, 'User', q.scope, q.params, where, sort);
     await this.ryw.settle();
-    const query = { ...(where ? { where } : {}), ...(orderBy ? { orderBy } : {}), offset: q.params.startIndex - 1, limit: q.params.count };
     // A scan of the whole scope runs on a scan worker; indexed look-ups stay here (microseconds).
-    const result = isScan(where, orderBy)
-      ? await this.scans.list(q.scope, () => this.runner.handle<ScimUsersHandle>('scim-users'), query)
-      : this.runner.handle<ScimUsersHandle>('scim-users').list(q.scope, query);
-    return q.withGroups ? { total: result.total, rows: pageWithGroups(this.runner, result.rows) } : result;
+    const result = isScan(where, plan.query.orderBy)
+      ? await this.scans.list(q.scope, () => this.runner.handle<ScimUsersHandle>('scim-users'), plan.query)
+      : this.runner.handle<ScimUsersHandle>('scim-users').list(q.scope, plan.query);
+    const { rows, nextCursor } = plan.finish(result.rows);
+    return { total: result.total, ...(nextCursor ? { nextCursor } : {}), rows: q.withGroups ? pageWithGroups(this.runner, rows) : rows };
   }
 }

@@ -15,6 +15,8 @@ export interface ServiceProviderOptions {
   readonly maxOperations: number;
   readonly maxPayloadSize: number;
   readonly documentationUri?: string;
+  /** RFC 9865 `pagination.cursorTimeout`, seconds (default one hour). */
+  readonly cursorTimeout?: number;
 }
 
 /**
@@ -35,6 +37,8 @@ export const SCIM_EVENT_URIS: readonly string[] = [
   'feed:remove',
   'misc:asyncresp',
 ].map((e) => `urn:ietf:params:scim:event:${e}`);
+/** The page size a list without `count` gets (both paging methods). */
+export const DEFAULT_PAGE_SIZE = 100;
 
 /** The characteristics of an attribute definition (RFC 7643 §7), as the Schema schema lists them. */
 const CHARACTERISTICS: AttributeDefinition[] = [
@@ -63,6 +67,15 @@ export function serviceProviderConfig(o: ServiceProviderOptions) {
     sort: { supported: true },
     etag: { supported: true },
     securityEvents: { asyncRequest: 'request', eventUris: [...SCIM_EVENT_URIS] },
+    // RFC 9865 §3; index stays the default: Okta and Entra page by startIndex.
+    pagination: {
+      cursor: true,
+      index: true,
+      defaultPaginationMethod: 'index',
+      defaultPageSize: DEFAULT_PAGE_SIZE,
+      maxPageSize: o.maxResults,
+      cursorTimeout: o.cursorTimeout ?? 3600,
+    },
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',
@@ -145,6 +158,17 @@ const META_SCHEMAS: SchemaDefinition[] = [
             canonicalValues: ['none', 'long', 'request'],
           }),
           attr('eventUris', 'reference', 'The event URIs the service provider can deliver.', { multiValued: true, caseExact: true, mutability: 'readOnly', referenceTypes: ['uri'] }),
+        ],
+      }),
+      attr('pagination', 'complex', 'A complex type that specifies pagination configuration options (RFC 9865).', {
+        mutability: 'readOnly',
+        subAttributes: [
+          attr('cursor', 'boolean', 'A Boolean value specifying support of cursor-based pagination.', { required: true, mutability: 'readOnly' }),
+          attr('index', 'boolean', 'A Boolean value specifying support of index-based pagination.', { required: true, mutability: 'readOnly' }),
+          str('defaultPaginationMethod', 'The pagination method used when a list request names none.', { mutability: 'readOnly', canonicalValues: ['cursor', 'index'] }),
+          attr('defaultPageSize', 'integer', 'The number of resources returned in a page when the request does not specify a count.', { mutability: 'readOnly' }),
+          attr('maxPageSize', 'integer', 'The largest number of resources returned in a page.', { mutability: 'readOnly' }),
+          attr('cursorTimeout', 'integer', 'The minimum number of seconds a cursor is valid after it was issued.', { mutability: 'readOnly' }),
         ],
       }),
       attr('authenticationSchemes', 'complex', 'A complex type that specifies supported authentication scheme properties.', {

@@ -9,6 +9,8 @@ export interface ColumnOverride {
   /** The column holds `scim_fold(value)`: compare it with a folded parameter (index-friendly). */
   readonly folded?: boolean;
   readonly type?: 'text' | 'integer' | 'boolean' | 'epochMs';
+  /** The column is NOT NULL: a cursor position on it needs no NULL case (and keeps its index seek). */
+  readonly notNull?: boolean;
 }
 
 export interface FilterSqlMapping {

@@ -4,6 +4,14 @@ import type { FilterSqlMapping } from './filter.sql';
 
 const SORTABLE = new Set(['userName', 'displayName', 'name.familyName', 'name.givenName', 'emails.value', 'externalId', 'meta.created', 'meta.lastModified']);
 
+/** One sort: the SQL expression a row is ordered by, and the direction. */
+export interface SortKey {
+  readonly expr: string;
+  readonly dir: 'ASC' | 'DESC';
+  /** False when the expression is a NOT NULL column. */
+  readonly nullable: boolean;
+}
+
 /**
  * ORDER BY for `sortBy`/`sortOrder` (without the keywords), always ending in the stable
  * creation-order column so pages never skip or repeat. Undefined when nothing was asked.
@@ -15,6 +23,12 @@ export function compileSort(
   resolve: Resolver,
   tieBreaker: string,
 ): string | undefined {
+  const key = compileSortKey(sortBy, sortOrder, mapping, resolve);
+  return key && `${key.expr} ${key.dir}, ${tieBreaker} ${key.dir}`;
+}
+
+/** The sort expression and direction alone (a cursor walk compares positions against it). */
+export function compileSortKey(sortBy: string | undefined, sortOrder: string | undefined, mapping: FilterSqlMapping, resolve: Resolver): SortKey | undefined {
   if (sortBy === undefined || sortBy.trim() === '') return undefined;
   const order = (sortOrder ?? 'ascending').toLowerCase();
   if (order !== 'ascending' && order !== 'descending') throw ScimError.invalidValue('sortOrder must be ascending or descending', 'sortOrder');
@@ -35,5 +49,5 @@ export function compileSort(
     expr = `json_extract(${mapping.jsonColumn}, '$.${resolved.attribute.name}${resolved.subAttribute ? `.${resolved.subAttribute.name}` : ''}')`;
   }
   if (!def.caseExact && !override?.folded) expr = `scim_fold(${expr})`;
-  return `${expr} ${dir}, ${tieBreaker} ${dir}`;
+  return { expr, dir, nullable: !override?.notNull };
 }

@@ -64,12 +64,17 @@ export function renderUser(view: UserView, baseUrl: string): Record<string, unkn
   };
 }
 
-export function listResponse(resources: unknown[], totalResults: number, startIndex: number): Record<string, unknown> {
+/**
+ * A ListResponse: an index page carries its `startIndex`; a cursor page (RFC 9865, `startIndex`
+ * undefined) carries `nextCursor` unless it is the last.
+ */
+export function listResponse(resources: unknown[], totalResults: number, startIndex: number | undefined, nextCursor?: string): Record<string, unknown> {
   return {
     schemas: [LIST_RESPONSE_SCHEMA],
     totalResults,
     itemsPerPage: resources.length,
-    startIndex,
+    ...(startIndex !== undefined ? { startIndex } : {}),
+    ...(nextCursor !== undefined ? { nextCursor } : {}),
     Resources: resources,
   };
 }
