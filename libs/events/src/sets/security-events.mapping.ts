@@ -179,7 +179,7 @@ function accountEntries(e: RecordedEvent, view: ResourceView): FeedChange {
       const names = withoutPassword(changes.map((c) => c.path));
       if (before.deleted || before.unlinked || names.length === 0) return { identity: after, entries: [] };
       const uris = changeUris(e);
-      const full =
+      const full: JsonObject =
         uris.full === ScimEventUri.putFull
           ? { data: userResource(after, version), version }
           : {
@@ -187,7 +187,7 @@ function accountEntries(e: RecordedEvent, view: ResourceView): FeedChange {
                 schemas: [PATCH_OP],
                 Operations: changes
                   .filter((c) => c.path.toLowerCase() !== 'password')
-                  .map((c) => (c.to === undefined ? { op: 'remove', path: c.path } : { op: 'replace', path: c.path, value: c.to as JsonValue })),
+                  .map((c): JsonObject => (c.to === undefined ? { op: 'remove', path: c.path } : { op: 'replace', path: c.path, value: c.to as JsonValue })),
               },
               version,
             };
@@ -291,10 +291,10 @@ function groupEntries(e: RecordedEvent, view: ResourceView): FeedChange {
       const path = event.type === 'ScimGroupRenamed' ? 'displayName' : 'externalId';
       const uris = changeUris(e);
       const value = event.data.to;
-      const full =
+      const full: JsonObject =
         uris.full === ScimEventUri.putFull
           ? { data: groupResource(g, version), version }
-          : { data: { schemas: [PATCH_OP], Operations: [value === undefined ? { op: 'remove', path } : { op: 'replace', path, value }] }, version };
+          : { data: { schemas: [PATCH_OP], Operations: [value === undefined ? ({ op: 'remove', path } as JsonObject) : { op: 'replace', path, value }] }, version };
       return {
         group: g,
         entries: [{ ...base(e, g.scope), ...groupSubject(g), notice: { [uris.notice]: { attributes: [path], version } }, full: { [uris.full]: full } }],
