@@ -28,6 +28,8 @@ export interface ScimSubject extends JsonObject {
  * values); `full` the `:full` twins (values, for streams that opted in) keyed by their own URIs.
  */
 export interface FeedEntry {
+  /** Set on entries about a stream itself (feed:add/remove, verification): only that stream gets them. */
+  readonly streamId?: string;
   readonly position: bigint;
   /** Index of this SET among those the log event yields. */
   readonly index: number;
@@ -37,7 +39,7 @@ export interface FeedEntry {
   readonly toe: number;
   /** `Users`/`Groups` + id: what a stream's subjects are matched against; absent for async responses without a resource. */
   readonly subject?: { readonly resource: 'Users' | 'Groups'; readonly id: string };
-  readonly subId?: ScimSubject;
+  readonly subId?: ScimSubject | { readonly format: string; readonly id: string };
   readonly notice: Record<string, JsonObject>;
   readonly full: Record<string, JsonObject>;
 }

@@ -16,6 +16,7 @@ const config = {
   authorizationHeader: 'Bearer rp-secret',
   alg: 'EdDSA' as const,
   description: null,
+  issuer: 'https://scim.example/api/scim/v2/application',
 };
 const created: StreamDecidedEvent = { type: 'SetStreamCreated', data: { streamId, scope, ...config }, occurredAt: now };
 const settings = {
@@ -29,17 +30,17 @@ const alice = { resource: 'Users' as const, id: 'u-1' };
 
 describe('SET stream decider', () => {
   it('creates a push stream with the defaults (EdDSA, no description)', () => {
-    spec.given([]).when({ type: 'CreateStream', streamId, scope, settings, defaultAudience: 'x', now }).then([created]);
+    spec.given([]).when({ type: 'CreateStream', streamId, scope, settings, defaultAudience: 'x', issuer: config.issuer, now }).then([created]);
   });
 
   it('creates a poll stream whose endpoint is ours, not the receiver’s', () => {
     spec
       .given([])
-      .when({ type: 'CreateStream', streamId, scope, settings: { method: DeliveryMethod.poll, endpointUrl: 'https://evil.example' }, defaultAudience: 'aud-1', now })
+      .when({ type: 'CreateStream', streamId, scope, settings: { method: DeliveryMethod.poll, endpointUrl: 'https://evil.example' }, defaultAudience: 'aud-1', issuer: config.issuer, now })
       .then([
         {
           type: 'SetStreamCreated',
-          data: { streamId, scope, audience: 'aud-1', eventsRequested: [], method: DeliveryMethod.poll, endpointUrl: null, authorizationHeader: null, alg: 'EdDSA', description: null },
+          data: { streamId, scope, audience: 'aud-1', eventsRequested: [], method: DeliveryMethod.poll, endpointUrl: null, authorizationHeader: null, alg: 'EdDSA', description: null, issuer: config.issuer },
           occurredAt: now,
         },
       ]);
@@ -53,20 +54,20 @@ describe('SET stream decider', () => {
   ])('refuses a push receiver URL with %s', (_, endpointUrl) => {
     spec
       .given([])
-      .when({ type: 'CreateStream', streamId, scope, settings: { ...settings, endpointUrl }, defaultAudience: 'x', now })
+      .when({ type: 'CreateStream', streamId, scope, settings: { ...settings, endpointUrl }, defaultAudience: 'x', issuer: config.issuer, now })
       .thenThrows(InvalidCommand, (e) => e.attribute === 'delivery.endpoint_url');
   });
 
   it.each(['http://127.0.0.1:9999/r', 'http://[::1]:9999/r'])('accepts plain http on loopback (%s)', (endpointUrl) => {
     spec
       .given([])
-      .when({ type: 'CreateStream', streamId, scope, settings: { ...settings, endpointUrl }, defaultAudience: 'x', now })
+      .when({ type: 'CreateStream', streamId, scope, settings: { ...settings, endpointUrl }, defaultAudience: 'x', issuer: config.issuer, now })
       .then([{ ...created, data: { ...created.data, endpointUrl } } as StreamDecidedEvent]);
   });
 
   it('refuses an unknown signing algorithm and a second create', () => {
-    spec.given([]).when({ type: 'CreateStream', streamId, scope, settings: { ...settings, alg: 'HS256' }, defaultAudience: 'x', now }).thenThrows(InvalidCommand);
-    spec.given([created]).when({ type: 'CreateStream', streamId, scope, settings, defaultAudience: 'x', now }).thenThrows(Conflict);
+    spec.given([]).when({ type: 'CreateStream', streamId, scope, settings: { ...settings, alg: 'HS256' }, defaultAudience: 'x', issuer: config.issuer, now }).thenThrows(InvalidCommand);
+    spec.given([created]).when({ type: 'CreateStream', streamId, scope, settings, defaultAudience: 'x', issuer: config.issuer, now }).thenThrows(Conflict);
   });
 
   it('updates only what changes; an update that changes nothing is no event', () => {

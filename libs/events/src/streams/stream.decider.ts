@@ -1,6 +1,6 @@
 import type { Decider } from '@app/decider';
 import { Conflict, InvalidCommand, type Occurred, ResourceNotFound } from '@app/identity/domain';
-import { SUPPORTED_EVENT_URIS } from '../sets/scim-event-uris';
+import { DEFAULT_EVENT_URIS, SUPPORTED_EVENT_URIS } from '../sets/scim-event-uris';
 import {
   DeliveryMethod,
   type StreamConfig,
@@ -23,7 +23,7 @@ export interface StreamSettings {
 }
 
 export type StreamCommand =
-  | { type: 'CreateStream'; streamId: string; scope: string; settings: StreamSettings; defaultAudience: string; now: string }
+  | { type: 'CreateStream'; streamId: string; scope: string; settings: StreamSettings; defaultAudience: string; issuer: string; now: string }
   | { type: 'UpdateStream'; streamId: string; scope: string; settings: StreamSettings; replace: boolean; now: string }
   | { type: 'DeleteStream'; streamId: string; scope: string; now: string }
   | { type: 'ChangeStatus'; streamId: string; scope: string; status: string; reason?: string; now: string }
@@ -148,15 +148,18 @@ export function configOf(settings: StreamSettings, base: StreamConfig): StreamCo
     authorizationHeader: settings.authorizationHeader === undefined ? base.authorizationHeader : text(settings.authorizationHeader, 'delivery.authorization_header'),
     alg: alg as StreamConfig['alg'],
     description: settings.description === undefined ? base.description : text(settings.description, 'description'),
+    issuer: base.issuer,
   };
 }
 
-/** `events_delivered`: what the stream asked for that this server emits. */
+/** `events_delivered`: what the stream asked for that this server emits; asking for nothing means the `:notice` defaults. */
 export function eventsDelivered(config: StreamConfig): string[] {
+  if (config.eventsRequested.length === 0) return [...DEFAULT_EVENT_URIS];
   return config.eventsRequested.filter((u) => SUPPORTED_EVENT_URIS.includes(u));
 }
 
-const defaults = (audience: string): StreamConfig => ({
+const defaults = (audience: string, issuer: string): StreamConfig => ({
+  issuer,
   audience,
   eventsRequested: [],
   method: DeliveryMethod.poll,
@@ -171,7 +174,7 @@ export function decide(command: StreamCommand, state: StreamState): StreamDecide
   const at = (e: StreamEvent): StreamDecidedEvent => ({ ...e, occurredAt: now }) as StreamDecidedEvent;
   if (command.type === 'CreateStream') {
     if (state.exists) throw new Conflict(`Stream ${streamId} already exists`);
-    const config = configOf(command.settings, defaults(command.defaultAudience));
+    const config = configOf(command.settings, defaults(command.defaultAudience, command.issuer));
     return [at({ type: 'SetStreamCreated', data: { streamId, scope, ...config } })];
   }
   // Another scope's stream is as absent as a missing one: its id reveals nothing.
@@ -179,7 +182,7 @@ export function decide(command: StreamCommand, state: StreamState): StreamDecide
   const config = state.config as StreamConfig;
   switch (command.type) {
     case 'UpdateStream': {
-      const next = configOf(command.settings, command.replace ? { ...defaults(config.audience), audience: config.audience } : config);
+      const next = configOf(command.settings, command.replace ? defaults(config.audience, config.issuer) : config);
       if (JSON.stringify(next) === JSON.stringify(config)) return [];
       return [at({ type: 'SetStreamUpdated', data: { streamId, scope, ...next } })];
     }

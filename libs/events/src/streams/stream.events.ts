@@ -18,6 +18,8 @@ export interface StreamConfig {
   authorizationHeader: string | null;
   alg: SigningAlg;
   description: string | null;
+  /** `iss` of its SETs: the scope's SCIM base when the stream was made (stable, even if the group path changes). */
+  issuer: string;
 }
 
 /** A subject of a stream, as `Users/<id>` or `Groups/<id>`. */
@@ -68,10 +70,11 @@ export const setStreamId = (id: string) => `${SET_STREAM_PREFIX}${id}`;
  */
 export interface DeliveryEventMap {
   SetsAcknowledged: { jtis: string[] };
-  SetsPushed: { position: string; index: number };
+  /** Every SET up to this key is settled: accepted by a push receiver, or acknowledged (poll). */
+  SetsSettled: { position: string; index: number };
 }
 export type DeliveryEvent = { [K in keyof DeliveryEventMap]: { type: K; data: DeliveryEventMap[K] } }[keyof DeliveryEventMap];
-export const DELIVERY_EVENT_TYPES = ['SetsAcknowledged', 'SetsPushed'] as const;
+export const DELIVERY_EVENT_TYPES = ['SetsAcknowledged', 'SetsSettled'] as const;
 export const deliveryEvents = eventFamily<DeliveryEvent>(DELIVERY_EVENT_TYPES);
 export const SET_DELIVERY_PREFIX = 'setDelivery-';
 export const setDeliveryStreamId = (id: string) => `${SET_DELIVERY_PREFIX}${id}`;
