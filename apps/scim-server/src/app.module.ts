@@ -34,6 +34,10 @@ import { SupportController } from './support/support.controller';
 import { ReadModelAuditNames } from './audit/read-model-audit-names';
 import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
+import { EventsModule } from '@app/events';
+import { SsfDiscoveryController, SsfKeysController } from './events/ssf-discovery.controller';
+import { SsfStreamsController } from './events/ssf-streams.controller';
+import { StreamsAuthGuard } from './events/streams-auth.guard';
 
 @Module({})
 export class AppModule {
@@ -50,6 +54,7 @@ export class AppModule {
         ReadModelsModule,
         SupportModule,
         AuditModule.forRoot(ReadModelAuditNames),
+        EventsModule,
         // Request logs come from Fastify's own pino (see bootstrap); Nest's logs go through
         // nestjs-pino at the same level, redacting the same secrets.
         LoggerModule.forRoot({
@@ -57,12 +62,13 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController, SsfDiscoveryController, SsfKeysController, SsfStreamsController],
       providers: [
         RejectionRecorder,
         LifecycleService,
         ScimAuthGuard,
         ManagementAuthGuard,
+        StreamsAuthGuard,
         StoreSpace,
         StoreHealthIndicator,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
