@@ -62,6 +62,7 @@ export class SsfStreamsController {
   }
 
   @Post(scimPaths('ssf/status'))
+  @HttpCode(200)
   async setStatus(@Scim() scim: ScimRequest, @Body() body: unknown) {
     const b = objectOf(body);
     const view = await this.streams.run(

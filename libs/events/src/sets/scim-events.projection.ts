@@ -4,7 +4,7 @@ import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app
 import { AsyncRequestEventTypes, type AsyncRequestAccepted } from '../async-request.events';
 import { streamFeedEntries } from '../streams/stream-feed.mapping';
 import { STREAM_EVENT_TYPES } from '../streams/stream.events';
-import { type FeedEntry, type GroupView, securityEventsFor } from './security-events.mapping';
+import { type FeedEntry, type GroupView, securityEventsFor, txnOf, userVersionAfter, withVersion } from './security-events.mapping';
 
 /** A place in the feed: a log position and the index of a SET within its event. */
 export interface FeedKey {
@@ -35,13 +35,14 @@ interface Row {
 export const scimEventsProjection: Projection<ScimEventsHandle> = {
   name: 'scim-events',
   version: 1,
-  tables: ['events_identities', 'events_groups', 'events_async', 'events_feed', 'events_streams'],
+  tables: ['events_identities', 'events_groups', 'events_async', 'events_feed', 'events_streams', 'events_accounts'],
   eventTypes: [...ACCOUNT_EVENT_TYPES, ...SCIM_GROUP_EVENT_TYPES, ...STREAM_EVENT_TYPES, AsyncRequestEventTypes.accepted, AsyncRequestEventTypes.completed],
   create(db: ReadModelDb, t: TableNamer) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS ${t('events_identities')} (id TEXT PRIMARY KEY, state TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS ${t('events_groups')} (id TEXT PRIMARY KEY, state TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS ${t('events_streams')} (id TEXT PRIMARY KEY, scope TEXT NOT NULL, method TEXT NOT NULL, position INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${t('events_accounts')} (account_id TEXT PRIMARY KEY, txn TEXT NOT NULL, keys TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS ${t('events_async')} (txn TEXT PRIMARY KEY, bulk INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS ${t('events_feed')} (
         position INTEGER NOT NULL, idx INTEGER NOT NULL, scope TEXT NOT NULL, stream_id TEXT, body TEXT NOT NULL,
@@ -70,6 +71,29 @@ export const scimEventsProjection: Projection<ScimEventsHandle> = {
     const dropStream = db.prepare(`DELETE FROM ${t('events_streams')} WHERE id = ?`);
     const allStreams = db.prepare<[], { id: string; scope: string; method: string }>(`SELECT id, scope, method FROM ${t('events_streams')} ORDER BY position`);
     const scopeStreams = db.prepare<[string], { id: string; scope: string; method: string }>(`SELECT id, scope, method FROM ${t('events_streams')} WHERE scope = ? ORDER BY position`);
+    const getAccount = db.prepare<[string], { txn: string; keys: string }>(`SELECT txn, keys FROM ${t('events_accounts')} WHERE account_id = ?`);
+    const putAccount = db.prepare(`INSERT OR REPLACE INTO ${t('events_accounts')} (account_id, txn, keys) VALUES (?, ?, ?)`);
+    const getRow = db.prepare<[number, number], Row>(`SELECT position, idx, body FROM ${t('events_feed')} WHERE position = ? AND idx = ?`);
+    const setBody = db.prepare(`UPDATE ${t('events_feed')} SET body = ? WHERE position = ? AND idx = ?`);
+    /** Later events of the same request on the same account move the version of its SETs (see withVersion). */
+    const followAccount = (e: RecordedEvent, entries: readonly FeedEntry[]) => {
+      const accountId = (e.data as JsonObject).accountId;
+      if (typeof accountId !== 'string' || !e.streamId.startsWith('account-')) return;
+      const txn = txnOf(e);
+      const userEntries = entries.filter((x) => x.subject?.resource === 'Users');
+      if (userEntries.length > 0) {
+        putAccount.run(accountId, txn, JSON.stringify(userEntries.map((x) => [Number(x.position), x.index])));
+        return;
+      }
+      const last = getAccount.get(accountId);
+      if (!last || last.txn !== txn) return;
+      for (const [p, i] of JSON.parse(last.keys) as [number, number][]) {
+        const row = getRow.get(p, i);
+        if (!row) continue;
+        const { position: _, ...rest } = withVersion(toEntry(row), userVersionAfter(e));
+        setBody.run(JSON.stringify({ ...rest, position: String(p) }), p, i);
+      }
+    };
     const view = {
       identity: (id: string) => {
         const r = getIdentity.get(id);
@@ -107,6 +131,7 @@ export const scimEventsProjection: Projection<ScimEventsHandle> = {
         if (change.group === null) dropGroup.run((e.data as JsonObject).groupId as string);
         else if (change.group) putGroup.run(change.group.id, JSON.stringify(change.group));
         change.entries.forEach(save);
+        followAccount(e, change.entries);
       },
       after(scope, streamId, from, limit) {
         const p = from ? Number(from.position) : -1;

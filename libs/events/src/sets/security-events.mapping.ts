@@ -334,3 +334,24 @@ function asyncEntries(e: RecordedEvent, view: ResourceView): FeedChange {
     }),
   };
 }
+
+/**
+ * The entry with its resource's version moved on: a request that changes a user may append
+ * more account events after the one a SET is made of (a deactivation that blocks the account),
+ * and `version` must be the ETag the request answered with.
+ */
+export function withVersion(entry: FeedEntry, version: string): FeedEntry {
+  const bump = (events: Record<string, JsonObject>) =>
+    Object.fromEntries(
+      Object.entries(events).map(([uri, p]) => {
+        if (typeof p.version !== 'string') return [uri, p];
+        const data = p.data as JsonObject | undefined;
+        const meta = data?.meta as JsonObject | undefined;
+        return [uri, { ...p, version, ...(data && meta ? { data: { ...data, meta: { ...meta, version } } } : {}) }];
+      }),
+    );
+  return { ...entry, notice: bump(entry.notice), full: bump(entry.full) };
+}
+
+/** The ETag of a user after an account event (the account stream's revision). */
+export const userVersionAfter = (e: RecordedEvent) => etag(e.revision);

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ScimClient, TestServer, userBody } from '../support/test-server';
+import { shortUris, verifySet } from './receiver';
+
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+describe('SCIM events by poll (RFC 8936) over an SSF stream', () => {
+  let server: TestServer;
+  let scim: ScimClient;
+
+  beforeAll(async () => {
+    server = await TestServer.start({ SET_PUSH_DISABLED: 'true' });
+    scim = await server.scim();
+  });
+  afterAll(() => server.stop());
+
+  it('discovery names the endpoints and the JWKS', async () => {
+    const r = await server.http('GET', '/.well-known/ssf-configuration');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ issuer: scim.base, jwks_uri: `${server.url}/api/ssf/jwks.json`, configuration_endpoint: `${scim.base}/ssf/stream` });
+    expect(r.body.delivery_methods_supported).toEqual(['urn:ietf:rfc:8935', 'urn:ietf:rfc:8936']);
+  });
+
+  it('a user created, deactivated and deleted arrives as signed SETs, once acknowledged never again', async () => {
+    const created = await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8936' }, aud: 'https://receiver.example' });
+    expect(created.status).toBe(201);
+    const stream = created.body;
+    expect(stream.delivery.endpoint_url).toBe(`${scim.base}/ssf/poll/${stream.stream_id}`);
+
+    const user = await scim.request('POST', '/Users', userBody('poll.alice@example.com', { externalId: 'ext-alice' }));
+    expect(user.status).toBe(201);
+    const id = user.body.id as string;
+    const patched = await scim.request('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] });
+    expect(patched.status).toBe(200);
+    expect((await scim.request('DELETE', `/Users/${id}`)).status).toBe(204);
+
+    const poll = (body: unknown) => server.http('POST', stream.delivery.endpoint_url, { token: scim.token, body, headers: { 'content-type': 'application/json' } });
+    const first = await poll({ returnImmediately: true, maxEvents: 10 });
+    expect(first.status).toBe(200);
+    expect(first.body.moreAvailable).toBe(false);
+    const jtis = Object.keys(first.body.sets);
+    const claims = [];
+    for (const jti of jtis) {
+      const c = await verifySet(first.body.sets[jti], `${server.url}/api/ssf/jwks.json`, { issuer: scim.base, audience: 'https://receiver.example' });
+      expect(c.jti).toBe(jti);
+      claims.push(c);
+    }
+    expect(claims.map(shortUris)).toEqual([['prov:create:notice'], ['prov:deactivate', 'prov:patch:notice'], ['prov:delete']]);
+    for (const c of claims) expect(c.sub_id).toEqual({ format: 'scim', uri: `/Users/${id}`, externalId: 'ext-alice' });
+    // Each SET carries its own request's txn; the version is the resource's ETag.
+    expect(new Set(claims.map((c) => c.txn)).size).toBe(3);
+    expect((claims[1].events as any)['urn:ietf:params:scim:event:prov:patch:notice']).toEqual({ attributes: ['active'], version: patched.headers.get('etag') });
+    // The :notice default carries attribute names, never values.
+    expect(JSON.stringify(claims)).not.toMatch(/poll\.alice|Test|User"|example\.com"/);
+
+    // Not acknowledged: the same SETs again, byte for byte (Ed25519 and iat = toe).
+    const again = await poll({ returnImmediately: true });
+    expect(again.body.sets).toEqual(first.body.sets);
+
+    const acked = await poll({ returnImmediately: true, ack: jtis });
+    expect(acked.body).toEqual({ sets: {}, moreAvailable: false });
+  });
+
+  it('maxEvents pages with moreAvailable; a paused stream holds its SETs', async () => {
+    const stream = (await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8936' } })).body;
+    for (const n of [1, 2, 3]) expect((await scim.request('POST', '/Users', userBody(`page${n}@example.com`))).status).toBe(201);
+    const poll = (body: unknown) => server.http('POST', stream.delivery.endpoint_url, { token: scim.token, body, headers: { 'content-type': 'application/json' } });
+    const page = await poll({ returnImmediately: true, maxEvents: 2 });
+    expect(Object.keys(page.body.sets)).toHaveLength(2);
+    expect(page.body.moreAvailable).toBe(true);
+
+    expect((await scim.request('POST', '/ssf/status', { stream_id: stream.stream_id, status: 'paused' })).status).toBe(200);
+    expect((await poll({ returnImmediately: true })).body).toEqual({ sets: {}, moreAvailable: false });
+    await scim.request('POST', '/ssf/status', { stream_id: stream.stream_id, status: 'enabled' });
+    expect(Object.keys((await poll({ returnImmediately: true, ack: Object.keys(page.body.sets) })).body.sets)).toHaveLength(1);
+  });
+
+  it('long poll returns as soon as a change is committed', async () => {
+    const stream = (await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8936' } })).body;
+    const waiting = server.http('POST', stream.delivery.endpoint_url, { token: scim.token, body: { maxEvents: 5 }, headers: { 'content-type': 'application/json' } });
+    expect((await scim.request('POST', '/Users', userBody('longpoll@example.com'))).status).toBe(201);
+    const r = await waiting;
+    expect(Object.keys(r.body.sets)).toHaveLength(1);
+  });
+
+  it('another scope’s token cannot see the stream; a push receiver must be https unless on loopback', async () => {
+    const stream = (await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8936' } })).body;
+    await server.createGroup('acme');
+    const other = await server.scim('acme');
+    expect((await other.request('GET', `/ssf/stream?stream_id=${stream.stream_id}`)).status).toBe(404);
+    const bad = await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: 'http://receiver.example/events' } });
+    expect(bad.status).toBe(400);
+    const ok = await server.admin('POST', '/api/scim/v2/application/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: 'http://127.0.0.1:9/events' } });
+    expect(ok.status).toBe(201);
+  });
+});
