@@ -74,7 +74,8 @@ export class SetPushWorker implements OnApplicationBootstrap, OnApplicationShutd
         const round = await this.lease.runExclusive('set-push', () => this.round());
         busy = round.ran && round.value;
       } catch (err) {
-        this.logger.warn(`push round failed: ${(err as Error).message}`);
+        // The store or the feed away (starting, an outage): the next round tries again.
+        if (!this.stopped) this.logger.warn(`push round failed: ${(err as Error).message}`);
       }
       if (this.stopped || busy) continue;
       // Idle: wake on the next applied event, or soon enough for a retry that falls due.
@@ -87,6 +88,7 @@ export class SetPushWorker implements OnApplicationBootstrap, OnApplicationShutd
 
   /** One pass over the push streams; true when something was sent (go again at once). */
   private async round(): Promise<boolean> {
+    if (!this.runner.isCaughtUp) return false;
     let sent = false;
     for (const s of this.streams.feed().streams()) {
       if (this.stopped) break;
