@@ -14,7 +14,7 @@ export async function verifySet(token: string, jwksUrl: string, expect: { issuer
   return payload;
 }
 
-export type Answer = { status: number; body?: unknown } | 'hang';
+export type Answer = { status: number; body?: unknown; delayMs?: number } | 'hang';
 
 export class PushReceiver {
   readonly received: { token: string; claims: JWTPayload; authorization?: string }[] = [];
@@ -40,8 +40,12 @@ export class PushReceiver {
         const claims = decodeJwt(body);
         const a = this.answer(claims);
         if (a === 'hang') return;
-        if (a.status === 202) this.received.push({ token: body, claims, authorization: req.headers.authorization });
-        res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body === undefined ? '' : JSON.stringify(a.body));
+        const respond = () => {
+          if (a.status === 202) this.received.push({ token: body, claims, authorization: req.headers.authorization });
+          res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body === undefined ? '' : JSON.stringify(a.body));
+        };
+        if (a.delayMs) setTimeout(respond, a.delayMs);
+        else respond();
       });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
