@@ -35,7 +35,7 @@ describe('push delivery across a kill -9 of the server', () => {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-      }).then(async (res) => ({ status: res.status, body: await res.json().catch(() => undefined) }));
+      }).then(async (res) => ({ status: res.status, body: (await res.json().catch(() => undefined)) as any }));
     const token = (await admin('POST', '/api/v1/scim/tokens', { scope: 'application' })).body.scim_token as string;
     const created = await admin('POST', '/api/scim/v2/application/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: receiver.url } }, token);
     expect(created.status).toBe(201);

@@ -59,6 +59,9 @@ describe('SCIM events by poll (RFC 8936) over an SSF stream', () => {
 
     const acked = await poll({ returnImmediately: true, ack: jtis });
     expect(acked.body).toEqual({ sets: {}, moreAvailable: false });
+    const metrics = (await server.http('GET', '/metrics')).text;
+    expect(metrics).toContain(`set_stream_lag_positions{stream="${stream.stream_id}"} 0`);
+    expect(metrics).toContain(`set_stream_enabled{stream="${stream.stream_id}"} 1`);
   });
 
   it('maxEvents pages with moreAvailable; a paused stream holds its SETs', async () => {

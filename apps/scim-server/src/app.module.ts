@@ -38,6 +38,7 @@ import { EventsModule } from '@app/events';
 import { SsfDiscoveryController, SsfKeysController } from './events/ssf-discovery.controller';
 import { SsfStreamsController } from './events/ssf-streams.controller';
 import { StreamsAuthGuard } from './events/streams-auth.guard';
+import { SetStreamMetrics } from './events/set-stream.metrics';
 
 @Module({})
 export class AppModule {
@@ -69,6 +70,7 @@ export class AppModule {
         ScimAuthGuard,
         ManagementAuthGuard,
         StreamsAuthGuard,
+        SetStreamMetrics,
         StoreSpace,
         StoreHealthIndicator,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

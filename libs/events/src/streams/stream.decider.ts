@@ -115,7 +115,7 @@ export function checkReceiverUrl(value: string): void {
 
 function text(value: unknown, attribute: string): string | null {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'string' || value.length > MAX_TEXT || /[\u0000-\u001f]/.test(value)) {
+  if (typeof value !== 'string' || value.length > MAX_TEXT || /\p{Cc}/u.test(value)) {
     throw new InvalidCommand(`${attribute} must be a string of at most ${MAX_TEXT} characters without control characters`, attribute);
   }
   return value;
