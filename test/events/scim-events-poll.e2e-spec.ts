@@ -97,3 +97,30 @@ describe('SCIM events by poll (RFC 8936) over an SSF stream', () => {
     expect(ok.status).toBe(201);
   });
 });
+
+describe('SET signing keys rotate with overlap', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await TestServer.start({ SET_PUSH_DISABLED: 'true' });
+  });
+  afterAll(() => server.stop());
+
+  it('after a rotation the JWKS holds the old keys and the new ones, and new SETs use a new kid', async () => {
+    const scim = await server.scim();
+    const stream = (await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8936' }, signing_alg: 'ES256' })).body;
+    const before = (await server.http('GET', '/api/ssf/jwks.json')).body.keys as { kid: string; alg: string }[];
+    expect(before.map((k) => k.alg).sort()).toEqual(['ES256', 'EdDSA']);
+    expect((await server.admin('POST', '/api/v1/ssf/keys/rotate')).status).toBe(201);
+    const after = (await server.http('GET', '/api/ssf/jwks.json')).body.keys as { kid: string }[];
+    expect(after).toHaveLength(4);
+    expect(after.map((k) => k.kid)).toEqual(expect.arrayContaining(before.map((k) => k.kid)));
+
+    await scim.request('POST', '/Users', userBody('rotated@example.com'));
+    const sets = (await server.http('POST', stream.delivery.endpoint_url, { token: scim.token, body: { returnImmediately: true }, headers: { 'content-type': 'application/json' } })).body.sets;
+    const [token] = Object.values(sets) as string[];
+    const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
+    expect(header).toMatchObject({ alg: 'ES256', typ: 'secevent+jwt' });
+    expect(before.map((k) => k.kid)).not.toContain(header.kid);
+    await verifySet(token, `${server.url}/api/ssf/jwks.json`, { issuer: scim.base, audience: stream.aud });
+  });
+});
