@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ScimClient, TestServer, userBody } from '../support/test-server';
+import { ADMIN_TOKEN, type ScimClient, TestServer, userBody } from '../support/test-server';
 import { shortUris, verifySet } from './receiver';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -95,6 +98,14 @@ describe('SCIM events by poll (RFC 8936) over an SSF stream', () => {
     expect(bad.status).toBe(400);
     const ok = await server.admin('POST', '/api/scim/v2/application/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: 'http://127.0.0.1:9/events' } });
     expect(ok.status).toBe(201);
+
+    // scimctl (the built CLI, with the admin token) lists the scope's streams and one's health.
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [join(__dirname, '..', '..', 'dist', 'apps', 'scimctl', 'src', 'main.js'), 'streams', ...args], {
+        env: { ...process.env, SCIMCTL_URL: server.url, SCIMCTL_TOKEN: ADMIN_TOKEN },
+      });
+    expect((await cli('list')).stdout).toMatch(new RegExp(`^${ok.body.stream_id}\\s+push\\s+enabled`, 'm'));
+    expect((await cli('status', stream.stream_id)).stdout).toMatch(/^method:\s+urn:ietf:rfc:8936$/m);
   });
 });
 
