@@ -81,6 +81,24 @@ describe('SCIM events by poll (RFC 8936) over an SSF stream', () => {
     expect(Object.keys((await poll({ returnImmediately: true, ack: Object.keys(page.body.sets) })).body.sets)).toHaveLength(1);
   });
 
+  it('a removed subject is a feed:remove and then silence; verification is a SET with the state asked for', async () => {
+    const stream = (await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8936' } })).body;
+    const bob = (await scim.request('POST', '/Users', userBody('feed.bob@example.com'))).body.id as string;
+    const subject = { format: 'scim', uri: `/Users/${bob}` };
+    expect((await scim.request('POST', '/ssf/subjects/remove', { stream_id: stream.stream_id, subject })).status).toBe(204);
+    await scim.request('PATCH', `/Users/${bob}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'x' }] });
+    expect((await scim.request('POST', '/ssf/verify', { stream_id: stream.stream_id, state: 'check-123' })).status).toBe(204);
+    const r = await server.http('POST', stream.delivery.endpoint_url, { token: scim.token, body: { returnImmediately: true }, headers: { 'content-type': 'application/json' } });
+    const claims = [];
+    for (const t of Object.values(r.body.sets) as string[]) claims.push(await verifySet(t, `${server.url}/api/ssf/jwks.json`, { issuer: scim.base, audience: stream.aud }));
+    // Bob's create was not delivered yet: a removed subject's SETs stop at once (docs/decisions.md).
+    expect(claims.map((c) => Object.keys(c.events as object))).toEqual([
+      ['urn:ietf:params:scim:event:feed:remove'],
+      ['https://schemas.openid.net/secevent/ssf/event-type/verification'],
+    ]);
+    expect((claims[1].events as any)['https://schemas.openid.net/secevent/ssf/event-type/verification']).toEqual({ state: 'check-123' });
+  });
+
   it('long poll returns as soon as a change is committed', async () => {
     const stream = (await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8936' } })).body;
     const waiting = server.http('POST', stream.delivery.endpoint_url, { token: scim.token, body: { maxEvents: 5 }, headers: { 'content-type': 'application/json' } });
