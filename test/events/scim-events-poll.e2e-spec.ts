@@ -153,3 +153,28 @@ describe('SET signing keys rotate with overlap', () => {
     await verifySet(token, `${server.url}/api/ssf/jwks.json`, { issuer: scim.base, audience: stream.aud });
   });
 });
+
+describe('poll acknowledgements survive a restart', () => {
+  it('after a restart only the unacknowledged SET comes again, with the same jti and bytes', async () => {
+    let server = await TestServer.start({ SET_PUSH_DISABLED: 'true' });
+    try {
+      const scim = await server.scim();
+      const stream = (await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8936' } })).body;
+      await scim.request('POST', '/Users', userBody('restart1@example.com'));
+      await scim.request('POST', '/Users', userBody('restart2@example.com'));
+      const firstUrl = server.url;
+      // The restarted server listens on a new port; the stream's path is the same.
+      const poll = (s: TestServer, body: unknown) => s.http('POST', stream.delivery.endpoint_url.replace(firstUrl, s.url), { token: scim.token, body, headers: { 'content-type': 'application/json' } });
+      const first = (await poll(server, { returnImmediately: true })).body.sets as Record<string, string>;
+      const [acked, kept] = Object.keys(first);
+      await poll(server, { returnImmediately: true, ack: [acked], maxEvents: 0 });
+      const dir = server.dataDir;
+      await server.stop(false);
+      server = await TestServer.start({ SET_PUSH_DISABLED: 'true' }, dir);
+      const again = (await poll(server, { returnImmediately: true })).body.sets as Record<string, string>;
+      expect(again).toEqual({ [kept]: first[kept] });
+    } finally {
+      await server.stop();
+    }
+  });
+});
