@@ -99,6 +99,34 @@ describe('SCIM events by poll (RFC 8936) over an SSF stream', () => {
     expect((claims[1].events as any)['https://schemas.openid.net/secevent/ssf/event-type/verification']).toEqual({ state: 'check-123' });
   });
 
+  it('an Entra-style group push: create with a member, add, remove, delete — in order, one txn per request', async () => {
+    const stream = (await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8936' }, events_requested: ['urn:ietf:params:scim:event:prov:create:notice', 'urn:ietf:params:scim:event:prov:patch:notice', 'urn:ietf:params:scim:event:prov:delete'] })).body;
+    const a = (await scim.request('POST', '/Users', userBody('grp.a@example.com'))).body.id as string;
+    const b = (await scim.request('POST', '/Users', userBody('grp.b@example.com'))).body.id as string;
+    const g = (await scim.request('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Eng', members: [{ value: a }] })).body.id as string;
+    const patch = (op: string, value: string) =>
+      scim.request('PATCH', `/Groups/${g}`, { schemas: [PATCH_OP], Operations: [op === 'add' ? { op: 'Add', path: 'members', value: [{ value }] } : { op: 'Remove', path: `members[value eq "${value}"]` }] });
+    expect((await patch('add', b)).status).toBeLessThan(300);
+    expect((await patch('remove', a)).status).toBeLessThan(300);
+    expect((await scim.request('DELETE', `/Groups/${g}`)).status).toBe(204);
+    const r = await server.http('POST', stream.delivery.endpoint_url, { token: scim.token, body: { returnImmediately: true, maxEvents: 50 }, headers: { 'content-type': 'application/json' } });
+    const claims = [];
+    for (const t of Object.values(r.body.sets) as string[]) claims.push(await verifySet(t, `${server.url}/api/ssf/jwks.json`, { issuer: scim.base, audience: stream.aud }));
+    const seen = claims.map((c) => `${shortUris(c).join('+')} ${(c.sub_id as { uri: string }).uri}`);
+    expect(seen).toEqual([
+      `prov:create:notice /Users/${a}`,
+      `prov:create:notice /Users/${b}`,
+      `prov:create:notice /Groups/${g}`,
+      `prov:patch:notice /Groups/${g}`,
+      `prov:patch:notice /Groups/${g}`,
+      `prov:patch:notice /Groups/${g}`,
+      `prov:delete /Groups/${g}`,
+    ]);
+    const txns = claims.map((c) => c.txn);
+    expect(txns[2]).toBe(txns[3]); // the group's POST and its first member: one request
+    expect(new Set(txns).size).toBe(6);
+  });
+
   it('long poll returns as soon as a change is committed', async () => {
     const stream = (await scim.request('POST', '/ssf/stream', { delivery: { method: 'urn:ietf:rfc:8936' } })).body;
     const waiting = server.http('POST', stream.delivery.endpoint_url, { token: scim.token, body: { maxEvents: 5 }, headers: { 'content-type': 'application/json' } });
