@@ -45,9 +45,13 @@ export interface DeliveryProgress {
 
 export const compareKeys = (a: FeedKey, b: FeedKey) => (a.position === b.position ? a.index - b.index : a.position < b.position ? -1 : 1);
 
+/**
+ * Progress from the delivery stream's events, oldest first; only those from the last
+ * `SetsSettled` on matter (it carries the acknowledgements above its floor).
+ */
 export function deliveryProgressOf(streamId: string, recorded: readonly RecordedEvent[]): DeliveryProgress {
   let floor: FeedKey | null = null;
-  const acked = new Set<string>();
+  let acked = new Set<string>();
   for (const r of recorded) {
     const e = deliveryEvents.decode(r);
     if (!e) continue;
@@ -55,6 +59,7 @@ export function deliveryProgressOf(streamId: string, recorded: readonly Recorded
     else {
       const key = { position: BigInt(e.data.position), index: e.data.index };
       if (!floor || compareKeys(key, floor) > 0) floor = key;
+      if (e.data.ackedAbove) acked = new Set([...acked, ...e.data.ackedAbove]);
     }
   }
   if (floor) {

@@ -101,7 +101,12 @@ export class SetDelivery {
       floor = s.key;
     }
     if (floor && (!progress.floor || compareKeys(floor, progress.floor) > 0)) {
-      await this.streams.recordProgress(streamId, { type: 'SetsSettled', data: { position: floor.position.toString(), index: floor.index } });
+      const f = floor;
+      const ackedAbove = [...acked].filter((j) => {
+        const k = parseJti(streamId, j);
+        return k !== undefined && compareKeys(k, f) > 0;
+      });
+      await this.streams.recordProgress(streamId, { type: 'SetsSettled', data: { position: f.position.toString(), index: f.index, ackedAbove } });
     }
   }
 

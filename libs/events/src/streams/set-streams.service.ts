@@ -46,8 +46,31 @@ export class SetStreams {
     return views.filter((v) => v.state.exists && !v.state.deleted);
   }
 
+  /**
+   * Delivery progress, read backwards to the last `SetsSettled` (which carries what it needs of
+   * the events before it): one event per pushed SET must not make every round read them all.
+   */
   async progress(streamId: string): Promise<DeliveryProgress> {
-    return deliveryProgressOf(streamId, await this.read(setDeliveryStreamId(streamId)));
+    const stream = setDeliveryStreamId(streamId);
+    const tail: RecordedEvent[] = [];
+    let from: bigint | undefined;
+    for (;;) {
+      let page: RecordedEvent[];
+      try {
+        page = await this.store.readStream(stream, { direction: 'backwards', maxCount: 100, ...(from !== undefined ? { fromRevision: from } : {}) });
+      } catch (err) {
+        if (err instanceof StreamNotFoundError) break;
+        throw err;
+      }
+      tail.push(...page);
+      const last = page.at(-1);
+      if (page.length < 100 || !last || last.revision === 0n || page.some((e) => e.type === 'SetsSettled')) break;
+      from = last.revision - 1n;
+    }
+    const head = tail[0]?.revision ?? -1n;
+    const settledAt = tail.findIndex((e) => e.type === 'SetsSettled');
+    const recorded = (settledAt >= 0 ? tail.slice(0, settledAt + 1) : tail).reverse();
+    return { ...deliveryProgressOf(streamId, recorded), revision: head };
   }
 
   async run(command: CommandBody<StreamCommand>, ctx: CommandContext): Promise<StreamView> {

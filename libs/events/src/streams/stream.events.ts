@@ -66,12 +66,13 @@ export const setStreamId = (id: string) => `${SET_STREAM_PREFIX}${id}`;
 
 /**
  * Delivery progress of a stream, on its own stream `setDelivery-{id}` (bookkeeping, not audited):
- * acknowledged `jti`s (poll) and the last SET a push receiver accepted.
+ * acknowledged `jti`s (poll) and the last SET a push receiver accepted. A `SetsSettled` carries
+ * the acknowledgements above its floor, so the state is read backwards up to the last one.
  */
 export interface DeliveryEventMap {
   SetsAcknowledged: { jtis: string[] };
   /** Every SET up to this key is settled: accepted by a push receiver, or acknowledged (poll). */
-  SetsSettled: { position: string; index: number };
+  SetsSettled: { position: string; index: number; ackedAbove?: string[] };
 }
 export type DeliveryEvent = { [K in keyof DeliveryEventMap]: { type: K; data: DeliveryEventMap[K] } }[keyof DeliveryEventMap];
 export const DELIVERY_EVENT_TYPES = ['SetsAcknowledged', 'SetsSettled'] as const;
