@@ -37,6 +37,11 @@ import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
 import { AsyncRequestsController } from './scim/async-requests.controller';
 import { HttpAsyncRequestExecutor } from './scim/async/http-async-request.executor';
+import { EventsModule } from '@app/events';
+import { SsfDiscoveryController, SsfKeysController } from './events/ssf-discovery.controller';
+import { SsfStreamsController } from './events/ssf-streams.controller';
+import { StreamsAuthGuard } from './events/streams-auth.guard';
+import { SetStreamMetrics } from './events/set-stream.metrics';
 
 @Module({})
 export class AppModule {
@@ -54,6 +59,7 @@ export class AppModule {
         SupportModule,
         AuditModule.forRoot(ReadModelAuditNames),
         AsyncRequestsModule.forRoot(HttpAsyncRequestExecutor),
+        EventsModule,
         // Request logs come from Fastify's own pino (see bootstrap); Nest's logs go through
         // nestjs-pino at the same level, redacting the same secrets.
         LoggerModule.forRoot({
@@ -61,12 +67,14 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController, AsyncRequestsController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController, AsyncRequestsController, SsfDiscoveryController, SsfKeysController, SsfStreamsController],
       providers: [
         RejectionRecorder,
         LifecycleService,
         ScimAuthGuard,
         ManagementAuthGuard,
+        StreamsAuthGuard,
+        SetStreamMetrics,
         StoreSpace,
         StoreHealthIndicator,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

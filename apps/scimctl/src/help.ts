@@ -15,6 +15,7 @@ export const GROUPS: Record<string, string> = {
   users: 'support: find a person, read their story, diagnose a NameID',
   projections: 'read models: status and rebuild',
   audit: 'audit bundles: export and offline verification',
+  streams: 'SCIM event streams (SSF): state, lag, failures',
   completion: 'shell completion script',
 };
 
@@ -57,6 +58,8 @@ export const COMMANDS: readonly CommandHelp[] = [
     summary: 'verify a bundle offline (no network, no database); exit 1 if it fails',
     details: 'Pin the signing key with --key (from `scimctl audit keys`, fetched over a trusted channel); without it the bundle\'s own key is trusted and its fingerprint printed. An unsigned tail fails unless --allow-unsigned-tail.',
   },
+  { group: 'streams', name: 'list', usage: 'streams list [--group-path P]', summary: "a scope's SCIM event streams: id, method, status, failing, lag" },
+  { group: 'streams', name: 'status', usage: 'streams status <stream id> [--group-path P]', summary: "one stream's configuration and delivery health" },
   { group: 'audit', name: 'keys', usage: 'audit keys', summary: "the server's audit signing keys and their SHA-256 fingerprints (what --key pins)" },
   { group: 'completion', name: 'bash', usage: 'completion bash', summary: 'print a bash completion script: source <(scimctl completion bash)' },
 ];

@@ -62,6 +62,17 @@ function parse(argv: string[]) {
   }
 }
 
+interface StreamRow {
+  stream_id: string;
+  aud: string;
+  delivery: { method: string; endpoint_url: string | null };
+  events_delivered: string[];
+}
+interface StreamStatusRow {
+  status: string;
+  delivery_health: { failing: boolean; failing_since?: string; last_error: string | null; head: string | null; settled: string | null };
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parse(argv);
   const [area, command, arg] = positionals;
@@ -184,6 +195,35 @@ async function main(argv: string[]): Promise<number> {
         ...(values['verified-domain'] ? { verifiedDomains: values['verified-domain'] } : {}),
       });
       print(group, (g: GroupRow) => record({ id: g.id, 'full path': g.fullPath, name: g.name, 'default role': g.defaultMembershipRole, 'verified domains': g.verifiedDomains?.join(', ') }));
+      return EXIT.ok;
+    }
+    case 'streams list':
+    case 'streams status': {
+      // SSF endpoints of the scope, with the admin token (see StreamsAuthGuard).
+      const base = values['group-path'] ? `/api/scim/v2/groups/${encodeURIComponent(values['group-path'])}/ssf` : '/api/scim/v2/application/ssf';
+      const ids = command === 'status' ? [need(arg, 'a stream id')] : (await api.call<StreamRow[]>('GET', `${base}/stream`)).map((s) => s.stream_id);
+      const rows: (StreamRow & StreamStatusRow)[] = [];
+      for (const id of ids) {
+        const [config, status] = await Promise.all([api.call<StreamRow>('GET', `${base}/stream${q({ stream_id: id })}`), api.call<StreamStatusRow>('GET', `${base}/status${q({ stream_id: id })}`)]);
+        rows.push({ ...config, ...status });
+      }
+      const health = (r: StreamStatusRow) => r.delivery_health;
+      if (command === 'status') {
+        print(rows[0], (r: StreamRow & StreamStatusRow) =>
+          record({ id: r.stream_id, method: r.delivery.method, endpoint: r.delivery.endpoint_url, audience: r.aud, status: r.status, failing: health(r).failing ? `since ${health(r).failing_since}` : 'no', 'last error': health(r).last_error ?? '', 'newest SET': health(r).head ?? '', settled: health(r).settled ?? '', events: r.events_delivered.join(' ') }),
+        );
+      } else {
+        print(rows, (rs: (StreamRow & StreamStatusRow)[]) =>
+          table(rs, [
+            { header: 'id', value: (r) => r.stream_id },
+            { header: 'method', value: (r) => (r.delivery.method.endsWith('8935') ? 'push' : 'poll') },
+            { header: 'status', value: (r) => r.status },
+            { header: 'failing', value: (r) => (health(r).failing ? 'yes' : 'no') },
+            { header: 'newest SET', value: (r) => health(r).head ?? '' },
+            { header: 'settled', value: (r) => health(r).settled ?? '' },
+          ]),
+        );
+      }
       return EXIT.ok;
     }
     case 'groups list':

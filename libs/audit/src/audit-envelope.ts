@@ -28,8 +28,15 @@ export interface AuditEnvelope {
 
 /** Streams that are bookkeeping, not facts about people or configuration. */
 export function isAudited(e: Pick<RecordedEvent, 'streamId'>): boolean {
-  // scimCursorSecret: the key sealing SCIM paging cursors (CursorKeyring) must not reach exports.
-  return !e.streamId.startsWith('unique-') && !e.streamId.startsWith('auditCheckpoints-') && e.streamId !== 'auditSigningKeys' && e.streamId !== 'scimCursorSecret';
+  return (
+    !e.streamId.startsWith('unique-') &&
+    !e.streamId.startsWith('auditCheckpoints-') &&
+    e.streamId !== 'auditSigningKeys' &&
+    // scimCursorSecret: the key sealing SCIM paging cursors (CursorKeyring) must not reach exports.
+    e.streamId !== 'scimCursorSecret' &&
+    // SET delivery progress (acks, push cursor): bookkeeping; failures are on the stream itself.
+    !e.streamId.startsWith('setDelivery-')
+  );
 }
 
 export function toAuditEnvelope(e: RecordedEvent): AuditEnvelope {
@@ -52,8 +59,14 @@ export function toAuditEnvelope(e: RecordedEvent): AuditEnvelope {
     ...(str(m.$correlationId) ? { correlationId: str(m.$correlationId) } : {}),
     ...(str(m.$causationId) ? { causationId: str(m.$causationId) } : {}),
     ...(m.request ? { request: m.request as JsonObject } : {}),
-    data: e.data,
+    data: withoutSecrets(e.data),
   };
+}
+
+/** A SET stream's receiver authorization header is a credential: the audit trail says only that it was set. */
+function withoutSecrets(data: JsonObject): JsonObject {
+  if (typeof data.authorizationHeader !== 'string') return data;
+  return { ...data, authorizationHeader: '(set)' };
 }
 
 function targetOf(stream: string, type: string, d: Record<string, unknown>): AuditEnvelope['target'] {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Logger, type Provider } from '@nestjs/common';
 import { auditProjection } from '@app/audit';
+import { scimEventsProjection } from '@app/events';
 import { identifierHistoryProjection } from '@app/support';
 import { AuthService, tokensProjection, type TokensHandle } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
@@ -12,7 +13,7 @@ import { accountsProjection, groupsProjection, ReadModelDirectory, ScanPool, sci
 import { Metrics } from '../metrics/metrics';
 import { AUTH_SERVICE, RAW_EVENT_STORE, SQLITE_DB, WAL_CHECKPOINTER } from './tokens';
 
-export const PROJECTIONS = [scimUsersProjection, scimGroupsProjection, groupsProjection, accountsProjection, tokensProjection, auditProjection, identifierHistoryProjection];
+export const PROJECTIONS = [scimUsersProjection, scimGroupsProjection, groupsProjection, accountsProjection, tokensProjection, auditProjection, identifierHistoryProjection, scimEventsProjection];
 
 /** Registers `scim_fold`, the identifier fold the filter compiler and the read models share. */
 function registerSqlFunctions(db: SqliteDb): void {
