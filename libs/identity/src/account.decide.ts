@@ -88,6 +88,11 @@ export type AccountCommand = { readonly now: string } & (
       readonly cause: string;
     }
   | {
+      /** Erasure (GDPR Art. 17): the data key is destroyed after this commit. */
+      readonly type: 'EraseAccount';
+      readonly keepUniqueValues: boolean;
+    }
+  | {
       readonly type: 'SetMembership';
       readonly groupId: string;
       /** The top-level group of `groupId`'s hierarchy: a grant there waits for an inactive SCIM identity. */
@@ -103,7 +108,12 @@ type Events = Occurred<AccountEvent>[];
 
 /** The events a command causes in a state, or a domain error. Pure. */
 export function decide(command: AccountCommand, state: AccountState): Events {
+  // An erased person is gone for every command: a re-provisioning makes a new account.
+  if (state.erased) throw new ResourceNotFound('Account', state.id);
   switch (command.type) {
+    case 'EraseAccount':
+      if (!state.exists) throw new ResourceNotFound('Account', '');
+      return [at(command.now)({ type: 'AccountErased', data: { accountId: state.id, uniqueValues: command.keepUniqueValues ? 'kept' : 'released' } })];
     case 'ProvisionUser':
       return provision(command, state);
     case 'LinkIdentity':

@@ -79,6 +79,12 @@ export interface AccountEventMap {
     effectiveTo: AccessLevel | null;
     cause: string;
   };
+  /**
+   * The person's personal data was erased (GDPR Art. 17): their data key is destroyed right
+   * after this commit. Ids only. `uniqueValues` says whether their userNames, NameIDs, email and
+   * username were released in the same commit or stay reserved.
+   */
+  AccountErased: { accountId: string; uniqueValues: 'released' | 'kept' };
 }
 
 export type AccountEventType = keyof AccountEventMap;
@@ -100,6 +106,7 @@ export const ACCOUNT_EVENT_TYPES = [
   'ScimGroupMembersAdded',
   'ScimGroupMembersRemoved',
   'GroupMembershipChanged',
+  'AccountErased',
 ] as const satisfies readonly AccountEventType[];
 
 /** The account family's one decoder and encoder: stored events become `AccountEvent`s here and nowhere else. */

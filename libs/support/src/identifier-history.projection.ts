@@ -30,7 +30,7 @@ export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = 
   // v2: values folded by the identifier fold (libs/identity/src/identifier-fold.ts).
   version: 2,
   tables: ['identifier_spans'],
-  eventTypes: ['UserProvisioned', 'IdentityLinked', 'UserNameChanged', 'ExternIdChanged', 'EmailChanged', 'IdentityUnlinked'],
+  eventTypes: ['UserProvisioned', 'IdentityLinked', 'UserNameChanged', 'ExternIdChanged', 'EmailChanged', 'IdentityUnlinked', 'AccountErased'],
   create(db: ReadModelDb, t: TableNamer) {
     const s = t('identifier_spans');
     db.exec(`CREATE TABLE IF NOT EXISTS ${s} (
@@ -46,6 +46,8 @@ export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = 
     const closeIdentity = db.prepare(`UPDATE ${s} SET to_at = ?, to_ms = ? WHERE identity_id = ? AND to_ms IS NULL`);
     const find = db.prepare(`SELECT * FROM ${s} WHERE folded = ? ORDER BY from_ms`);
     const ofAccount = db.prepare(`SELECT * FROM ${s} WHERE account_id = ? ORDER BY from_ms, kind`);
+    // Every span goes, ids too: a rebuild never sees an erased person's values, so it adds none of their spans.
+    const eraseValues = db.prepare(`DELETE FROM ${s} WHERE account_id = ?`);
     return {
       apply(e: RecordedEvent) {
         const event = accountEvents.decode(e);
@@ -91,6 +93,9 @@ export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = 
             break;
           case 'IdentityUnlinked':
             closeIdentity.run(at, ms, event.data.identityId);
+            break;
+          case 'AccountErased':
+            eraseValues.run(event.data.accountId);
             break;
           default:
             break;
