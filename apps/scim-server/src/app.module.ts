@@ -9,6 +9,7 @@ import type { AppConfig } from '@app/config';
 import { IdentityModule } from '@app/identity';
 import { ReadModelsModule } from '@app/read-models';
 import { SupportModule } from '@app/support';
+import { PrivacyModule } from '@app/privacy';
 import { HealthController } from './health/health.controller';
 import { StoreHealthIndicator } from './health/store-health.indicator';
 import { MetricsController } from './metrics/metrics.controller';
@@ -31,6 +32,7 @@ import { AccountsController } from './management/accounts.controller';
 import { SessionController } from './management/session.controller';
 import { AuditController } from './audit/audit.controller';
 import { SupportController } from './support/support.controller';
+import { ErasuresController } from './support/erasures.controller';
 import { ReadModelAuditNames } from './audit/read-model-audit-names';
 import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
@@ -49,6 +51,7 @@ export class AppModule {
         AuthModule,
         ReadModelsModule,
         SupportModule,
+        PrivacyModule,
         AuditModule.forRoot(ReadModelAuditNames),
         // Request logs come from Fastify's own pino (see bootstrap); Nest's logs go through
         // nestjs-pino at the same level, redacting the same secrets.
@@ -57,7 +60,7 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController, ErasuresController],
       providers: [
         RejectionRecorder,
         LifecycleService,

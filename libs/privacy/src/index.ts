@@ -10,3 +10,6 @@ export * from './personal-fields';
 export * from './personal-data.sealer';
 export * from './sealing-event-store';
 export * from './opening-projection';
+export * from './erase-person.command';
+export * from './erase-person.handler';
+export * from './privacy.module';

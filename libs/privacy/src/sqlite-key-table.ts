@@ -19,7 +19,8 @@ export class SqliteKeyTable implements KeyTable {
   constructor(private readonly db: KeyDb) {
     db.pragma('journal_mode = TRUNCATE');
     db.pragma('secure_delete = ON');
-    db.pragma('synchronous = FULL');
+    // NORMAL: a key row is on disk before the event sealed with it can be (the log's own commits are NORMAL too).
+    db.pragma('synchronous = NORMAL');
     db.exec(`CREATE TABLE IF NOT EXISTS data_keys (person_id TEXT PRIMARY KEY, wrapped BLOB, master_id TEXT NOT NULL, erased_at TEXT)`);
     this.stmts = {
       get: db.prepare<[string], RawKeyRow>('SELECT person_id, wrapped, master_id FROM data_keys WHERE person_id = ?'),
