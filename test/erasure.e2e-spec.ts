@@ -138,7 +138,12 @@ describe('erasure (crypto-shredding, GDPR Art. 17)', () => {
     expect(timeline.text).toContain('[erased]');
     const state = await call('GET', `/api/v1/support/accounts/${accountId}/state?revision=0`);
     expect(state.body.state.identities[erin.body.id]).toMatchObject({ userName: '[erased]', externalId: '[erased]' });
-    expect((await call('GET', `/api/v1/support/search?q=${encodeURIComponent(ERIN.renamed)}`)).body.accounts).toEqual([]);
+    // "Who held X" and the NameID doctor still recognise her values (by their keyed hash), and show none.
+    const search = await call('GET', `/api/v1/support/search?q=${encodeURIComponent(ERIN.renamed.toUpperCase())}`);
+    expect(search.body.accounts).toEqual([accountId]);
+    for (const m of search.body.matches) expect(m.value).toBe('[erased]');
+    const doctor = await call('GET', `/api/v1/support/nameid-diagnosis?nameId=${encodeURIComponent(ERIN.externalId2)}`);
+    expect(doctor.body.findings[0]).toMatchObject({ code: 'erased', accountId });
 
     // Audit: the erasure is recorded without personal data; Erin's records carry the ciphertext marker, even for pii readers.
     const auditor = (await call('POST', '/api/v1/tokens', { role: 'auditor', pii: true })).body.token;

@@ -5,7 +5,7 @@ import { type AccountState, type IdentityState, identityInScope } from './accoun
 import { diffDocuments, displayNameOf, primaryEmail } from './document';
 import { Conflict, InvalidCommand, LastOwnerViolation, ResourceNotFound, UniquenessViolation } from './errors';
 import type { Occurred } from './event-family';
-import type { AccountEvent, AttributeDocument, MembershipSource } from './events';
+import type { AccountEvent, AttributeDocument, ErasedIdentifier, MembershipSource } from './events';
 import { type SyncContext, syncMemberships } from './membership-sync';
 import { type ScopeId, scopeGroupId } from './scope';
 
@@ -91,6 +91,8 @@ export type AccountCommand = { readonly now: string } & (
       /** Erasure (GDPR Art. 17): the data key is destroyed after this commit. */
       readonly type: 'EraseAccount';
       readonly keepUniqueValues: boolean;
+      /** Every identifier the person held, hashed (support's history of them after the erasure). */
+      readonly identifiers?: readonly ErasedIdentifier[];
     }
   | {
       readonly type: 'SetMembership';
@@ -113,7 +115,7 @@ export function decide(command: AccountCommand, state: AccountState): Events {
   switch (command.type) {
     case 'EraseAccount':
       if (!state.exists) throw new ResourceNotFound('Account', '');
-      return [at(command.now)({ type: 'AccountErased', data: { accountId: state.id, uniqueValues: command.keepUniqueValues ? 'kept' : 'released' } })];
+      return [at(command.now)({ type: 'AccountErased', data: { accountId: state.id, uniqueValues: command.keepUniqueValues ? 'kept' : 'released', ...(command.identifiers ? { identifiers: [...command.identifiers] } : {}) } })];
     case 'ProvisionUser':
       return provision(command, state);
     case 'LinkIdentity':

@@ -17,18 +17,41 @@ export class PersonErasedError extends Error {
  */
 export class DataKeyStore {
   private readonly cache = new Map<string, KeyLookup>();
+  private master?: MasterKey;
+  private resolving?: Promise<MasterKey>;
 
+  /**
+   * `master` is the key, or where to get it on first use (a shared store's own table, which
+   * may be down at start: the server then starts anyway and answers 503 until it is back).
+   */
   constructor(
     private readonly table: KeyTable,
-    private readonly master: MasterKey,
+    master: MasterKey | (() => Promise<MasterKey>),
     private readonly previous?: MasterKey,
-  ) {}
+  ) {
+    if (typeof master === 'function') this.masterSource = master;
+    else this.master = master;
+  }
+
+  private readonly masterSource?: () => Promise<MasterKey>;
+
+  /** The master key, resolved once. */
+  async ready(): Promise<MasterKey> {
+    if (this.master) return this.master;
+    this.resolving ??= (this.masterSource as () => Promise<MasterKey>)().catch((err: unknown) => {
+      this.resolving = undefined;
+      throw err;
+    });
+    this.master = await this.resolving;
+    return this.master;
+  }
 
   /** The key to seal with, created when the person has none. */
   async keyForSealing(personId: string): Promise<Buffer> {
+    const master = await this.ready();
     let found = this.peek(personId);
     if (found.state === 'none') {
-      const row = await this.table.insertIfAbsent({ personId, wrapped: wrapKey(this.master.key, personId, newDataKey()), masterId: this.master.id });
+      const row = await this.table.insertIfAbsent({ personId, wrapped: wrapKey(master.key, personId, newDataKey()), masterId: master.id });
       found = this.remember(row);
     }
     if (found.state !== 'live') throw new PersonErasedError(personId);
@@ -37,6 +60,7 @@ export class DataKeyStore {
 
   /** Loads these persons' keys (or tombstones) so that synchronous opens find them. */
   async load(personIds: Iterable<string>): Promise<void> {
+    await this.ready();
     const missing = [...new Set(personIds)].filter((id) => !this.cache.has(id));
     if (missing.length === 0) return;
     for (const row of await this.table.getMany(missing)) this.remember(row);
@@ -45,18 +69,19 @@ export class DataKeyStore {
   /** What is known of a person now, synchronously (memory, or the SQLite table). */
   peek(personId: string): KeyLookup {
     const cached = this.cache.get(personId);
-    if (cached) return cached;
+    if (cached || !this.master) return cached ?? { state: 'none' };
     const row = this.table.getSync?.(personId);
     return row ? this.remember(row) : { state: 'none' };
   }
 
   /** Destroys the person's key; true when there was one to destroy. */
   async erase(personId: string): Promise<boolean> {
+    const master = await this.ready();
     this.cache.set(personId, { state: 'erased' });
     const destroyed = await this.table.tombstone(personId);
     if (!destroyed && (await this.table.get(personId)) === undefined) {
       // Never sealed anything: the tombstone still keeps a later write from creating a key.
-      await this.table.insertIfAbsent({ personId, wrapped: null, masterId: this.master.id });
+      await this.table.insertIfAbsent({ personId, wrapped: null, masterId: master.id });
     }
     return destroyed;
   }
@@ -69,11 +94,12 @@ export class DataKeyStore {
   /** Master key rotation: rewraps every data key still wrapped by the previous master. The log is untouched. */
   async rewrapFromPrevious(): Promise<number> {
     if (!this.previous) return 0;
+    const master = await this.ready();
     let n = 0;
-    for (const row of await this.table.wrappedUnderOther(this.master.id)) {
+    for (const row of await this.table.wrappedUnderOther(master.id)) {
       if (row.masterId !== this.previous.id || !row.wrapped) continue;
       const key = unwrapKey(this.previous.key, row.personId, row.wrapped);
-      await this.table.rewrap(row.personId, wrapKey(this.master.key, row.personId, key), this.master.id);
+      await this.table.rewrap(row.personId, wrapKey(master.key, row.personId, key), master.id);
       this.cache.delete(row.personId);
       n++;
     }
@@ -88,7 +114,7 @@ export class DataKeyStore {
     let found: KeyLookup;
     if (!row.wrapped) found = { state: 'erased' };
     else {
-      const master = row.masterId === this.master.id ? this.master : row.masterId === this.previous?.id ? this.previous : undefined;
+      const master = row.masterId === this.master?.id ? this.master : row.masterId === this.previous?.id ? this.previous : undefined;
       if (!master) throw new Error(`the data key of ${row.personId} is wrapped by master key ${row.masterId}, which is not configured (DATA_KEY_MASTER_PREVIOUS?)`);
       found = { state: 'live', key: unwrapKey(master.key, row.personId, row.wrapped) };
     }

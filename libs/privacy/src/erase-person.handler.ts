@@ -1,7 +1,8 @@
 import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { AccountWriter, IDENTITY_DIRECTORY, type IdentityDirectory, InvalidCommand, ResourceNotFound, runCommand, uniqueValues } from '@app/identity';
-import { ReadYourWrites } from '@app/projections';
+import { AccountWriter, type ErasedIdentifier, hashIdentifier, IDENTITY_DIRECTORY, type IdentityDirectory, InvalidCommand, ResourceNotFound, runCommand, uniqueValues } from '@app/identity';
+import type { IdentifierHistoryHandle } from '@app/support';
+import { ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { DataKeyStore } from './data-key-store';
 import { ERASURE_HOUSEKEEPING, ERASURE_KEEPS_UNIQUE_VALUES, ErasePersonCommand, type ErasureHousekeeping, type ErasureResult } from './erase-person.command';
 
@@ -17,6 +18,7 @@ export class ErasePersonHandler implements ICommandHandler<ErasePersonCommand, E
     private readonly writer: AccountWriter,
     private readonly keys: DataKeyStore,
     private readonly ryw: ReadYourWrites,
+    private readonly runner: ProjectionRunner,
     @Inject(IDENTITY_DIRECTORY) private readonly directory: IdentityDirectory,
     @Optional() @Inject(ERASURE_HOUSEKEEPING) private readonly housekeeping?: ErasureHousekeeping,
     @Optional() @Inject(ERASURE_KEEPS_UNIQUE_VALUES) private readonly keepUniqueValues = false,
@@ -34,7 +36,7 @@ export class ErasePersonHandler implements ICommandHandler<ErasePersonCommand, E
         alreadyErased = true;
         return loaded.revision;
       }
-      const command = { type: 'EraseAccount' as const, now: this.writer.now(), keepUniqueValues: this.keepUniqueValues };
+      const command = { type: 'EraseAccount' as const, now: this.writer.now(), keepUniqueValues: this.keepUniqueValues, identifiers: await this.identifiersOf(accountId) };
       return (await this.writer.execute({ accountId, loaded, command, ctx, scope: 'instance' })).revision;
     });
     const keyDestroyed = await this.keys.erase(accountId);
@@ -58,6 +60,16 @@ export class ErasePersonHandler implements ICommandHandler<ErasePersonCommand, E
       events: Number(revision + 1n),
       uniqueValues: { count: held.length, kinds: [...new Set(held.map((h) => h.kind))], after: this.keepUniqueValues ? 'kept' : 'released' },
     };
+  }
+
+  /**
+   * Every identifier the person held (support's history), as keyed hashes: after the erasure,
+   * "who held X" and the NameID doctor can still say "an erased person", and nothing more.
+   */
+  private async identifiersOf(accountId: string): Promise<ErasedIdentifier[]> {
+    await this.ryw.settle();
+    const spans = this.runner.handle<IdentifierHistoryHandle>('identifier-history').ofAccount(accountId);
+    return spans.map((s) => ({ kind: s.kind, hash: hashIdentifier(s.value, this.writer.valueHash), identityId: s.identityId, scope: s.scope, from: s.from, to: s.to }));
   }
 
   private async accountOf(request: { accountId?: string; scimId?: string }): Promise<string> {

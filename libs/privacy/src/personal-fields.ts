@@ -70,7 +70,8 @@ export const ACCOUNT_FIELDS: Classified<AccountEventMap> = {
     effectiveTo: 'clear',
     cause: 'clear',
   },
-  AccountErased: { accountId: 'clear', uniqueValues: 'clear' },
+  // Keyed hashes of what they held (HMAC-SHA256, the instance's identifier key): not readable, only recognisable.
+  AccountErased: { accountId: 'clear', uniqueValues: 'clear', identifiers: 'clear' },
 };
 
 /**

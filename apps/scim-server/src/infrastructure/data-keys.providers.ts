@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger, type Provider } from '@nestjs/common';
 import Database from 'better-sqlite3';
@@ -5,8 +7,9 @@ import pg from 'pg';
 import { AUDIT_RECORD_OPENER, type AuditEnvelope, type AuditRecordOpener, withData } from '@app/audit';
 import type { AppConfig } from '@app/config';
 import type { RecordedEvent } from '@app/event-store';
+import { IDENTIFIER_HASH, keyedValueHash, sha256ValueHash } from '@app/identity';
 import type { SqliteDb } from '@app/event-store/adapters';
-import { DataKeyStore, ERASURE_HOUSEKEEPING, ERASURE_KEEPS_UNIQUE_VALUES, type ErasureHousekeeping, type KeyTable, loadMasterKey, PersonalDataSealer, PostgresKeyTable, SqliteKeyTable } from '@app/privacy';
+import { DataKeyStore, ERASURE_HOUSEKEEPING, ERASURE_KEEPS_UNIQUE_VALUES, type ErasureHousekeeping, loadMasterKey, masterKeyOf, PersonalDataSealer, PostgresKeyTable, SqliteKeyTable } from '@app/privacy';
 import { SQLITE_DB } from './tokens';
 
 /**
@@ -14,14 +17,41 @@ import { SQLITE_DB } from './tokens';
  * the instances. Embedded and EventStoreDB: `DATA_DIR/data-keys.db` (on EventStoreDB, set
  * DATA_KEYS_DATABASE_URL to share a PostgreSQL key table between instances; see the README).
  */
-async function openKeyTable(config: AppConfig): Promise<KeyTable> {
+function keyTable(config: AppConfig): SqliteKeyTable | PostgresKeyTable {
   const url = config.eventStore === 'postgres' ? config.databaseUrl : process.env.DATA_KEYS_DATABASE_URL;
-  if (url !== undefined) {
-    const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'scim-data-keys' });
-    pool.on('error', () => undefined);
-    return PostgresKeyTable.open({ query: (sql, params) => pool.query(sql, params), end: () => pool.end() });
+  if (url === undefined) return new SqliteKeyTable(new Database(join(config.dataDir, 'data-keys.db')));
+  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'scim-data-keys', connectionTimeoutMillis: 5000 });
+  pool.on('error', () => undefined);
+  return new PostgresKeyTable({ query: (sql, params) => pool.query(sql, params), end: () => pool.end() });
+}
+
+/**
+ * The master key: DATA_KEY_MASTER, else (embedded) a key file generated on first start. A
+ * shared key table without DATA_KEY_MASTER keeps a generated one in the table itself, so
+ * every instance uses the same (the README says to configure one instead).
+ */
+function masterOf(config: AppConfig, table: SqliteKeyTable | PostgresKeyTable) {
+  if (process.env.DATA_KEY_MASTER || table instanceof SqliteKeyTable) return loadMasterKey(config.dataDir);
+  new Logger('privacy').warn('DATA_KEY_MASTER is not set: the data keys are wrapped by a key kept in the same database (set it in production)');
+  return { current: () => table.sharedMaster().then(masterKeyOf), previous: undefined };
+}
+
+/**
+ * Keyed hashes of identifiers (reservation stream names, an erased person's identifiers):
+ * IDENTIFIER_HASH_KEY (base64), else on the embedded store a key file made with a new log. A
+ * log that already holds reservations under plain SHA-256 names keeps them (renaming them is
+ * not done here: see the README), as does a shared store without IDENTIFIER_HASH_KEY.
+ */
+function identifierHashKey(config: AppConfig, db: SqliteDb): Buffer | undefined {
+  if (process.env.IDENTIFIER_HASH_KEY) return Buffer.from(process.env.IDENTIFIER_HASH_KEY, 'base64');
+  if (config.eventStore !== 'sqlite') return undefined;
+  const file = join(config.dataDir, 'identifier-hash.key');
+  if (!existsSync(file)) {
+    const logIsNew = (db.prepare('SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?').get('table', 'events') === undefined) || db.prepare('SELECT 1 FROM events LIMIT 1').get() === undefined;
+    if (!logIsNew) return undefined;
+    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   }
-  return new SqliteKeyTable(new Database(join(config.dataDir, 'data-keys.db')));
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
 }
 
 export function dataKeyProviders(config: AppConfig): Provider[] {
@@ -29,11 +59,22 @@ export function dataKeyProviders(config: AppConfig): Provider[] {
     {
       provide: DataKeyStore,
       useFactory: async () => {
-        const master = loadMasterKey(config.dataDir);
-        const keys = new DataKeyStore(await openKeyTable(config), master.current, master.previous);
-        const rewrapped = await keys.rewrapFromPrevious();
-        if (rewrapped > 0) new Logger('privacy').log(`rewrapped ${rewrapped} data keys under the new master key`);
+        const table = keyTable(config);
+        const master = masterOf(config, table);
+        const keys = new DataKeyStore(table, master.current, master.previous);
+        if (master.previous) {
+          const rewrapped = await keys.rewrapFromPrevious();
+          new Logger('privacy').log(`master key rotation: rewrapped ${rewrapped} data keys under the new master key`);
+        }
         return keys;
+      },
+    },
+    {
+      provide: IDENTIFIER_HASH,
+      inject: [SQLITE_DB],
+      useFactory: (db: SqliteDb) => {
+        const key = identifierHashKey(config, db);
+        return key ? keyedValueHash(key) : sha256ValueHash;
       },
     },
     { provide: PersonalDataSealer, inject: [DataKeyStore], useFactory: (keys: DataKeyStore) => new PersonalDataSealer(keys) },
