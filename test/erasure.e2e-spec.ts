@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { ChildServer } from './support/child-server';
 import { userBody } from './support/test-server';
 
 const ADMIN = 'erasure-admin-token-0123456789abcdef';
+const CLI = join(__dirname, '..', 'dist', 'apps', 'scimctl', 'src', 'main.js');
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 /** Everything of Erin that must disappear; each is distinctive, so finding it anywhere is a leak. */
@@ -108,6 +110,11 @@ describe('erasure (crypto-shredding, GDPR Art. 17)', () => {
     expect(dry.status).toBe(200);
     expect(dry.body).toMatchObject({ dryRun: true, accountId, uniqueValues: { after: 'released' } });
     expect(dry.body.identities.map((i: { id: string }) => i.id).sort()).toEqual([erin.body.id, erinAcme.body.id].sort());
+    // The same dry run as an operator types it.
+    const cli = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(process.execPath, [CLI, 'users', 'erase', accountId, '--reason', 'ticket DPO-1', '--dry-run'], { env: { ...process.env, SCIMCTL_URL: server.url, SCIMCTL_TOKEN: ADMIN } }, (_e, stdout) => resolve({ code: child.exitCode, stdout }));
+    });
+    expect(cli).toMatchObject({ code: 0, stdout: expect.stringMatching(/^dry run: erasing .* 2 identities .* released\. Nothing changed\./) });
     expect(await head()).toEqual(headsBefore);
     expect((await app('GET', `/Users/${erin.body.id}`)).status).toBe(200);
     // Reason required, admin only.
