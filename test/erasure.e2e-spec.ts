@@ -108,7 +108,7 @@ describe('erasure (crypto-shredding, GDPR Art. 17)', () => {
     const headsBefore = await head();
     const dry = await call('POST', '/api/v1/support/erasures', { accountId, reason: 'ticket DPO-1', dryRun: true });
     expect(dry.status).toBe(200);
-    expect(dry.body).toMatchObject({ dryRun: true, accountId, uniqueValues: { after: 'released' } });
+    expect(dry.body).toMatchObject({ dryRun: true, accountId, uniqueValues: { after: 'released' }, plaintextEvents: 0 });
     expect(dry.body.identities.map((i: { id: string }) => i.id).sort()).toEqual([erin.body.id, erinAcme.body.id].sort());
     // The same dry run as an operator types it.
     const cli = await new Promise<{ code: number | null; stdout: string }>((resolve) => {

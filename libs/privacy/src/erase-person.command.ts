@@ -15,11 +15,16 @@ export interface ErasurePlan {
   readonly events: number;
   /** Unique values (userName, NameID, email, username) released, or kept reserved. */
   readonly uniqueValues: { readonly count: number; readonly kinds: readonly string[]; readonly after: 'released' | 'kept' };
+  /**
+   * Their events stored in plaintext by a version before sealing: erasure cannot make those
+   * unreadable (the README says what to do). 0 on a log written by this version.
+   */
+  readonly plaintextEvents: number;
 }
 
 export type ErasureResult =
   | ({ readonly dryRun: true } & ErasurePlan)
-  | { readonly dryRun: false; readonly accountId: string; readonly revision: string; readonly keyDestroyed: boolean; readonly alreadyErased: boolean };
+  | { readonly dryRun: false; readonly accountId: string; readonly revision: string; readonly keyDestroyed: boolean; readonly alreadyErased: boolean; readonly plaintextEvents: number };
 
 /**
  * Erase a person's personal data (GDPR Art. 17) by destroying their data key. Admin only, a
@@ -43,3 +48,5 @@ export interface ErasureHousekeeping {
 export const ERASURE_HOUSEKEEPING = Symbol('ERASURE_HOUSEKEEPING');
 /** `true`: an erased person's unique values stay reserved (default: released). */
 export const ERASURE_KEEPS_UNIQUE_VALUES = Symbol('ERASURE_KEEPS_UNIQUE_VALUES');
+/** The store as it stores (no opening): the composition root's raw event store. */
+export const RAW_EVENT_STORE_FOR_ERASURE = Symbol('RAW_EVENT_STORE_FOR_ERASURE');

@@ -3,8 +3,10 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AccountWriter, type ErasedIdentifier, hashIdentifier, IDENTITY_DIRECTORY, type IdentityDirectory, InvalidCommand, ResourceNotFound, runCommand, uniqueValues } from '@app/identity';
 import type { IdentifierHistoryHandle } from '@app/support';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
+import type { EventStore, RecordedEvent } from '@app/event-store';
 import { DataKeyStore } from './data-key-store';
-import { ERASURE_HOUSEKEEPING, ERASURE_KEEPS_UNIQUE_VALUES, ErasePersonCommand, type ErasureHousekeeping, type ErasureResult } from './erase-person.command';
+import { PersonalDataSealer } from './personal-data.sealer';
+import { ERASURE_HOUSEKEEPING, ERASURE_KEEPS_UNIQUE_VALUES, ErasePersonCommand, RAW_EVENT_STORE_FOR_ERASURE, type ErasureHousekeeping, type ErasureResult } from './erase-person.command';
 
 /**
  * Erasure: `AccountErased` first (through the account decider, so the unique values it held are
@@ -19,6 +21,8 @@ export class ErasePersonHandler implements ICommandHandler<ErasePersonCommand, E
     private readonly keys: DataKeyStore,
     private readonly ryw: ReadYourWrites,
     private readonly runner: ProjectionRunner,
+    private readonly sealer: PersonalDataSealer,
+    @Inject(RAW_EVENT_STORE_FOR_ERASURE) private readonly stored: EventStore,
     @Inject(IDENTITY_DIRECTORY) private readonly directory: IdentityDirectory,
     @Optional() @Inject(ERASURE_HOUSEKEEPING) private readonly housekeeping?: ErasureHousekeeping,
     @Optional() @Inject(ERASURE_KEEPS_UNIQUE_VALUES) private readonly keepUniqueValues = false,
@@ -44,7 +48,7 @@ export class ErasePersonHandler implements ICommandHandler<ErasePersonCommand, E
     this.writer.repository.forget(accountId);
     await this.ryw.settle();
     await this.housekeeping?.afterErasure();
-    return { dryRun: false, accountId, revision: revision.toString(), keyDestroyed, alreadyErased };
+    return { dryRun: false, accountId, revision: revision.toString(), keyDestroyed, alreadyErased, plaintextEvents: await this.plaintextEvents(accountId) };
   }
 
   private async plan(accountId: string): Promise<ErasureResult> {
@@ -59,6 +63,7 @@ export class ErasePersonHandler implements ICommandHandler<ErasePersonCommand, E
         .map((i) => ({ id: i.id, scope: i.scope, userName: i.userName, active: i.active, deleted: i.deleted })),
       events: Number(revision + 1n),
       uniqueValues: { count: held.length, kinds: [...new Set(held.map((h) => h.kind))], after: this.keepUniqueValues ? 'kept' : 'released' },
+      plaintextEvents: await this.plaintextEvents(accountId),
     };
   }
 
@@ -70,6 +75,17 @@ export class ErasePersonHandler implements ICommandHandler<ErasePersonCommand, E
     await this.ryw.settle();
     const spans = this.runner.handle<IdentifierHistoryHandle>('identifier-history').ofAccount(accountId);
     return spans.map((s) => ({ kind: s.kind, hash: hashIdentifier(s.value, this.writer.valueHash), identityId: s.identityId, scope: s.scope, from: s.from, to: s.to }));
+  }
+
+  /** Events of the person's stream, as stored, that hold personal values in the clear. */
+  private async plaintextEvents(accountId: string): Promise<number> {
+    let events: RecordedEvent[];
+    try {
+      events = await this.stored.readStream(`account-${accountId}`);
+    } catch {
+      return 0;
+    }
+    return events.filter((e) => this.sealer.holdsPlaintext(e)).length;
   }
 
   private async accountOf(request: { accountId?: string; scimId?: string }): Promise<string> {

@@ -69,3 +69,13 @@ describe('PersonalDataSealer', () => {
     expect(String(stored.data.nickname)).toMatch(/^pii:v1:/);
   });
 });
+
+describe('PersonalDataSealer.holdsPlaintext', () => {
+  it('finds personal values a log from before sealing stored in the clear', async () => {
+    const sealer = new PersonalDataSealer(new DataKeyStore(new SqliteKeyTable(new Database(':memory:')), masterKeyOf(randomBytes(32))));
+    expect(sealer.holdsPlaintext(recorded(provisioned, 0))).toBe(true);
+    expect(sealer.holdsPlaintext(recorded(updated, 1))).toBe(true);
+    const sealed = await sealer.seal('account-acc', [provisioned, updated]);
+    expect(sealed.map((e, i) => sealer.holdsPlaintext(recorded(e, i)))).toEqual([false, false]);
+  });
+});

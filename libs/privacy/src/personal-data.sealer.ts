@@ -53,6 +53,20 @@ export class PersonalDataSealer {
     return out;
   }
 
+  /**
+   * True when a person's stored event holds a personal value in the clear: written before
+   * sealing existed (a log from an older version). Erasing that person cannot reach it.
+   */
+  holdsPlaintext(event: RecordedEvent): boolean {
+    if (personOfStream(event.streamId) === undefined) return false;
+    return Object.entries(event.data).some(([field, value]) => {
+      const cls = classOf(event.type, field);
+      if (cls === 'clear' || value === null || value === undefined) return false;
+      if (cls === 'personal') return !isSealed(value);
+      return Array.isArray(value) && value.some((el) => el !== null && typeof el === 'object' && !Array.isArray(el) && cls.each.some((k) => (el as Record<string, JsonValue>)[k] !== undefined && !isSealed((el as Record<string, JsonValue>)[k])));
+    });
+  }
+
   /** Loads the keys of the persons these events belong to (before a synchronous `open` of them). */
   load(events: readonly RecordedEvent[]): Promise<void> {
     const persons = new Set<string>();

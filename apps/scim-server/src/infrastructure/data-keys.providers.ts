@@ -9,8 +9,8 @@ import type { AppConfig } from '@app/config';
 import type { RecordedEvent } from '@app/event-store';
 import { IDENTIFIER_HASH, keyedValueHash, sha256ValueHash } from '@app/identity';
 import type { SqliteDb } from '@app/event-store/adapters';
-import { DataKeyStore, ERASURE_HOUSEKEEPING, ERASURE_KEEPS_UNIQUE_VALUES, type ErasureHousekeeping, loadMasterKey, masterKeyOf, PersonalDataSealer, PostgresKeyTable, SqliteKeyTable } from '@app/privacy';
-import { SQLITE_DB } from './tokens';
+import { DataKeyStore, ERASURE_HOUSEKEEPING, ERASURE_KEEPS_UNIQUE_VALUES, type ErasureHousekeeping, RAW_EVENT_STORE_FOR_ERASURE, loadMasterKey, masterKeyOf, PersonalDataSealer, PostgresKeyTable, SqliteKeyTable } from '@app/privacy';
+import { RAW_EVENT_STORE, SQLITE_DB } from './tokens';
 
 /**
  * Where the data keys live: never in the log. PostgreSQL: a table beside the log's, shared by
@@ -92,6 +92,7 @@ export function dataKeyProviders(config: AppConfig): Provider[] {
         },
       }),
     },
+    { provide: RAW_EVENT_STORE_FOR_ERASURE, useExisting: RAW_EVENT_STORE },
     { provide: ERASURE_KEEPS_UNIQUE_VALUES, useValue: process.env.ERASURE_KEEPS_UNIQUE_VALUES === 'true' },
     {
       provide: ERASURE_HOUSEKEEPING,
