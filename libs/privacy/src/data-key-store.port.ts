@@ -17,6 +17,8 @@ export interface KeyRow {
  * be synchronous (a projection opening an event) use what `load` put in memory.
  */
 export interface KeyTable {
+  /** A remote table (connections to close on shutdown); the embedded one closes with the process. */
+  readonly shared?: boolean;
   get(personId: string): Promise<KeyRow | undefined>;
   /** Synchronous read, when the backend can (SQLite). */
   getSync?(personId: string): KeyRow | undefined;

@@ -25,7 +25,7 @@ export class DataKeyStore {
    * may be down at start: the server then starts anyway and answers 503 until it is back).
    */
   constructor(
-    private readonly table: KeyTable,
+    readonly keyTable: KeyTable,
     master: MasterKey | (() => Promise<MasterKey>),
     private readonly previous?: MasterKey,
   ) {
@@ -51,7 +51,7 @@ export class DataKeyStore {
     const master = await this.ready();
     let found = this.peek(personId);
     if (found.state === 'none') {
-      const row = await this.table.insertIfAbsent({ personId, wrapped: wrapKey(master.key, personId, newDataKey()), masterId: master.id });
+      const row = await this.keyTable.insertIfAbsent({ personId, wrapped: wrapKey(master.key, personId, newDataKey()), masterId: master.id });
       found = this.remember(row);
     }
     if (found.state !== 'live') throw new PersonErasedError(personId);
@@ -63,14 +63,14 @@ export class DataKeyStore {
     await this.ready();
     const missing = [...new Set(personIds)].filter((id) => !this.cache.has(id));
     if (missing.length === 0) return;
-    for (const row of await this.table.getMany(missing)) this.remember(row);
+    for (const row of await this.keyTable.getMany(missing)) this.remember(row);
   }
 
   /** What is known of a person now, synchronously (memory, or the SQLite table). */
   peek(personId: string): KeyLookup {
     const cached = this.cache.get(personId);
     if (cached || !this.master) return cached ?? { state: 'none' };
-    const row = this.table.getSync?.(personId);
+    const row = this.keyTable.getSync?.(personId);
     return row ? this.remember(row) : { state: 'none' };
   }
 
@@ -78,10 +78,10 @@ export class DataKeyStore {
   async erase(personId: string): Promise<boolean> {
     const master = await this.ready();
     this.cache.set(personId, { state: 'erased' });
-    const destroyed = await this.table.tombstone(personId);
-    if (!destroyed && (await this.table.get(personId)) === undefined) {
+    const destroyed = await this.keyTable.tombstone(personId);
+    if (!destroyed && (await this.keyTable.get(personId)) === undefined) {
       // Never sealed anything: the tombstone still keeps a later write from creating a key.
-      await this.table.insertIfAbsent({ personId, wrapped: null, masterId: master.id });
+      await this.keyTable.insertIfAbsent({ personId, wrapped: null, masterId: master.id });
     }
     return destroyed;
   }
@@ -96,10 +96,10 @@ export class DataKeyStore {
     if (!this.previous) return 0;
     const master = await this.ready();
     let n = 0;
-    for (const row of await this.table.wrappedUnderOther(master.id)) {
+    for (const row of await this.keyTable.wrappedUnderOther(master.id)) {
       if (row.masterId !== this.previous.id || !row.wrapped) continue;
       const key = unwrapKey(this.previous.key, row.personId, row.wrapped);
-      await this.table.rewrap(row.personId, wrapKey(master.key, row.personId, key), master.id);
+      await this.keyTable.rewrap(row.personId, wrapKey(master.key, row.personId, key), master.id);
       this.cache.delete(row.personId);
       n++;
     }
@@ -107,7 +107,12 @@ export class DataKeyStore {
   }
 
   close(): Promise<void> {
-    return this.table.close();
+    return this.keyTable.close();
+  }
+
+  /** Nest's shutdown hook: a shared key table's connections close with the server. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.keyTable.shared) await this.keyTable.close();
   }
 
   private remember(row: KeyRow): KeyLookup {

@@ -11,6 +11,8 @@ const toRow = (r: Record<string, unknown>): KeyRow => ({
 
 /** The row that holds a generated master key when none is configured (see `sharedMaster`). */
 const MASTER_ROW = '$master';
+/** The row that holds the identifier hash key of a shared store (NULL: plain SHA-256 names). */
+const IDENTIFIER_ROW = '$identifier';
 
 /**
  * The shared key table on PostgreSQL: one table beside the log's, so every instance seals and
@@ -19,6 +21,7 @@ const MASTER_ROW = '$master';
  * table is created on first use, so a server whose database is down still starts (and 503s).
  */
 export class PostgresKeyTable implements KeyTable {
+  readonly shared = true;
   private ready?: Promise<void>;
 
   constructor(private readonly sql: KeySql) {}
@@ -56,7 +59,7 @@ export class PostgresKeyTable implements KeyTable {
   }
 
   async wrappedUnderOther(masterId: string): Promise<KeyRow[]> {
-    const { rows } = await this.query(`SELECT person_id, wrapped, master_id FROM scim_data_keys WHERE master_id <> $1 AND wrapped IS NOT NULL AND person_id <> '${MASTER_ROW}'`, [masterId]);
+    const { rows } = await this.query(`SELECT person_id, wrapped, master_id FROM scim_data_keys WHERE master_id <> $1 AND wrapped IS NOT NULL AND person_id NOT IN ('${MASTER_ROW}', '${IDENTIFIER_ROW}')`, [masterId]);
     return rows.map(toRow);
   }
 
@@ -69,6 +72,28 @@ export class PostgresKeyTable implements KeyTable {
     await this.query(`INSERT INTO scim_data_keys (person_id, wrapped, master_id) VALUES ('${MASTER_ROW}', $1, 'unwrapped') ON CONFLICT (person_id) DO NOTHING`, [randomBytes(KEY_BYTES)]);
     const { rows } = await this.query(`SELECT wrapped FROM scim_data_keys WHERE person_id = '${MASTER_ROW}'`);
     return rows[0].wrapped as Buffer;
+  }
+
+  /**
+   * The identifier hash key every instance shares (reservation names): made with the first
+   * start on a log without reservations; a log that already holds reservations under plain
+   * SHA-256 names keeps them (NULL). `migrate-log` brings the embedded store's key here.
+   */
+  async sharedIdentifierKey(logHasReservations: () => Promise<boolean>): Promise<Buffer | null> {
+    let { rows } = await this.query(`SELECT wrapped FROM scim_data_keys WHERE person_id = '${IDENTIFIER_ROW}'`);
+    if (rows.length === 0) {
+      await this.setShared('identifier', (await logHasReservations()) ? null : randomBytes(KEY_BYTES));
+      ({ rows } = await this.query(`SELECT wrapped FROM scim_data_keys WHERE person_id = '${IDENTIFIER_ROW}'`));
+    }
+    return (rows[0].wrapped as Buffer | null) ?? null;
+  }
+
+  /** Sets a shared key row unless it is there already (`migrate-log`, first start). */
+  async setShared(which: 'master' | 'identifier', value: Buffer | null): Promise<void> {
+    await this.query(`INSERT INTO scim_data_keys (person_id, wrapped, master_id) VALUES ($1, $2, 'unwrapped') ON CONFLICT (person_id) DO NOTHING`, [
+      which === 'master' ? MASTER_ROW : IDENTIFIER_ROW,
+      value,
+    ]);
   }
 
   close(): Promise<void> {

@@ -68,6 +68,11 @@ export class SqliteKeyTable implements KeyTable {
     return Promise.resolve(this.stmts.other.all(masterId).map(toRow));
   }
 
+  /** Every row, tombstones included (`migrate-log` copies them to PostgreSQL). */
+  all(): KeyRow[] {
+    return (this.db.prepare('SELECT person_id, wrapped, master_id FROM data_keys ORDER BY person_id').all() as RawKeyRow[]).map(toRow);
+  }
+
   close(): Promise<void> {
     this.db.close();
     return Promise.resolve();

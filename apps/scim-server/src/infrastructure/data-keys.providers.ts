@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { AUDIT_RECORD_OPENER, type AuditEnvelope, type AuditRecordOpener, withData } from '@app/audit';
 import type { AppConfig } from '@app/config';
-import type { RecordedEvent } from '@app/event-store';
-import { IDENTIFIER_HASH, keyedValueHash, sha256ValueHash } from '@app/identity';
+import { type EventStore, type RecordedEvent, StoreUnavailableError } from '@app/event-store';
+import { IDENTIFIER_HASH, keyedValueHash, sha256ValueHash, type ValueHash } from '@app/identity';
 import type { SqliteDb } from '@app/event-store/adapters';
 import { DataKeyStore, ERASURE_HOUSEKEEPING, ERASURE_KEEPS_UNIQUE_VALUES, type ErasureHousekeeping, RAW_EVENT_STORE_FOR_ERASURE, loadMasterKey, masterKeyOf, PersonalDataSealer, PostgresKeyTable, SqliteKeyTable } from '@app/privacy';
 import { RAW_EVENT_STORE, SQLITE_DB } from './tokens';
@@ -43,7 +43,6 @@ function masterOf(config: AppConfig, table: SqliteKeyTable | PostgresKeyTable) {
  * not done here: see the README), as does a shared store without IDENTIFIER_HASH_KEY.
  */
 function identifierHashKey(config: AppConfig, db: SqliteDb): Buffer | undefined {
-  if (process.env.IDENTIFIER_HASH_KEY) return Buffer.from(process.env.IDENTIFIER_HASH_KEY, 'base64');
   if (config.eventStore !== 'sqlite') return undefined;
   const file = join(config.dataDir, 'identifier-hash.key');
   if (!existsSync(file)) {
@@ -52,6 +51,29 @@ function identifierHashKey(config: AppConfig, db: SqliteDb): Buffer | undefined 
     writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   }
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+}
+
+/**
+ * A shared store's identifier hash, loaded from its key table in the background (the database
+ * may be down at start): until it is, a write that needs a reservation name answers 503.
+ */
+function lateBound(load: () => Promise<ValueHash>): ValueHash {
+  let inner: ValueHash | undefined;
+  const attempt = (): void => {
+    load().then(
+      (h) => {
+        inner = h;
+      },
+      () => {
+        setTimeout(attempt, 2000).unref();
+      },
+    );
+  };
+  attempt();
+  return (folded) => {
+    if (!inner) throw new StoreUnavailableError('the identifier key is not loaded yet: the key store is unreachable');
+    return inner(folded);
+  };
 }
 
 export function dataKeyProviders(config: AppConfig): Provider[] {
@@ -71,10 +93,19 @@ export function dataKeyProviders(config: AppConfig): Provider[] {
     },
     {
       provide: IDENTIFIER_HASH,
-      inject: [SQLITE_DB],
-      useFactory: (db: SqliteDb) => {
-        const key = identifierHashKey(config, db);
-        return key ? keyedValueHash(key) : sha256ValueHash;
+      inject: [SQLITE_DB, DataKeyStore, RAW_EVENT_STORE],
+      useFactory: (db: SqliteDb, keys: DataKeyStore, store: EventStore): ValueHash => {
+        if (process.env.IDENTIFIER_HASH_KEY) return keyedValueHash(Buffer.from(process.env.IDENTIFIER_HASH_KEY, 'base64'));
+        const table = keys.keyTable;
+        if (!(table instanceof PostgresKeyTable)) {
+          const key = identifierHashKey(config, db);
+          return key ? keyedValueHash(key) : sha256ValueHash;
+        }
+        const hasReservations = async () => (await store.readAll({ maxCount: 1, filter: { streamPrefixes: ['unique-'] } })).length > 0;
+        return lateBound(async () => {
+          const key = await table.sharedIdentifierKey(hasReservations);
+          return key ? keyedValueHash(key) : sha256ValueHash;
+        });
       },
     },
     { provide: PersonalDataSealer, inject: [DataKeyStore], useFactory: (keys: DataKeyStore) => new PersonalDataSealer(keys) },
