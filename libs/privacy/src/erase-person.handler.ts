@@ -44,6 +44,7 @@ export class ErasePersonHandler implements ICommandHandler<ErasePersonCommand, E
       return (await this.writer.execute({ accountId, loaded, command, ctx, scope: 'instance' })).revision;
     });
     const keyDestroyed = await this.keys.erase(accountId);
+    this.sealer.forgetPerson(accountId);
     // The folded state in memory holds their values: it goes too.
     this.writer.repository.forget(accountId);
     await this.ryw.settle();

@@ -22,7 +22,7 @@ export function openingProjection<H extends ProjectionHandle>(projection: Projec
         if (event.type === 'AccountErased') {
           // Another instance may have erased them: this one's memory must not keep the key.
           const person = personOfStream(event.streamId);
-          if (person !== undefined) sealer.keys.forget(person);
+          if (person !== undefined) sealer.forgetPerson(person);
         }
         if (opened.state === 'erased') return;
         handle.apply(opened.event);

@@ -20,6 +20,9 @@ const TYPE_TAGS = { s: ERASED, o: {}, a: [], j: null } as const;
 type TypeTag = keyof typeof TYPE_TAGS;
 const tagOf = (v: unknown): TypeTag => (typeof v === 'string' ? 's' : Array.isArray(v) ? 'a' : v !== null && typeof v === 'object' ? 'o' : 'j');
 
+/** Opened events remembered by id (a few MB at most). */
+const RECENT_OPENS = 20_000;
+
 const aad = (eventId: string, streamId: string, field: string) => `${eventId}|${streamId}|${field}`;
 
 /**
@@ -29,6 +32,9 @@ const aad = (eventId: string, streamId: string, field: string) => `${eventId}|${
  */
 export class PersonalDataSealer {
   private readonly opened = new WeakMap<RecordedEvent, Opened>();
+  // A rebuild feeds each projection its own read of the log (other objects, same events): the
+  // last opens by event id save the decryptions the second and later projections would repeat.
+  private readonly recent = new Map<string, Opened>();
 
   constructor(readonly keys: DataKeyStore) {}
 
@@ -67,6 +73,13 @@ export class PersonalDataSealer {
     });
   }
 
+  /** An erased person: nothing opened of theirs stays in memory. */
+  forgetPerson(personId: string): void {
+    this.keys.forget(personId);
+    const stream = `account-${personId}`;
+    for (const [id, o] of this.recent) if (o.event.streamId === stream) this.recent.delete(id);
+  }
+
   /** Loads the keys of the persons these events belong to (before a synchronous `open` of them). */
   load(events: readonly RecordedEvent[]): Promise<void> {
     const persons = new Set<string>();
@@ -81,8 +94,18 @@ export class PersonalDataSealer {
   open(event: RecordedEvent): Opened {
     const memo = this.opened.get(event);
     if (memo) return memo;
+    const byId = this.recent.get(event.id);
+    if (byId && byId.event.position === event.position && byId.event.streamId === event.streamId && this.keys.peek(personOfStream(event.streamId) ?? '').state !== 'erased') {
+      const again: Opened = { event: { ...event, data: byId.event.data }, state: byId.state };
+      this.opened.set(event, again);
+      return again;
+    }
     const result = this.openUncached(event);
     this.opened.set(event, result);
+    if (result.state === 'live' && result.event !== event) {
+      this.recent.set(event.id, result);
+      if (this.recent.size > RECENT_OPENS) this.recent.delete(this.recent.keys().next().value as string);
+    }
     return result;
   }
 

@@ -10,16 +10,17 @@ const toRow = (r: RawKeyRow): KeyRow => ({ personId: r.person_id, wrapped: r.wra
 
 /**
  * The embedded key table: its own SQLite file, never the log's, so that erasing a key does
- * not leave it in the log's WAL. `secure_delete` zeroes freed content and the rollback
- * journal (not WAL) keeps no old page after the commit.
+ * not leave it in the log's WAL. WAL with `synchronous = NORMAL`, as the log: a new person's
+ * key costs no fsync on the request path, and is as durable as the events sealed with it.
+ * `secure_delete` zeroes freed content; after a tombstone the WAL is checkpointed and cut to
+ * zero, so the old key's page survives in neither file.
  */
 export class SqliteKeyTable implements KeyTable {
   private readonly stmts;
 
   constructor(private readonly db: KeyDb) {
-    db.pragma('journal_mode = TRUNCATE');
+    db.pragma('journal_mode = WAL');
     db.pragma('secure_delete = ON');
-    // NORMAL: a key row is on disk before the event sealed with it can be (the log's own commits are NORMAL too).
     db.pragma('synchronous = NORMAL');
     db.exec(`CREATE TABLE IF NOT EXISTS data_keys (person_id TEXT PRIMARY KEY, wrapped BLOB, master_id TEXT NOT NULL, erased_at TEXT)`);
     this.stmts = {
@@ -56,6 +57,7 @@ export class SqliteKeyTable implements KeyTable {
       this.stmts.zero.run(personId);
       return this.stmts.tombstone.run(personId).changes;
     })();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
     return Promise.resolve(done > 0);
   }
 

@@ -131,9 +131,14 @@ export function dataKeyProviders(config: AppConfig): Provider[] {
       useFactory: (db: SqliteDb): ErasureHousekeeping => ({
         // The WAL still holds the pages the erased rows lived on: copy them back and cut it to
         // zero, so the freed (and zeroed, secure_delete) pages are all that remains.
-        afterErasure: () => {
-          db.pragma('wal_checkpoint(TRUNCATE)');
-          return Promise.resolve();
+        afterErasure: async () => {
+          // The checkpoint worker's own pass, or a reader's snapshot, makes it answer busy: try again, briefly.
+          for (let attempt = 0; attempt < 50; attempt++) {
+            const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+            if (r.busy === 0) return;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          new Logger('privacy').warn('the WAL could not be cut back after an erasure (busy): the next checkpoint overwrites it');
         },
       }),
     },
