@@ -39,7 +39,8 @@ describe('PersonalDataSealer', () => {
     // Ids, scopes, flags and the diff's paths stay clear.
     expect(stored[0].data).toMatchObject({ accountId: 'acc', identityId: 'idn', scope: 'instance', active: true });
     expect((stored[1].data.changes as { path: string }[])[0].path).toBe('name');
-    const opened = stored.map((e, i) => sealer.open(recorded(e, i)));
+    // Another process (nothing remembered from sealing) decrypts them.
+    const opened = stored.map((e, i) => new PersonalDataSealer(sealer.keys).open(recorded(e, i)));
     expect(opened.map((o) => o.state)).toEqual(['live', 'live']);
     expect(opened[0].event.data).toEqual(provisioned.data);
     expect(opened[1].event.data).toEqual(updated.data);
@@ -53,6 +54,13 @@ describe('PersonalDataSealer', () => {
     expect(p.state).toBe('erased');
     expect(p.event.data).toMatchObject({ accountId: 'acc', userName: '[erased]', email: '[erased]', attributes: {} });
     expect(u.event.data.changes).toEqual([{ path: 'name', from: '[erased]', to: '[erased]' }]);
+  });
+
+  it('a sealed blob moved to another event does not open', async () => {
+    const sealer = setup();
+    const [a, b] = await sealer.seal('account-acc', [provisioned, { ...provisioned, id: 'e9' }]);
+    const swapped = recorded({ ...b, data: { ...b.data, $pii: a.data.$pii } }, 1);
+    expect(() => new PersonalDataSealer(sealer.keys).open(swapped)).toThrow();
   });
 
   it('leaves other streams and plaintext events of a log written before sealing as they are', async () => {

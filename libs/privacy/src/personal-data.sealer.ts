@@ -23,18 +23,19 @@ const tagOf = (v: unknown): TypeTag => (typeof v === 'string' ? 's' : Array.isAr
 /** Opened events remembered by id (a few MB at most). */
 const RECENT_OPENS = 20_000;
 
-const aad = (eventId: string, streamId: string, field: string) => `${eventId}|${streamId}|${field}`;
-
 /**
- * Seals a person's personal fields with their data key (append) and opens them (read), per
- * field: the event keeps its shape, its ids and its clear fields, so the audit chain, filters
- * and exports work on the stored form. `personal-fields.ts` says which fields are personal.
+ * Seals a person's personal fields with their data key (append) and opens them (read): each
+ * personal value is replaced by a marker (`pii:v1:s`, its JSON type) and the values go into one
+ * AES-256-GCM blob per event (`$pii`). The event keeps its shape, its ids and its clear fields,
+ * so the audit chain, filters and exports work on the stored form. `personal-fields.ts` says
+ * which fields are personal.
  */
 export class PersonalDataSealer {
   private readonly opened = new WeakMap<RecordedEvent, Opened>();
-  // A rebuild feeds each projection its own read of the log (other objects, same events): the
-  // last opens by event id save the decryptions the second and later projections would repeat.
-  private readonly recent = new Map<string, Opened>();
+  // Plaintext of the last events sealed or opened, by event id: the read models apply what was
+  // just sealed without decrypting it, and a rebuild (each projection its own read of the log)
+  // decrypts an event once. Bounded, and purged of a person on their erasure.
+  private readonly recent = new Map<string, { readonly streamId: string; readonly data: JsonObject }>();
 
   constructor(readonly keys: DataKeyStore) {}
 
@@ -45,16 +46,33 @@ export class PersonalDataSealer {
     let key: Buffer | undefined;
     const out: EventData[] = [];
     for (const e of events) {
+      // Each personal value becomes a marker naming its JSON type; the values go into one
+      // sealed blob per event (one cipher initialisation per event, not one per field).
       const data: Record<string, JsonValue> = {};
+      const values: Record<string, JsonValue> = {};
+      const mark = (path: string, value: JsonValue): string => {
+        values[path] = value;
+        return `${SEALED_PREFIX}${tagOf(value)}`;
+      };
       for (const [field, value] of Object.entries(e.data)) {
         const cls = classOf(e.type, field);
         if (cls === 'clear' || value === undefined || isSealed(value)) data[field] = value;
+        else if (cls === 'personal' || !Array.isArray(value)) data[field] = mark(field, value);
         else {
-          key ??= await this.keys.keyForSealing(person);
-          data[field] = cls === 'personal' ? sealTagged(key, aad(e.id, streamId, field), value) : sealEach(key, e.id, streamId, field, value, cls.each);
+          data[field] = value.map((el, i) => {
+            if (el === null || typeof el !== 'object' || Array.isArray(el)) return mark(`${field}[${i}]`, el);
+            const copy: Record<string, JsonValue> = { ...el };
+            for (const k of cls.each) if (copy[k] !== undefined) copy[k] = mark(`${field}[${i}].${k}`, copy[k]);
+            return copy;
+          });
         }
       }
+      if (Object.keys(values).length > 0) {
+        key ??= await this.keys.keyForSealing(person);
+        data[BLOB_FIELD] = sealValue(key, blobAad(e.id, streamId, data), values);
+      }
       out.push({ ...e, data });
+      this.remember(e.id, streamId, e.data);
     }
     return out;
   }
@@ -77,7 +95,7 @@ export class PersonalDataSealer {
   forgetPerson(personId: string): void {
     this.keys.forget(personId);
     const stream = `account-${personId}`;
-    for (const [id, o] of this.recent) if (o.event.streamId === stream) this.recent.delete(id);
+    for (const [id, o] of this.recent) if (o.streamId === stream) this.recent.delete(id);
   }
 
   /** Loads the keys of the persons these events belong to (before a synchronous `open` of them). */
@@ -94,71 +112,74 @@ export class PersonalDataSealer {
   open(event: RecordedEvent): Opened {
     const memo = this.opened.get(event);
     if (memo) return memo;
-    const byId = this.recent.get(event.id);
-    if (byId && byId.event.position === event.position && byId.event.streamId === event.streamId && this.keys.peek(personOfStream(event.streamId) ?? '').state !== 'erased') {
-      const again: Opened = { event: { ...event, data: byId.event.data }, state: byId.state };
+    const known = this.recent.get(event.id);
+    if (known && known.streamId === event.streamId && this.keys.peek(personOfStream(event.streamId) ?? '').state === 'live') {
+      const again: Opened = { event: { ...event, data: known.data }, state: 'live' };
       this.opened.set(event, again);
       return again;
     }
     const result = this.openUncached(event);
     this.opened.set(event, result);
-    if (result.state === 'live' && result.event !== event) {
-      this.recent.set(event.id, result);
-      if (this.recent.size > RECENT_OPENS) this.recent.delete(this.recent.keys().next().value as string);
-    }
+    if (result.state === 'live' && result.event !== event) this.remember(event.id, event.streamId, result.event.data);
     return result;
+  }
+
+  private remember(id: string, streamId: string, data: JsonObject): void {
+    if (personOfStream(streamId) === undefined) return;
+    this.recent.set(id, { streamId, data });
+    if (this.recent.size > RECENT_OPENS) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   private openUncached(event: RecordedEvent): Opened {
     const person = personOfStream(event.streamId);
-    if (person === undefined || !hasSealed(event.data)) return { event, state: 'live' };
+    const blob = event.data[BLOB_FIELD];
+    if (person === undefined || typeof blob !== 'string') return { event, state: 'live' };
     const found = this.keys.peek(person);
     const state: OpenState = found.state === 'live' ? 'live' : found.state === 'erased' ? 'erased' : 'unknown';
-    const key = found.state === 'live' ? found.key : undefined;
+    const { [BLOB_FIELD]: _blob, ...stored } = event.data;
+    const values = found.state === 'live' ? (openValue(found.key, blobAad(event.id, event.streamId, stored), blob) as Record<string, JsonValue>) : undefined;
+    // Erased (or not loaded): a value keeps its shape, a string reads "[erased]"; inside a diff, every value does.
+    const value = (path: string, marker: string, inDiff: boolean): JsonValue =>
+      values ? values[path] : inDiff ? ERASED : (structuredClone(TYPE_TAGS[marker.slice(SEALED_PREFIX.length) as TypeTag] ?? ERASED) as JsonValue);
     const data: Record<string, JsonValue> = {};
-    for (const [field, value] of Object.entries(event.data)) {
-      if (isSealed(value)) data[field] = openTagged(key, aad(event.id, event.streamId, field), value) as JsonValue;
-      else if (Array.isArray(value) && value.some(elementSealed)) {
-        data[field] = value.map((element, i) => {
-          if (isSealed(element)) return openTagged(key, aad(event.id, event.streamId, `${field}[${i}]`), element, true) as JsonValue;
-          if (element === null || typeof element !== 'object' || Array.isArray(element)) return element;
+    for (const [field, v] of Object.entries(stored)) {
+      if (isSealed(v)) data[field] = value(field, v, false);
+      else if (Array.isArray(v) && v.some(elementSealed)) {
+        data[field] = v.map((el, i) => {
+          if (isSealed(el)) return value(`${field}[${i}]`, el, true);
+          if (el === null || typeof el !== 'object' || Array.isArray(el)) return el;
           const copy: Record<string, JsonValue> = {};
-          for (const [k, v] of Object.entries(element)) copy[k] = isSealed(v) ? (openTagged(key, aad(event.id, event.streamId, `${field}[${i}].${k}`), v, true) as JsonValue) : v;
+          for (const [k, x] of Object.entries(el)) copy[k] = isSealed(x) ? value(`${field}[${i}].${k}`, x, true) : x;
           return copy;
         });
-      } else data[field] = value;
+      } else data[field] = v;
     }
     return { event: { ...event, data: data as JsonObject }, state };
   }
 }
 
-function sealTagged(key: Buffer, ad: string, value: unknown): string {
-  const tag = tagOf(value);
-  // The tag goes into the associated data too: it cannot be changed without failing the open.
-  return SEALED_PREFIX + tag + ':' + sealValue(key, `${ad}|${tag}`, value).slice(SEALED_PREFIX.length);
+/** Where an event's sealed values are stored (a name no event type uses). */
+export const BLOB_FIELD = '$pii';
+
+/**
+ * The blob is bound to its event (id, stream) and to the stored event around it (its clear
+ * fields and markers): a blob moved to another event, or a marker changed, fails to open.
+ */
+function blobAad(eventId: string, streamId: string, stored: Readonly<Record<string, JsonValue>>): string {
+  return `${eventId}|${streamId}|${sortedJson(stored)}`;
 }
 
-function openTagged(key: Buffer | undefined, ad: string, sealed: string, asText = false): unknown {
-  const tag = sealed.charAt(SEALED_PREFIX.length) as TypeTag;
-  if (!key) return asText ? ERASED : structuredClone(TYPE_TAGS[tag] ?? ERASED);
-  return openValue(key, `${ad}|${tag}`, SEALED_PREFIX + sealed.slice(SEALED_PREFIX.length + 2));
-}
-
-function sealEach(key: Buffer, eventId: string, streamId: string, field: string, value: JsonValue, keys: readonly string[]): JsonValue {
-  if (!Array.isArray(value)) return sealTagged(key, aad(eventId, streamId, field), value);
-  return value.map((element, i) => {
-    if (element === null || typeof element !== 'object' || Array.isArray(element)) return sealTagged(key, aad(eventId, streamId, `${field}[${i}]`), element);
-    const copy: Record<string, JsonValue> = { ...element };
-    for (const k of keys) if (copy[k] !== undefined && !isSealed(copy[k])) copy[k] = sealTagged(key, aad(eventId, streamId, `${field}[${i}].${k}`), copy[k]);
-    return copy;
-  });
+/** JSON with object keys sorted: the same text whatever order a store gives the keys back in (PostgreSQL's jsonb sorts them). */
+function sortedJson(v: JsonValue | undefined): string {
+  if (v === null || v === undefined || typeof v !== 'object') return JSON.stringify(v ?? null);
+  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
+  return `{${Object.keys(v)
+    .filter((k) => v[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${sortedJson(v[k])}`)
+    .join(',')}}`;
 }
 
 function elementSealed(el: JsonValue): boolean {
   return isSealed(el) || (el !== null && typeof el === 'object' && !Array.isArray(el) && Object.values(el).some(isSealed));
-}
-
-function hasSealed(data: JsonObject): boolean {
-  for (const v of Object.values(data)) if (isSealed(v) || (Array.isArray(v) && v.some(elementSealed))) return true;
-  return false;
 }
