@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
 import { ErasePersonCommand } from '@app/privacy';
 import { ApiErrors, ManagementApi } from '../infrastructure/openapi';
@@ -17,6 +17,32 @@ export class ErasureDto {
   @ApiPropertyOptional({ description: 'Say what would be erased; change nothing' }) @IsOptional() @IsBoolean() dryRun?: boolean;
 }
 
+export class ErasedIdentityView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() scope!: string;
+  @ApiProperty() userName!: string;
+  @ApiProperty() active!: boolean;
+  @ApiProperty() deleted!: boolean;
+}
+
+export class ErasureUniqueValuesView {
+  @ApiProperty() count!: number;
+  @ApiProperty({ type: [String] }) kinds!: string[];
+  @ApiProperty({ enum: ['released', 'kept'] }) after!: 'released' | 'kept';
+}
+
+export class ErasureResultView {
+  @ApiProperty() dryRun!: boolean;
+  @ApiProperty({ format: 'uuid' }) accountId!: string;
+  @ApiProperty({ description: 'Their events stored in plaintext by a version before sealing: erasure cannot reach them' }) plaintextEvents!: number;
+  @ApiPropertyOptional({ type: [ErasedIdentityView], description: 'Dry run: the identities that disappear' }) identities?: ErasedIdentityView[];
+  @ApiPropertyOptional({ description: 'Dry run: events whose personal values become unreadable' }) events?: number;
+  @ApiPropertyOptional({ type: ErasureUniqueValuesView, description: 'Dry run: the unique values they hold' }) uniqueValues?: ErasureUniqueValuesView;
+  @ApiPropertyOptional({ description: 'The account stream revision of the erasure' }) revision?: string;
+  @ApiPropertyOptional({ description: 'The data key was destroyed now (false: it was already gone)' }) keyDestroyed?: boolean;
+  @ApiPropertyOptional({ description: 'The person was erased before (this run finished the job)' }) alreadyErased?: boolean;
+}
+
 /** Erasure (GDPR Art. 17): admin only. The README's "Erasure" section is the procedure. */
 @ApiTags('Support')
 @ManagementApi()
@@ -28,6 +54,7 @@ export class ErasuresController {
 
   @Post()
   @ApiOperation({ summary: "Erase a person's personal data by destroying their data key (dryRun first); the log and its hashes stay" })
+  @ApiOkResponse({ type: ErasureResultView })
   @ApiErrors(400, 403, 404)
   @HttpCode(200)
   async erase(@Body() body: ErasureDto, @Req() req: AppRequest) {
