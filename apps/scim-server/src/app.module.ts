@@ -10,6 +10,7 @@ import { IdentityModule } from '@app/identity';
 import { ReadModelsModule } from '@app/read-models';
 import { SupportModule } from '@app/support';
 import { AsyncRequestsModule } from '@app/events';
+import { PrivacyModule } from '@app/privacy';
 import { HealthController } from './health/health.controller';
 import { StoreHealthIndicator } from './health/store-health.indicator';
 import { MetricsController } from './metrics/metrics.controller';
@@ -32,6 +33,7 @@ import { AccountsController } from './management/accounts.controller';
 import { SessionController } from './management/session.controller';
 import { AuditController } from './audit/audit.controller';
 import { SupportController } from './support/support.controller';
+import { ErasuresController } from './support/erasures.controller';
 import { ReadModelAuditNames } from './audit/read-model-audit-names';
 import { BulkController } from './scim/bulk.controller';
 import { UsersController } from './scim/users.controller';
@@ -57,6 +59,7 @@ export class AppModule {
         AuthModule,
         ReadModelsModule,
         SupportModule,
+        PrivacyModule,
         AuditModule.forRoot(ReadModelAuditNames),
         AsyncRequestsModule.forRoot(HttpAsyncRequestExecutor),
         EventsModule,
@@ -67,7 +70,7 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController, AsyncRequestsController, SsfDiscoveryController, SsfKeysController, SsfStreamsController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController, AsyncRequestsController, SsfDiscoveryController, SsfKeysController, SsfStreamsController, ErasuresController],
       providers: [
         RejectionRecorder,
         LifecycleService,

@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 import { LogImportConflictError, StoreUnavailableError } from '@app/event-store';
 import { copyLog, openSqliteDatabase, PostgresEventStore, SqliteEventStore } from '@app/event-store/adapters';
 import { publicKeyOf, publishSigningKey, signingKeyFile } from '@app/audit';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { masterKeyFile, parseMasterKey, PostgresKeyTable, SqliteKeyTable } from '@app/privacy';
 
 export const MIGRATE_LOG_USAGE = `usage: node dist/apps/scim-server/src/main.js migrate-log --from sqlite:<DATA_DIR> --to postgres
 
@@ -61,6 +64,7 @@ export async function runMigrateLog(argv: readonly string[], out: (line: string)
     } else {
       out(`no audit signing key at ${keyFile}: checkpoints signed before the move verify only with that key's public half`);
     }
+    await copyDataKeys(dataDir, databaseUrl, out);
     out('next: start the instances with EVENT_STORE=postgres and DATABASE_URL; each builds its read models from the log');
     return 0;
   } catch (err) {
@@ -95,4 +99,33 @@ function postgresUrl(to: string | undefined): string {
   if (!url) throw new UsageError('DATABASE_URL is required (e.g. postgres://user:password@localhost:5432/scim)');
   if (!/^postgres(ql)?:\/\/[^/]/.test(url)) throw new UsageError('DATABASE_URL must be a postgres:// or postgresql:// URL with a host');
   return url;
+}
+
+/**
+ * The data keys go with the log (the log's personal values are sealed under them): the wrapped
+ * keys and tombstones into `scim_data_keys`, the master key (unless the instances will get it as
+ * DATA_KEY_MASTER) and the identifier hash key into its shared rows.
+ */
+async function copyDataKeys(dataDir: string, databaseUrl: string, out: (line: string) => void): Promise<void> {
+  const keysFile = join(dataDir, 'data-keys.db');
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'scim-migrate-log' });
+  const target = new PostgresKeyTable({ query: (sql, params) => pool.query(sql, params), end: () => pool.end() });
+  try {
+    if (existsSync(keysFile)) {
+      const source = new SqliteKeyTable(new Database(keysFile, { fileMustExist: true }));
+      const rows = source.all();
+      for (const row of rows) await target.insertIfAbsent(row);
+      await source.close();
+      out(`copied ${rows.length} data keys (erased ones as tombstones)`);
+    }
+    const master = masterKeyFile(dataDir);
+    if (existsSync(master) && !process.env.DATA_KEY_MASTER) {
+      await target.setShared('master', parseMasterKey(readFileSync(master, 'utf8')).key);
+      out(`the master key of ${master} is kept in the key table; better: set DATA_KEY_MASTER on every instance to that file's content`);
+    }
+    const identifier = join(dataDir, 'identifier-hash.key');
+    await target.setShared('identifier', existsSync(identifier) ? Buffer.from(readFileSync(identifier, 'utf8').trim(), 'base64') : null);
+  } finally {
+    await target.close();
+  }
 }

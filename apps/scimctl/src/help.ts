@@ -42,6 +42,13 @@ export const COMMANDS: readonly CommandHelp[] = [
   { group: 'users', name: 'timeline', usage: 'users timeline <account id>', summary: "an account's story, oldest first, refusals marked ✗" },
   { group: 'users', name: 'state', usage: 'users state <account id> [--at T | --revision N]', summary: 'the account as it was at a moment or revision' },
   { group: 'users', name: 'diagnose', usage: 'users diagnose <NameID>', summary: "why a NameID does not sign in: findings and fixes" },
+  {
+    group: 'users',
+    name: 'erase',
+    usage: 'users erase <account id> --reason R [--dry-run]',
+    summary: "erase a person's personal data (GDPR Art. 17): destroys their data key (admin)",
+    details: 'Run it with --dry-run first: it says what would be erased and changes nothing. The reason is recorded: write a ticket number, not personal data.',
+  },
   { group: 'projections', name: 'status', usage: 'projections status', summary: 'read models: version, position, lag' },
   { group: 'projections', name: 'rebuild', usage: 'projections rebuild [name]', summary: 'rebuild one or all read models from the log' },
   {

@@ -54,6 +54,8 @@ function parse(argv: string[]) {
       'allow-unsigned-tail': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      reason: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
     },
   });
   } catch (err) {
@@ -315,6 +317,20 @@ async function main(argv: string[]): Promise<number> {
         d.findings.map((f) => `${f.code}: ${f.message}`).join('\n'),
       );
       return EXIT.ok;
+    case 'users erase': {
+      const accountId = need(arg, 'an account id');
+      const r = await api.call<{ dryRun: boolean; identities?: { id: string; scope: string; userName: string }[]; events?: number; uniqueValues?: { count: number; after: string }; keyDestroyed?: boolean; alreadyErased?: boolean }>(
+        'POST',
+        '/api/v1/support/erasures',
+        { accountId, reason: need(values.reason, '--reason'), dryRun: values['dry-run'] },
+      );
+      print(r, (e: typeof r) =>
+        e.dryRun
+          ? `dry run: erasing ${accountId} would make ${e.events} events unreadable, remove ${e.identities?.length ?? 0} identities (${(e.identities ?? []).map((i) => `${i.scope}/${i.id}`).join(', ')}) and leave ${e.uniqueValues?.count} unique values ${e.uniqueValues?.after}. Nothing changed.`
+          : `erased ${accountId}: ${e.alreadyErased ? 'it was already erased; ' : ''}data key ${e.keyDestroyed ? 'destroyed' : 'already gone'}`,
+      );
+      return EXIT.ok;
+    }
     case 'projections status':
       print(await api.call('GET', '/api/v1/projections'), (ps: { name: string; version: number; position: string; lag: string }[]) =>
         ps.map((p) => `${p.name.padEnd(20)} v${p.version}  position ${p.position}  lag ${p.lag}`).join('\n'),

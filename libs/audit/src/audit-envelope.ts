@@ -81,6 +81,11 @@ function targetOf(stream: string, type: string, d: Record<string, unknown>): Aud
   return { type: kind, id };
 }
 
+/** The envelope with other data (opened personal fields): its changes follow from the data. */
+export function withData(env: AuditEnvelope, data: JsonObject): AuditEnvelope {
+  return { ...env, data, changes: changesOf(env.type, data as Record<string, unknown>) };
+}
+
 function changesOf(type: string, d: Record<string, unknown>): AuditChange[] {
   const pair = (path: string, from: unknown, to: unknown): AuditChange => ({ path, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
   switch (type) {

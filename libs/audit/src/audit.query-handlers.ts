@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Optional } from '@nestjs/common';
 import { type IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { CLOCK, type Clock, InvalidCommand } from '@app/identity';
 import { ProjectionRunner, ReadYourWrites } from '@app/projections';
@@ -6,6 +6,7 @@ import { maskEnvelope } from './audit-envelope';
 import { compileAuditFilter } from './audit-filter';
 import type { AuditHandle, ChainedEnvelope } from './audit.projection';
 import { AUDIT_NAMES, type AuditNames } from './audit-names.port';
+import { AUDIT_RECORD_OPENER, type AuditRecordOpener } from './audit-record-opener.port';
 import { auditTime, decodeCursor, encodeCursor, yieldToEventLoop } from './audit-params';
 import { AuditSigningService } from './audit-signing.service';
 import {
@@ -39,6 +40,7 @@ export class AuditEventsHandler implements IQueryHandler<AuditEventsQuery, Audit
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
     @Inject(AUDIT_NAMES) private readonly names: AuditNames,
+    @Optional() @Inject(AUDIT_RECORD_OPENER) private readonly opener?: AuditRecordOpener,
   ) {}
 
   async execute({ params: q, pii }: AuditEventsQuery): Promise<AuditEventsPage> {
@@ -59,7 +61,8 @@ export class AuditEventsHandler implements IQueryHandler<AuditEventsQuery, Audit
       descending,
       limit,
     });
-    const records = forReader(rows, pii);
+    // A `pii` reader sees personal fields opened (plaintext of live people, markers of erased ones).
+    const records = pii && this.opener ? (await this.opener.openAll(rows)).map((r, i) => ({ ...r, seq: rows[i].seq, prevHash: rows[i].prevHash, hash: rows[i].hash })) : forReader(rows, pii);
     // Without `until` the query is a live feed: there is always a next page to poll.
     if (rows.length !== limit && q.until !== undefined) return { records };
     const last = rows.length ? Number(rows[rows.length - 1].position) : after;

@@ -11,6 +11,7 @@ export * from './bundle-verifier';
 export * from './strict-json';
 export * from './audit-params';
 export * from './audit-names.port';
+export * from './audit-record-opener.port';
 export * from './audit-exported';
 export * from './provisioning-health';
 export * from './audit-signing.service';

@@ -10,6 +10,7 @@ import { type AccountEvent, accountStream } from './events';
 import type { Clock } from './ports';
 import { uniqueValues } from './account.unique-values';
 import { type ReservationMemo, UnitOfWork } from './unit-of-work';
+import { sha256ValueHash, type ValueHash } from './reservations';
 import type { ScopeId } from './scope';
 
 export interface AccountWriteResult {
@@ -45,8 +46,10 @@ export class AccountWriter {
   constructor(
     readonly store: EventStore,
     private readonly clock: Clock,
+    /** How unique values become reservation stream names (the composition root's IDENTIFIER_HASH). */
+    readonly valueHash: ValueHash = sha256ValueHash,
   ) {
-    this.uow = new UnitOfWork(store, () => clock.now());
+    this.uow = new UnitOfWork(store, () => clock.now(), undefined, valueHash);
     this.repository = new AccountRepository(store);
   }
 

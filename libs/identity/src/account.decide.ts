@@ -5,7 +5,7 @@ import { type AccountState, type IdentityState, identityInScope } from './accoun
 import { diffDocuments, displayNameOf, primaryEmail } from './document';
 import { Conflict, InvalidCommand, LastOwnerViolation, ResourceNotFound, UniquenessViolation } from './errors';
 import type { Occurred } from './event-family';
-import type { AccountEvent, AttributeDocument, MembershipSource } from './events';
+import type { AccountEvent, AttributeDocument, ErasedIdentifier, MembershipSource } from './events';
 import { type SyncContext, syncMemberships } from './membership-sync';
 import { type ScopeId, scopeGroupId } from './scope';
 
@@ -88,6 +88,13 @@ export type AccountCommand = { readonly now: string } & (
       readonly cause: string;
     }
   | {
+      /** Erasure (GDPR Art. 17): the data key is destroyed after this commit. */
+      readonly type: 'EraseAccount';
+      readonly keepUniqueValues: boolean;
+      /** Every identifier the person held, hashed (support's history of them after the erasure). */
+      readonly identifiers?: readonly ErasedIdentifier[];
+    }
+  | {
       readonly type: 'SetMembership';
       readonly groupId: string;
       /** The top-level group of `groupId`'s hierarchy: a grant there waits for an inactive SCIM identity. */
@@ -103,7 +110,12 @@ type Events = Occurred<AccountEvent>[];
 
 /** The events a command causes in a state, or a domain error. Pure. */
 export function decide(command: AccountCommand, state: AccountState): Events {
+  // An erased person is gone for every command: a re-provisioning makes a new account.
+  if (state.erased) throw new ResourceNotFound('Account', state.id);
   switch (command.type) {
+    case 'EraseAccount':
+      if (!state.exists) throw new ResourceNotFound('Account', '');
+      return [at(command.now)({ type: 'AccountErased', data: { accountId: state.id, uniqueValues: command.keepUniqueValues ? 'kept' : 'released', ...(command.identifiers ? { identifiers: [...command.identifiers] } : {}) } })];
     case 'ProvisionUser':
       return provision(command, state);
     case 'LinkIdentity':

@@ -263,4 +263,26 @@ describe('account decider', () => {
         ]);
     });
   });
+
+  describe('erasure', () => {
+    const erase = (keepUniqueValues = false): AccountCommand => ({ type: 'EraseAccount', now: NOW, keepUniqueValues });
+    const erased = (uniqueValues: 'released' | 'kept' = 'released') => past({ type: 'AccountErased', data: { accountId: ACC, uniqueValues } });
+
+    it('erases an account, saying whether its unique values are released', () => {
+      spec.given([provisioned()]).when(erase()).then([now({ type: 'AccountErased', data: { accountId: ACC, uniqueValues: 'released' } })]);
+      spec.given([provisioned()]).when(erase(true)).then([now({ type: 'AccountErased', data: { accountId: ACC, uniqueValues: 'kept' } })]);
+    });
+
+    it('refuses every command once erased, and an erasure of nobody', () => {
+      spec.given([provisioned(), erased()]).when(update({ userName: 'jdoe@example.com' })).thenThrows(ResourceNotFound);
+      spec.given([provisioned(), erased()]).when(erase()).thenThrows(ResourceNotFound);
+      spec.given([]).when(erase()).thenThrows(ResourceNotFound);
+    });
+
+    it('released: the account holds no identity (so no unique value) any more; kept: it still does', () => {
+      const fold = (events: Occurred<AccountEvent>[]) => foldEvents(accountDecider.evolve, events, accountDecider.initialState());
+      expect(fold([provisioned(), erased()])).toMatchObject({ erased: true, identities: {}, username: '', email: undefined });
+      expect(Object.keys(fold([provisioned(), erased('kept')]).identities)).toEqual([ID]);
+    });
+  });
 });

@@ -117,6 +117,12 @@ export function evolve(state: AccountState, event: Occurred<AccountEvent>): Acco
       else memberships[d.groupId] = sources;
       return { ...state, memberships };
     }
+    case 'AccountErased':
+      // Released: the account holds nothing any more, so the commit's releases are the
+      // difference (account-writer.ts). Kept: the identities stay and so do their reservations.
+      return event.data.uniqueValues === 'released'
+        ? { ...state, erased: true, username: '', email: undefined, displayName: undefined, identities: {}, memberships: {} }
+        : { ...state, erased: true };
   }
 }
 

@@ -41,6 +41,8 @@ export interface AccountState {
   /** groupId → level granted by each source; the effective level is the highest. */
   readonly memberships: Readonly<Record<string, MembershipSources>>;
   readonly created?: string;
+  /** Erased (AccountErased): no command applies any more; a new POST makes a new account. */
+  readonly erased?: boolean;
 }
 
 export function initialState(): AccountState {

@@ -15,6 +15,19 @@ export interface FieldChange {
   readonly to?: unknown;
 }
 
+/**
+ * An identifier an erased person held, kept as a keyed hash (`hashIdentifier`), never the
+ * value: support can still say "this NameID belonged to an erased person", nobody can read it.
+ */
+export interface ErasedIdentifier {
+  kind: string;
+  hash: string;
+  identityId: string | null;
+  scope: string | null;
+  from: string;
+  to: string | null;
+}
+
 export type MembershipSource = 'scim_provisioning' | 'scim_group_sync' | 'admin';
 
 /** Events of the `account-{accountId}` stream: the person, their identities and memberships. */
@@ -79,6 +92,12 @@ export interface AccountEventMap {
     effectiveTo: AccessLevel | null;
     cause: string;
   };
+  /**
+   * The person's personal data was erased (GDPR Art. 17): their data key is destroyed right
+   * after this commit. Ids only. `uniqueValues` says whether their userNames, NameIDs, email and
+   * username were released in the same commit or stay reserved.
+   */
+  AccountErased: { accountId: string; uniqueValues: 'released' | 'kept'; identifiers?: ErasedIdentifier[] };
 }
 
 export type AccountEventType = keyof AccountEventMap;
@@ -100,6 +119,7 @@ export const ACCOUNT_EVENT_TYPES = [
   'ScimGroupMembersAdded',
   'ScimGroupMembersRemoved',
   'GroupMembershipChanged',
+  'AccountErased',
 ] as const satisfies readonly AccountEventType[];
 
 /** The account family's one decoder and encoder: stored events become `AccountEvent`s here and nowhere else. */

@@ -6,6 +6,7 @@ import { CreateGroupHandler } from './groups/create-group.handler';
 import { GetIdentityHandler } from './identities/get-identity.handler';
 import { SetGroupMembershipHandler } from './groups/set-group-membership.handler';
 import { CLOCK, type Clock } from './ports';
+import { IDENTIFIER_HASH, type ValueHash } from './reservations';
 import { AddSamlGroupLinkHandler, RemoveSamlGroupLinkHandler } from './saml-links/saml-group-link.handlers';
 import { ScimGroupWriter } from './scim-groups/scim-group-writer';
 import { CreateScimGroupHandler, DeleteScimGroupHandler, UpdateScimGroupHandler } from './scim-groups/scim-group.handlers';
@@ -22,8 +23,8 @@ import { UpdateScimUserHandler } from './scim-users/update-scim-user.handler';
   providers: [
     {
       provide: AccountWriter,
-      inject: [EVENT_STORE, CLOCK],
-      useFactory: (store: EventStore, clock: Clock) => new AccountWriter(store, clock),
+      inject: [EVENT_STORE, CLOCK, { token: IDENTIFIER_HASH, optional: true }],
+      useFactory: (store: EventStore, clock: Clock, hash?: ValueHash) => new AccountWriter(store, clock, hash),
     },
     ScimGroupWriter,
     GetIdentityHandler,

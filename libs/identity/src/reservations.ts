@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { UniqueKind } from './errors';
 import { foldForMatch, legacyFold } from './identifier-fold';
 
@@ -39,8 +39,8 @@ export function foldValue(value: string): string {
   return foldForMatch(value);
 }
 
-export function reservationStream(key: ReservationKey): string {
-  return streamOf(key, foldValue(key.value));
+export function reservationStream(key: ReservationKey, hash: ValueHash = sha256ValueHash): string {
+  return streamOf(key, foldValue(key.value), hash);
 }
 
 /**
@@ -49,15 +49,37 @@ export function reservationStream(key: ReservationKey): string {
  * claims and look-ups consult it too and releases release it: a value already taken stays
  * taken under both spellings, and nothing needs rewriting in an existing log.
  */
-export function legacyReservationStream(key: ReservationKey): string | undefined {
+export function legacyReservationStream(key: ReservationKey, hash: ValueHash = sha256ValueHash): string | undefined {
   const legacy = legacyFold(key.value);
-  return legacy === foldValue(key.value) ? undefined : streamOf(key, legacy);
+  return legacy === foldValue(key.value) ? undefined : streamOf(key, legacy, hash);
 }
 
-function streamOf(key: ReservationKey, folded: string): string {
-  // Lone surrogates never reach here from a client (refused); 'utf8' would map them all to U+FFFD.
-  const hash = createHash('sha256').update(folded).digest('hex');
-  return `unique-${key.kind}-${key.scopeKey}-${hash}`;
+function streamOf(key: ReservationKey, folded: string, hash: ValueHash): string {
+  return `unique-${key.kind}-${key.scopeKey}-${hash(folded)}`;
+}
+
+/** How a folded value becomes the hash in a stream name (and in an erased person's history). */
+export type ValueHash = (folded: string) => string;
+
+// Lone surrogates never reach here from a client (refused); 'utf8' would map them all to U+FFFD.
+/** Plain SHA-256: the names of every log written before keyed hashes, and the default. */
+export const sha256ValueHash: ValueHash = (folded) => createHash('sha256').update(folded).digest('hex');
+
+/**
+ * HMAC-SHA256 under the instance's identifier key: a stream name, or an erased person's
+ * identifier in the support history, then tells nothing to whoever lacks the key and tries
+ * guesses. Every writer of one log must use the same key (the composition root binds it).
+ */
+export function keyedValueHash(key: Buffer): ValueHash {
+  return (folded) => createHmac('sha256', key).update(folded).digest('hex');
+}
+
+/** The composition root's `ValueHash` (optional: plain SHA-256 without it). */
+export const IDENTIFIER_HASH = Symbol('IDENTIFIER_HASH');
+
+/** The hash of a value as reservations and erased identifiers keep it (folded first, as values compare). */
+export function hashIdentifier(value: string, hash: ValueHash = sha256ValueHash): string {
+  return hash(foldValue(value));
 }
 
 export interface ReservationState {

@@ -19,6 +19,8 @@ import {
   type ReservationState,
   legacyReservationStream,
   reservationStream,
+  sha256ValueHash,
+  type ValueHash,
 } from './reservations';
 
 export interface Claim extends ReservationKey {
@@ -63,15 +65,17 @@ export class UnitOfWork {
     /** This instance's clock; only compared with the store's recorded times, never another writer's. */
     private readonly now: () => Date,
     private readonly ownerHolds: OwnerHoldsValue = ownerHoldsValue(store),
+    /** How values become stream names: plain SHA-256, or keyed (reservations.ts). */
+    private readonly hash: ValueHash = sha256ValueHash,
   ) {}
 
   async reservation(key: ReservationKey, memo?: ReservationMemo): Promise<ReservationState> {
-    const stream = reservationStream(key);
+    const stream = reservationStream(key, this.hash);
     const known = memo?.get(stream);
     if (known) return known;
-    const legacyStream = legacyReservationStream(key);
+    const legacyStream = legacyReservationStream(key, this.hash);
     const read = await this.readStreams(legacyStream === undefined ? [stream] : [stream, legacyStream]);
-    const state = reservationState(key, read);
+    const state = reservationState(key, read, this.hash);
     memo?.set(stream, state);
     return state;
   }
@@ -82,14 +86,14 @@ export class UnitOfWork {
    * for one round trip instead of one per value.
    */
   async prefetchReservations(keys: readonly ReservationKey[], memo: ReservationMemo): Promise<void> {
-    const missing = keys.filter((k) => !memo.has(reservationStream(k)));
+    const missing = keys.filter((k) => !memo.has(reservationStream(k, this.hash)));
     if (missing.length === 0) return;
     const streams = missing.flatMap((k) => {
-      const legacy = legacyReservationStream(k);
-      return legacy === undefined ? [reservationStream(k)] : [reservationStream(k), legacy];
+      const legacy = legacyReservationStream(k, this.hash);
+      return legacy === undefined ? [reservationStream(k, this.hash)] : [reservationStream(k, this.hash), legacy];
     });
     const read = await this.readStreams(streams);
-    for (const k of missing) memo.set(reservationStream(k), reservationState(k, read));
+    for (const k of missing) memo.set(reservationStream(k, this.hash), reservationState(k, read, this.hash));
   }
 
   private async readStreams(streams: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
@@ -114,7 +118,7 @@ export class UnitOfWork {
         throw new UniquenessViolation(claim.kind, uniquenessDetail(claim.kind), state.holder.id);
       }
       claimAppends.push({
-        streamId: reservationStream(claim),
+        streamId: reservationStream(claim, this.hash),
         expectedRevision: state.revision < 0n ? 'no_stream' : state.revision,
         events: [this.event('ValueReserved', { kind: claim.kind, scopeKey: claim.scopeKey, owner: claim.owner }, request.metadata)],
       });
@@ -129,7 +133,7 @@ export class UnitOfWork {
       // The current stream's own holder (the legacy one is folded into `holder` only when it has none).
       const current = state.legacy && state.holder === state.legacy.state.holder ? undefined : state.holder;
       if (!current || !sameOwner(current, release.owner)) continue;
-      releaseAppends.push({ streamId: reservationStream(release), expectedRevision: state.revision, events: [{ ...released, id: timeOrderedId() }] });
+      releaseAppends.push({ streamId: reservationStream(release, this.hash), expectedRevision: state.revision, events: [{ ...released, id: timeOrderedId() }] });
     }
     const writes: StreamAppend[] = request.writes
       .filter((w) => w.events.length > 0)
@@ -298,9 +302,9 @@ export function uniquenessDetail(kind: string): string {
   }
 }
 
-function reservationState(key: ReservationKey, read: ReadonlyMap<string, readonly RecordedEvent[]>): ReservationState {
-  const state = foldStored(read.get(reservationStream(key)) ?? []);
-  const legacyStream = legacyReservationStream(key);
+function reservationState(key: ReservationKey, read: ReadonlyMap<string, readonly RecordedEvent[]>, hash: ValueHash): ReservationState {
+  const state = foldStored(read.get(reservationStream(key, hash)) ?? []);
+  const legacyStream = legacyReservationStream(key, hash);
   if (legacyStream === undefined) return state;
   // Taken before the identifier fold: held under the old stream name only.
   const legacy = foldStored(read.get(legacyStream) ?? []);

@@ -32,7 +32,7 @@ export const accountsProjection: Projection<AccountsHandle> = {
   name: 'accounts',
   version: 1,
   tables: ['accounts', 'memberships'],
-  eventTypes: ['UserProvisioned', 'EmailChanged', 'UserBlocked', 'UserUnblocked', 'GroupMembershipChanged'],
+  eventTypes: ['UserProvisioned', 'EmailChanged', 'UserBlocked', 'UserUnblocked', 'GroupMembershipChanged', 'AccountErased'],
   create(db: ReadModelDb, t: TableNamer) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS ${t('accounts')} (
@@ -56,6 +56,8 @@ export const accountsProjection: Projection<AccountsHandle> = {
        DO UPDATE SET access_level = excluded.access_level, source = excluded.source, sources = excluded.sources`,
     );
     const remove = db.prepare(`DELETE FROM ${memberships} WHERE group_id = ? AND account_id = ?`);
+    const eraseAccount = db.prepare(`DELETE FROM ${accounts} WHERE id = ?`);
+    const eraseMemberships = db.prepare(`DELETE FROM ${memberships} WHERE account_id = ?`);
     const members = db.prepare(
       `SELECT m.account_id, a.username, m.access_level, m.source, a.state FROM ${memberships} m
        JOIN ${accounts} a ON a.id = m.account_id WHERE m.group_id = ? ORDER BY a.username`,
@@ -87,6 +89,10 @@ export const accountsProjection: Projection<AccountsHandle> = {
             break;
           case 'UserUnblocked':
             setState.run('active', event.data.accountId);
+            break;
+          case 'AccountErased':
+            eraseMemberships.run(event.data.accountId);
+            eraseAccount.run(event.data.accountId);
             break;
           case 'GroupMembershipChanged': {
             const d = event.data;

@@ -61,7 +61,7 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
   // v2: displayName folded by the identifier fold; meta.version moves with membership changes.
   version: 2,
   tables: ['scim_groups', 'scim_group_members'],
-  eventTypes: ['ScimGroupCreated', 'ScimGroupRenamed', 'ScimGroupExternalIdChanged', 'ScimGroupDeleted', 'ScimGroupMembersAdded', 'ScimGroupMembersRemoved'],
+  eventTypes: ['ScimGroupCreated', 'ScimGroupRenamed', 'ScimGroupExternalIdChanged', 'ScimGroupDeleted', 'ScimGroupMembersAdded', 'ScimGroupMembersRemoved', 'AccountErased'],
   create(db: ReadModelDb, t: TableNamer) {
     const g = t('scim_groups');
     const m = t('scim_group_members');
@@ -97,6 +97,9 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
     const touch = db.prepare(`UPDATE ${g} SET last_modified = ?, version = ? WHERE id = ?`);
     const addMember = db.prepare(`INSERT OR IGNORE INTO ${m} VALUES (?, ?, ?, ?)`);
     const removeMember = db.prepare(`DELETE FROM ${m} WHERE group_id = ? AND identity_id = ?`);
+    // Erasures are rare: a scan of the members table beats an index every membership write pays for.
+    const groupsOfAccount = db.prepare<[string], { group_id: string }>(`SELECT DISTINCT group_id FROM ${m} WHERE account_id = ?`);
+    const removeAccount = db.prepare(`DELETE FROM ${m} WHERE account_id = ?`);
     const live = db.prepare(`SELECT * FROM ${g} WHERE id = ? AND scope = ? AND deleted = 0`);
     const members = db.prepare(`SELECT identity_id, account_id FROM ${m} WHERE group_id = ? ORDER BY seq, identity_id`);
     const memberCount = db.prepare(`SELECT COUNT(*) AS n FROM ${m} WHERE group_id = ?`);
@@ -179,6 +182,13 @@ export const scimGroupsProjection: Projection<ScimGroupsHandle> = {
             for (const id of event.data.members) removeMember.run(event.data.groupId, id);
             touch.run(at, Number(e.position), event.data.groupId);
             break;
+          case 'AccountErased': {
+            // An erased person leaves every group: the groups' versions move as on a removal.
+            const groups = groupsOfAccount.all(event.data.accountId);
+            removeAccount.run(event.data.accountId);
+            for (const { group_id } of groups) touch.run(at, Number(e.position), group_id);
+            break;
+          }
           default:
             break;
         }

@@ -158,6 +158,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
        WHERE id = @id`,
     );
     const remove = db.prepare(`DELETE FROM ${users} WHERE id = ?`);
+    const removeAccount = db.prepare(`DELETE FROM ${users} WHERE account_id = ?`);
     const withGroupIds = new Map<string, ReadModelStatement>();
     const blocksOf = db.prepare<[string], { block: number; n: number }>(
       `SELECT block, n FROM ${t('scim_user_blocks')} WHERE scope = ? AND n > 0 ORDER BY block`,
@@ -217,6 +218,10 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
             else setFlags.run({ id: event.data.identityId, active: flag(change.active), deleted: flag(change.deleted), at: event.occurredAt });
             break;
           }
+          case 'AccountErased':
+            // Erased: SCIM reads 404 and the rows (their values) are gone, not flagged.
+            removeAccount.run(event.data.accountId);
+            break;
           default:
             break;
         }

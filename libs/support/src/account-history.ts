@@ -92,6 +92,8 @@ function fieldsSet(event: AccountEvent): string[] {
       return ['account.state'];
     case 'GroupMembershipChanged':
       return [`memberships.${event.data.groupId}`];
+    case 'AccountErased':
+      return ['account.erased'];
     default:
       return [];
   }
@@ -156,6 +158,8 @@ export function oneLine(type: string, data: Record<string, unknown>): string {
       return `externalId: ${fmt(data.from)} → ${fmt(data.to)} (SAML NameID ${fmt(data.samlNameIdFrom)} → ${fmt(data.samlNameIdTo)})`;
     case 'GroupMembershipChanged':
       return `membership in ${String(data.groupId)} (${String(data.source)}): ${fmt(data.from)} → ${fmt(data.to)} — ${String(data.cause)}`;
+    case 'AccountErased':
+      return `personal data erased (data key destroyed); unique values ${String(data.uniqueValues)}`;
     case 'ProvisioningRejected':
       return `${String(data.method)} ${String(data.resource)} refused: ${String(data.status)} ${String(data.reason)}${data.attribute ? ` (${String(data.attribute)})` : ''}`;
     default:

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
-import { accountEvents, foldValue } from '@app/identity';
+import { accountEvents, foldValue, hashIdentifier, sha256ValueHash, type ValueHash } from '@app/identity';
 import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app/projections';
 
 export type IdentifierKind = 'userName' | 'externalId' | 'nameId' | 'email' | 'username' | 'scimId' | 'accountId';
@@ -15,9 +15,14 @@ export interface IdentifierSpan {
   readonly to: string | null;
 }
 
+/** What an erased person's identifier reads as in the history: its value is gone, its keyed hash finds it. */
+export const ERASED_VALUE = '[erased]';
+const HASHED = 'h:';
+
 export interface IdentifierHistoryHandle extends ProjectionHandle {
   /** Every span in which `value` (any kind, case-insensitively) was held; optionally only at `atMs`. */
-  find(value: string, atMs?: number): IdentifierSpan[];
+  /** `hash`: how erased identifiers were hashed (the composition root's IDENTIFIER_HASH). */
+  find(value: string, atMs?: number, hash?: ValueHash): IdentifierSpan[];
   ofAccount(accountId: string): IdentifierSpan[];
 }
 
@@ -30,7 +35,7 @@ export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = 
   // v2: values folded by the identifier fold (libs/identity/src/identifier-fold.ts).
   version: 2,
   tables: ['identifier_spans'],
-  eventTypes: ['UserProvisioned', 'IdentityLinked', 'UserNameChanged', 'ExternIdChanged', 'EmailChanged', 'IdentityUnlinked'],
+  eventTypes: ['UserProvisioned', 'IdentityLinked', 'UserNameChanged', 'ExternIdChanged', 'EmailChanged', 'IdentityUnlinked', 'AccountErased'],
   create(db: ReadModelDb, t: TableNamer) {
     const s = t('identifier_spans');
     db.exec(`CREATE TABLE IF NOT EXISTS ${s} (
@@ -46,6 +51,11 @@ export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = 
     const closeIdentity = db.prepare(`UPDATE ${s} SET to_at = ?, to_ms = ? WHERE identity_id = ? AND to_ms IS NULL`);
     const find = db.prepare(`SELECT * FROM ${s} WHERE folded = ? ORDER BY from_ms`);
     const ofAccount = db.prepare(`SELECT * FROM ${s} WHERE account_id = ? ORDER BY from_ms, kind`);
+    // Every span goes (a rebuild never sees an erased person's values, so it adds none of their
+    // spans); what comes back are the event's keyed hashes, so "who held X" can say "an erased person".
+    const eraseValues = db.prepare(`DELETE FROM ${s} WHERE account_id = ?`);
+    const erasedSpan = db.prepare(`INSERT INTO ${s} VALUES (?, '${ERASED_VALUE}', ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const findHashed = db.prepare(`SELECT * FROM ${s} WHERE folded = ? ORDER BY from_ms`);
     return {
       apply(e: RecordedEvent) {
         const event = accountEvents.decode(e);
@@ -92,12 +102,20 @@ export const identifierHistoryProjection: Projection<IdentifierHistoryHandle> = 
           case 'IdentityUnlinked':
             closeIdentity.run(at, ms, event.data.identityId);
             break;
+          case 'AccountErased':
+            eraseValues.run(event.data.accountId);
+            for (const i of event.data.identifiers ?? []) {
+              // A value still held is released (or at least no longer anyone's to sign in with) now.
+              const to = i.to ?? at;
+              erasedSpan.run(i.kind, `${HASHED}${i.hash}`, event.data.accountId, i.identityId, i.scope, i.from, Date.parse(i.from), to, Date.parse(to));
+            }
+            break;
           default:
             break;
         }
       },
-      find(value, atMs) {
-        const rows = (find.all(foldValue(value)) as RawSpan[]).map(toSpan);
+      find(value, atMs, hash = sha256ValueHash) {
+        const rows = [...(find.all(foldValue(value)) as RawSpan[]), ...(findHashed.all(`${HASHED}${hashIdentifier(value, hash)}`) as RawSpan[])].map(toSpan);
         return atMs === undefined ? rows : rows.filter((r) => Date.parse(r.from) <= atMs && (r.to === null || atMs < Date.parse(r.to)));
       },
       ofAccount: (accountId) => (ofAccount.all(accountId) as RawSpan[]).map(toSpan),

@@ -1,9 +1,9 @@
 import { foldValue } from '@app/identity';
 import type { AccountState } from '@app/identity';
-import type { IdentifierSpan } from './identifier-history.projection';
+import { ERASED_VALUE, type IdentifierSpan } from './identifier-history.projection';
 
 export interface NameIdFinding {
-  readonly code: 'exact_match' | 'case_only_mismatch' | 'no_match' | 'externalid_changed' | 'previously_held_by_other' | 'identity_inactive' | 'identity_deleted' | 'email_moved' | 'matches_username_not_nameid';
+  readonly code: 'erased' | 'exact_match' | 'case_only_mismatch' | 'no_match' | 'externalid_changed' | 'previously_held_by_other' | 'identity_inactive' | 'identity_deleted' | 'email_moved' | 'matches_username_not_nameid';
   readonly message: string;
   readonly identityId?: string;
   readonly accountId?: string;
@@ -21,10 +21,22 @@ export interface NameIdFinding {
  */
 export function diagnoseNameId(
   nameId: string,
-  spans: readonly IdentifierSpan[],
+  allSpans: readonly IdentifierSpan[],
   accounts: ReadonlyMap<string, AccountState>,
 ): NameIdFinding[] {
   const findings: NameIdFinding[] = [];
+  // An erased person's identifiers survive only as keyed hashes (their value reads "[erased]").
+  for (const s of allSpans.filter((x) => x.value === ERASED_VALUE && (x.kind === 'nameId' || x.kind === 'externalId' || x.kind === 'userName'))) {
+    if (findings.some((f) => f.code === 'erased' && f.accountId === s.accountId)) continue;
+    findings.push({
+      code: 'erased',
+      message: `This value was held by a person whose personal data was erased (account ${s.accountId}) until ${s.to}. Their identities are gone: an IdP that provisions them again creates a new identity.`,
+      accountId: s.accountId,
+      identityId: s.identityId ?? undefined,
+      at: s.to ?? undefined,
+    });
+  }
+  const spans = allSpans.filter((x) => x.value !== ERASED_VALUE);
   const current = spans.filter((s) => s.kind === 'nameId' && s.to === null);
   const exact = current.find((s) => s.value === nameId);
   const caseOnly = current.find((s) => s.value !== nameId && foldValue(s.value) === foldValue(nameId));

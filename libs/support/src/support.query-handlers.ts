@@ -1,8 +1,8 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Optional } from '@nestjs/common';
 import { type IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { type AuditHandle, rejectionsOfTargets } from '@app/audit';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { type AccountState, AccountWriter, InvalidCommand } from '@app/identity';
+import { type AccountState, AccountWriter, IDENTIFIER_HASH, InvalidCommand, type ValueHash } from '@app/identity';
 import { mapInSlices, ProjectionRunner, ReadYourWrites } from '@app/projections';
 import { diffStates, type StateAt, stateAtInSlices } from './account-history';
 import { readAccountStream } from './account-stream.reader';
@@ -36,13 +36,14 @@ export class SearchIdentifiersHandler implements IQueryHandler<SearchIdentifiers
     private readonly runner: ProjectionRunner,
     private readonly ryw: ReadYourWrites,
     private readonly reads: SupportReadRecorder,
+    @Optional() @Inject(IDENTIFIER_HASH) private readonly hash?: ValueHash,
   ) {}
 
   async execute({ q, at, reader }: SearchIdentifiersQuery): Promise<SearchResult> {
     if (!q) throw new InvalidCommand('q is required', 'q');
     await this.ryw.settle();
     await this.reads.record(reader, 'search');
-    const spans = identifierHistory(this.runner).find(q, at ? supportTime(at) : undefined);
+    const spans = identifierHistory(this.runner).find(q, at ? supportTime(at) : undefined, this.hash);
     const accounts = [...new Set(spans.map((s) => s.accountId))];
     return { query: q, ...(at ? { at } : {}), matches: spans, accounts };
   }
@@ -104,6 +105,7 @@ export class DiagnoseNameIdHandler implements IQueryHandler<DiagnoseNameIdQuery,
     private readonly ryw: ReadYourWrites,
     private readonly writer: AccountWriter,
     private readonly reads: SupportReadRecorder,
+    @Optional() @Inject(IDENTIFIER_HASH) private readonly hash?: ValueHash,
   ) {}
 
   async execute({ nameId, samlResponse, reader }: DiagnoseNameIdQuery): Promise<NameIdDiagnosis> {
@@ -111,7 +113,7 @@ export class DiagnoseNameIdHandler implements IQueryHandler<DiagnoseNameIdQuery,
     if (!value) throw new InvalidCommand('nameId (or a samlResponse holding one) is required', 'nameId');
     await this.ryw.settle();
     await this.reads.record(reader, 'nameid-diagnosis');
-    const spans = identifierHistory(this.runner).find(value);
+    const spans = identifierHistory(this.runner).find(value, undefined, this.hash);
     const accounts = new Map<string, AccountState>();
     for (const id of new Set(spans.map((s) => s.accountId))) accounts.set(id, (await this.writer.repository.load(id)).state);
     return { nameId: value, findings: diagnoseNameId(value, spans, accounts) };

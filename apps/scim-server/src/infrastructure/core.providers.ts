@@ -8,12 +8,19 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, type EventStore, InProcessLeaderLease, LEADER_LEASE, type LeaderLease } from '@app/event-store';
 import { createEventStore, openSqliteDatabase, PostgresLeaderLease, type SqliteDb, SqliteEventStore, WalCheckpointer } from '@app/event-store/adapters';
 import { CLOCK, type Clock, foldForMatch, IDENTITY_DIRECTORY, systemClock } from '@app/identity';
-import { ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
+import { type Projection, ProjectionRunner, ReadYourWrites, trackWrites } from '@app/projections';
+import { loadingKeys, openingProjection, PersonalDataSealer, SealingEventStore } from '@app/privacy';
 import { accountsProjection, groupsProjection, ReadModelDirectory, ScanPool, scimGroupsProjection, scimUsersProjection } from '@app/read-models';
 import { Metrics } from '../metrics/metrics';
+import { dataKeyProviders } from './data-keys.providers';
 import { AUTH_SERVICE, RAW_EVENT_STORE, SQLITE_DB, WAL_CHECKPOINTER } from './tokens';
 
 export const PROJECTIONS = [scimUsersProjection, scimGroupsProjection, groupsProjection, accountsProjection, tokensProjection, auditProjection, identifierHistoryProjection, scimEventsProjection];
+
+/** The read models see plaintext; the audit log chains the stored (sealed) form, so erasure never breaks a hash. */
+export function projectionsFor(sealer: PersonalDataSealer): Projection[] {
+  return PROJECTIONS.map((p) => (p === auditProjection ? p : openingProjection(p as Projection, sealer)));
+}
 
 /** Registers `scim_fold`, the identifier fold the filter compiler and the read models share. */
 function registerSqlFunctions(db: SqliteDb): void {
@@ -24,6 +31,7 @@ export function coreProviders(config: AppConfig): Provider[] {
   return [
     { provide: APP_CONFIG, useValue: config },
     { provide: CLOCK, useValue: systemClock },
+    ...dataKeyProviders(config),
     {
       provide: SQLITE_DB,
       useFactory: () => {
@@ -33,6 +41,8 @@ export function coreProviders(config: AppConfig): Provider[] {
         // catch-up subscription.
         const file = config.eventStore === 'sqlite' ? 'scim.db' : 'read-models.db';
         const db = openSqliteDatabase({ filename: join(config.dataDir, file), synchronous: config.sqliteSynchronous });
+        // Freed pages are zeroed: an erased person's read-model rows leave no bytes behind.
+        db.pragma('secure_delete = ON');
         registerSqlFunctions(db);
         return db;
       },
@@ -80,10 +90,12 @@ export function coreProviders(config: AppConfig): Provider[] {
     },
     {
       provide: ProjectionRunner,
-      inject: [RAW_EVENT_STORE, SQLITE_DB],
-      useFactory: (store: EventStore, db: SqliteDb) => {
+      inject: [RAW_EVENT_STORE, SQLITE_DB, PersonalDataSealer],
+      useFactory: (store: EventStore, db: SqliteDb, sealer: PersonalDataSealer) => {
         const logger = new Logger('projections');
-        return new ProjectionRunner(store, db, PROJECTIONS, (m) => logger.log(m));
+        // The runner reads the stored form; the embedded key table answers synchronously, a remote one is loaded ahead.
+        const source = config.eventStore === 'sqlite' ? store : loadingKeys(store, sealer);
+        return new ProjectionRunner(source, db, projectionsFor(sealer), (m) => logger.log(m));
       },
     },
     {
@@ -100,10 +112,11 @@ export function coreProviders(config: AppConfig): Provider[] {
     },
     {
       provide: EVENT_STORE,
-      inject: [RAW_EVENT_STORE, ReadYourWrites, Metrics, ProjectionRunner],
-      useFactory: (store: EventStore, ryw: ReadYourWrites, metrics: Metrics, runner: ProjectionRunner) =>
+      inject: [RAW_EVENT_STORE, ReadYourWrites, Metrics, ProjectionRunner, PersonalDataSealer],
+      useFactory: (store: EventStore, ryw: ReadYourWrites, metrics: Metrics, runner: ProjectionRunner, sealer: PersonalDataSealer) =>
         trackWrites(
-          store,
+          // Personal fields are sealed on append and opened on read: the stored bytes are ciphertext.
+          new SealingEventStore(store, sealer),
           (p) => {
             ryw.wrote(p);
             metrics.eventsAppended.inc();

@@ -16,6 +16,7 @@ import {
   ResourceNotFound,
   UniquenessViolation,
 } from '@app/identity';
+import { PersonErasedError } from '@app/privacy';
 import { ScanQueueFull } from '@app/read-models';
 import { ScimError, type ScimType } from '@app/scim';
 import { AuthenticationRequired, RoleForbidden } from './auth-errors';
@@ -49,6 +50,8 @@ export function mapError(error: unknown): MappedError {
   }
   if (error instanceof RoleForbidden) return { status: 403, detail: error.detail, reason: 'forbidden' };
   if (error instanceof DomainError) return mapDomainError(error);
+  // A write that raced an erasure: the person is gone, as a 404 says.
+  if (error instanceof PersonErasedError) return { status: 404, detail: 'Resource not found', reason: 'not_found' };
   if (error instanceof ScanQueueFull) {
     // This tenant's own backlog of full scans: the others are served meanwhile.
     return { status: 429, detail: error.message, reason: 'scans_queued', headers: { 'Retry-After': '1' } };

@@ -1,0 +1,129 @@
+import { newDataKey, unwrapKey, wrapKey } from './data-key.cipher';
+import type { KeyLookup, KeyRow, KeyTable } from './data-key-store.port';
+import type { MasterKey } from './master-key';
+
+/** Sealing for a person whose key was destroyed: the write must not happen (no new key is ever made for them). */
+export class PersonErasedError extends Error {
+  constructor(readonly personId: string) {
+    super(`the personal data of ${personId} was erased`);
+    this.name = 'PersonErasedError';
+  }
+}
+
+/**
+ * Per-person data keys: created on first seal, unwrapped once and kept in memory (32 bytes a
+ * person), destroyed by `erase`. A destroyed key leaves a tombstone, so no later write can
+ * bring a key (and readable data) back for that person.
+ */
+export class DataKeyStore {
+  private readonly cache = new Map<string, KeyLookup>();
+  private master?: MasterKey;
+  private resolving?: Promise<MasterKey>;
+
+  /**
+   * `master` is the key, or where to get it on first use (a shared store's own table, which
+   * may be down at start: the server then starts anyway and answers 503 until it is back).
+   */
+  constructor(
+    readonly keyTable: KeyTable,
+    master: MasterKey | (() => Promise<MasterKey>),
+    private readonly previous?: MasterKey,
+  ) {
+    if (typeof master === 'function') this.masterSource = master;
+    else this.master = master;
+  }
+
+  private readonly masterSource?: () => Promise<MasterKey>;
+
+  /** The master key, resolved once. */
+  async ready(): Promise<MasterKey> {
+    if (this.master) return this.master;
+    this.resolving ??= (this.masterSource as () => Promise<MasterKey>)().catch((err: unknown) => {
+      this.resolving = undefined;
+      throw err;
+    });
+    this.master = await this.resolving;
+    return this.master;
+  }
+
+  /** The key to seal with, created when the person has none. */
+  async keyForSealing(personId: string): Promise<Buffer> {
+    const master = await this.ready();
+    let found = this.peek(personId);
+    if (found.state === 'none') {
+      const row = await this.keyTable.insertIfAbsent({ personId, wrapped: wrapKey(master.key, personId, newDataKey()), masterId: master.id });
+      found = this.remember(row);
+    }
+    if (found.state !== 'live') throw new PersonErasedError(personId);
+    return found.key;
+  }
+
+  /** Loads these persons' keys (or tombstones) so that synchronous opens find them. */
+  async load(personIds: Iterable<string>): Promise<void> {
+    await this.ready();
+    const missing = [...new Set(personIds)].filter((id) => !this.cache.has(id));
+    if (missing.length === 0) return;
+    for (const row of await this.keyTable.getMany(missing)) this.remember(row);
+  }
+
+  /** What is known of a person now, synchronously (memory, or the SQLite table). */
+  peek(personId: string): KeyLookup {
+    const cached = this.cache.get(personId);
+    if (cached || !this.master) return cached ?? { state: 'none' };
+    const row = this.keyTable.getSync?.(personId);
+    return row ? this.remember(row) : { state: 'none' };
+  }
+
+  /** Destroys the person's key; true when there was one to destroy. */
+  async erase(personId: string): Promise<boolean> {
+    const master = await this.ready();
+    this.cache.set(personId, { state: 'erased' });
+    const destroyed = await this.keyTable.tombstone(personId);
+    if (!destroyed && (await this.keyTable.get(personId)) === undefined) {
+      // Never sealed anything: the tombstone still keeps a later write from creating a key.
+      await this.keyTable.insertIfAbsent({ personId, wrapped: null, masterId: master.id });
+    }
+    return destroyed;
+  }
+
+  /** Another instance erased this person: forget the key held in memory. */
+  forget(personId: string): void {
+    this.cache.delete(personId);
+  }
+
+  /** Master key rotation: rewraps every data key still wrapped by the previous master. The log is untouched. */
+  async rewrapFromPrevious(): Promise<number> {
+    if (!this.previous) return 0;
+    const master = await this.ready();
+    let n = 0;
+    for (const row of await this.keyTable.wrappedUnderOther(master.id)) {
+      if (row.masterId !== this.previous.id || !row.wrapped) continue;
+      const key = unwrapKey(this.previous.key, row.personId, row.wrapped);
+      await this.keyTable.rewrap(row.personId, wrapKey(master.key, row.personId, key), master.id);
+      this.cache.delete(row.personId);
+      n++;
+    }
+    return n;
+  }
+
+  close(): Promise<void> {
+    return this.keyTable.close();
+  }
+
+  /** Nest's shutdown hook: a shared key table's connections close with the server. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.keyTable.shared) await this.keyTable.close();
+  }
+
+  private remember(row: KeyRow): KeyLookup {
+    let found: KeyLookup;
+    if (!row.wrapped) found = { state: 'erased' };
+    else {
+      const master = row.masterId === this.master?.id ? this.master : row.masterId === this.previous?.id ? this.previous : undefined;
+      if (!master) throw new Error(`the data key of ${row.personId} is wrapped by master key ${row.masterId}, which is not configured (DATA_KEY_MASTER_PREVIOUS?)`);
+      found = { state: 'live', key: unwrapKey(master.key, row.personId, row.wrapped) };
+    }
+    this.cache.set(row.personId, found);
+    return found;
+  }
+}
