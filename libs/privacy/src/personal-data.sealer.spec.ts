@@ -56,6 +56,27 @@ describe('PersonalDataSealer', () => {
     expect(u.event.data.changes).toEqual([{ path: 'name', from: '[erased]', to: '[erased]' }]);
   });
 
+  it("an asynchronous request's body is sealed under the request's own key, destroyed once its outcome is stored", async () => {
+    const sealer = setup();
+    const stream = 'async-request-t1';
+    const accepted: EventData = {
+      id: 'a1',
+      type: 'AsyncRequestAccepted',
+      data: { txn: 't1', scope: 'instance', tokenId: 'tok', method: 'POST', path: '/Users', bulk: false, url: '/api/scim/v2/application/Users', body: { userName: 'jane.doe@example.com' }, ifMatch: null, userAgent: null, tokenSha256Prefix: 'ab', acceptedBy: 'i1' },
+    };
+    const completed: EventData = { id: 'a2', type: 'AsyncRequestCompleted', data: { txn: 't1', scope: 'instance', operations: [{ method: 'POST', status: '201', bulkId: null, location: '/Users/x', version: 'W/"0"', response: null }] } };
+    const [storedAccepted] = await sealer.seal(stream, [accepted]);
+    expect(JSON.stringify(storedAccepted)).not.toContain('jane.doe');
+    const at = (e: EventData, i: number): RecordedEvent => ({ ...recorded(e, i), streamId: stream });
+    expect(new PersonalDataSealer(sealer.keys).open(at(storedAccepted, 0)).event.data.body).toEqual({ userName: 'jane.doe@example.com' });
+    const [storedCompleted] = await sealer.seal(stream, [completed]);
+    expect(storedCompleted.data).toEqual(completed.data);
+    await sealer.afterAppend(stream, [completed]);
+    const later = new PersonalDataSealer(sealer.keys);
+    expect(later.open(at(storedAccepted, 0))).toMatchObject({ state: 'erased', event: { data: { body: {}, txn: 't1', method: 'POST' } } });
+    expect(later.open(at(storedCompleted, 1)).event.data).toEqual(completed.data);
+  });
+
   it('a sealed blob moved to another event does not open', async () => {
     const sealer = setup();
     const [a, b] = await sealer.seal('account-acc', [provisioned, { ...provisioned, id: 'e9' }]);

@@ -1,7 +1,7 @@
 import type { EventData, JsonObject, JsonValue, RecordedEvent } from '@app/event-store';
 import { ERASED, isSealed, openValue, SEALED_PREFIX, sealValue } from './data-key.cipher';
 import type { DataKeyStore } from './data-key-store';
-import { classOf, personOfStream } from './personal-fields';
+import { ASYNC_REQUEST_COMPLETED, ASYNC_REQUEST_STREAM_PREFIX, classOf, personOfStream } from './personal-fields';
 
 /**
  * What opening found: `live` (plaintext, or nothing was sealed), `erased` (the person's key is
@@ -94,8 +94,18 @@ export class PersonalDataSealer {
   /** An erased person: nothing opened of theirs stays in memory. */
   forgetPerson(personId: string): void {
     this.keys.forget(personId);
-    const stream = `account-${personId}`;
-    for (const [id, o] of this.recent) if (o.streamId === stream) this.recent.delete(id);
+    for (const [id, o] of this.recent) if (personOfStream(o.streamId) === personId) this.recent.delete(id);
+  }
+
+  /**
+   * Once an asynchronous request's outcome is stored, its body is no longer needed: its key is
+   * destroyed, so the body it sealed is as unreadable as an erased person's data. Idempotent
+   * (a re-run of the same completion finds the tombstone).
+   */
+  async afterAppend(streamId: string, events: readonly EventData[]): Promise<void> {
+    if (!streamId.startsWith(ASYNC_REQUEST_STREAM_PREFIX) || !events.some((e) => e.type === ASYNC_REQUEST_COMPLETED)) return;
+    await this.keys.erase(streamId);
+    this.forgetPerson(streamId);
   }
 
   /** Loads the keys of the persons these events belong to (before a synchronous `open` of them). */

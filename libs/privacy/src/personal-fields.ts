@@ -120,9 +120,36 @@ export const OTHER_EVENTS: Readonly<Record<string, string>> = {
   AuditExported: 'a range and a format',
   AuditCheckpointSigned: 'hashes and positions',
   AuditSigningKeyPublished: 'a public key',
-  AsyncRequestAccepted: 'txn, scope, token id, method and a path of ids',
-  AsyncRequestCompleted: 'statuses, locations and versions of an asynchronous request (libs/events)',
+  AsyncRequestCompleted: 'statuses, locations and versions of an asynchronous request (libs/events); error bodies name attributes, never their values',
+  SetSigningKeyPublished: 'a public key of a SET signing key (libs/events/src/keys)',
+  SetSigningKeyRetired: 'a key id',
 };
+
+/**
+ * An asynchronous request's accepted body is personal data the server needs only until the
+ * request has run: it is sealed under a key of the request's own (the stream's key owner), which
+ * is destroyed once `AsyncRequestCompleted` is stored, so no request body outlives its request.
+ */
+export const ASYNC_REQUEST_FIELDS: Readonly<Record<string, Readonly<Record<string, FieldClass>>>> = {
+  AsyncRequestAccepted: {
+    txn: 'clear',
+    scope: 'clear',
+    tokenId: 'clear',
+    method: 'clear',
+    path: 'clear',
+    bulk: 'clear',
+    url: 'personal',
+    body: 'personal',
+    ifMatch: 'clear',
+    userAgent: 'clear',
+    tokenSha256Prefix: 'clear',
+    acceptedBy: 'clear',
+  },
+  AsyncRequestCompleted: { txn: 'clear', scope: 'clear', operations: 'clear' },
+};
+export const ASYNC_REQUEST_STREAM_PREFIX = 'async-request-';
+/** The event whose storing destroys the request's key. */
+export const ASYNC_REQUEST_COMPLETED = 'AsyncRequestCompleted';
 
 /** Every classified event type (the spec compares it with what the code appends). */
 export const CLASSIFIED_TYPES: ReadonlySet<string> = new Set([
@@ -131,13 +158,20 @@ export const CLASSIFIED_TYPES: ReadonlySet<string> = new Set([
   ...Object.keys(GROUP_FIELDS),
   ...Object.keys(TOKEN_FIELDS),
   ...Object.keys(OTHER_EVENTS),
+  ...Object.keys(ASYNC_REQUEST_FIELDS),
 ]);
 
 /** The stream prefix of a person's events; the rest of the stream id is the person (account) id. */
 export const PERSON_STREAM_PREFIX = 'account-';
 
+/**
+ * Whose key seals a stream's personal fields: a person (the account id), or an asynchronous
+ * request (its stream id, which no account id can equal). Other streams hold no personal data.
+ */
 export function personOfStream(streamId: string): string | undefined {
-  return streamId.startsWith(PERSON_STREAM_PREFIX) ? streamId.slice(PERSON_STREAM_PREFIX.length) : undefined;
+  if (streamId.startsWith(PERSON_STREAM_PREFIX)) return streamId.slice(PERSON_STREAM_PREFIX.length);
+  if (streamId.startsWith(ASYNC_REQUEST_STREAM_PREFIX)) return streamId;
+  return undefined;
 }
 
 /** Fields that stay clear on a person's event of a type this table does not know: ids only. */
@@ -145,7 +179,7 @@ const CLEAR_BY_DEFAULT = new Set(['accountId', 'identityId', 'groupId', 'scope']
 
 /** How to treat one field of one event type on a person's stream. Unknown types: sealed but for ids. */
 export function classOf(type: string, field: string): FieldClass {
-  const known = (ACCOUNT_FIELDS as Readonly<Record<string, Readonly<Record<string, FieldClass>>>>)[type];
+  const known = (ACCOUNT_FIELDS as Readonly<Record<string, Readonly<Record<string, FieldClass>>>>)[type] ?? ASYNC_REQUEST_FIELDS[type];
   if (known) return known[field] ?? 'personal';
   return CLEAR_BY_DEFAULT.has(field) ? 'clear' : 'personal';
 }

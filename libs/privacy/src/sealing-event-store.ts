@@ -42,13 +42,17 @@ export class SealingEventStore implements EventStore {
   }
 
   async append(streamId: string, events: readonly EventData[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
-    return this.store.append(streamId, await this.sealer.seal(streamId, events), expectedRevision);
+    const result = await this.store.append(streamId, await this.sealer.seal(streamId, events), expectedRevision);
+    await this.sealer.afterAppend(streamId, events);
+    return result;
   }
 
   async appendMulti(appends: readonly StreamAppend[]): Promise<AppendResult> {
     const sealed: StreamAppend[] = [];
     for (const a of appends) sealed.push({ ...a, events: await this.sealer.seal(a.streamId, a.events) });
-    return this.store.appendMulti(sealed);
+    const result = await this.store.appendMulti(sealed);
+    for (const a of appends) await this.sealer.afterAppend(a.streamId, a.events);
+    return result;
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
