@@ -23,9 +23,8 @@ interface Pending {
  * instance at a time (a lease, as audit checkpoints), oldest first. A request is another
  * live instance's business for a grace period; on the embedded store one process owns the
  * file, so whatever this process is not running is an orphan. A request whose write committed
- * before the crash is not run again: its outcome is read from what it wrote. Running a Bulk
- * again is safe too (a create repeated is a 409, never a second user), and the first recorded
- * outcome stands.
+ * before the crash is not run again: its outcome is read from what it wrote (a Bulk's committed
+ * creates too; the executor decides how). The first recorded outcome stands.
  */
 @Injectable()
 export class AsyncRequestRecovery implements OnApplicationBootstrap, OnApplicationShutdown {
