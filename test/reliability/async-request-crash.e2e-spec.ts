@@ -97,4 +97,39 @@ describe('asynchronous requests across kill -9', () => {
     expect(users.body.totalResults).toBe(1);
     expect(done.Operations[0].location).toBe(users.body.Resources[0].meta.location);
   });
+
+  it('reports what a Bulk whose writes committed before the kill really did: its creates as 201 with their ids, not 409', async () => {
+    server = await ChildServer.start({ ...env, ASYNC_REQUEST_FAULT: 'skip-completion', ASYNC_REQUEST_RECOVERY_INTERVAL_MS: '0' });
+    const base = `${server.url}/api/scim/v2/application`;
+    const r = await call(
+      'POST',
+      `${base}/Bulk`,
+      {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+        Operations: [
+          { method: 'POST', path: '/Users', bulkId: 'u', data: user('bulk-done@example.com') },
+          { method: 'POST', path: '/Users', bulkId: 'again', data: user('BULK-DONE@example.com') },
+          { method: 'POST', path: '/Groups', bulkId: 'g', data: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'bulk-done', members: [{ value: 'bulkId:u' }] } },
+        ],
+      },
+      ASYNC,
+    );
+    expect(r.status).toBe(202);
+    const groups = async () => (await call('GET', `${base}/Groups?filter=${encodeURIComponent('displayName eq "bulk-done"')}`)).body;
+    await waitFor(async () => (await groups()).totalResults === 1, { what: 'the writes of the accepted Bulk' });
+    await server.kill('SIGKILL');
+
+    server = await ChildServer.start({ ...env, ASYNC_REQUEST_RECOVERY_INTERVAL_MS: '100' }, { port: Number(new URL(r.headers.get('location')!).port) });
+    const done = await outcomeAfterRestart(r.headers.get('location')!);
+    const users = await call('GET', `${base}/Users?filter=${encodeURIComponent('userName eq "bulk-done@example.com"')}`);
+    expect(users.body.totalResults).toBe(1);
+    const group = (await groups()).Resources[0];
+    expect(done.Operations).toEqual([
+      { method: 'POST', bulkId: 'u', status: '201', location: users.body.Resources[0].meta.location, version: users.body.Resources[0].meta.version },
+      // It was a repeat the first time too: the same answer now.
+      expect.objectContaining({ method: 'POST', bulkId: 'again', status: '409' }),
+      { method: 'POST', bulkId: 'g', status: '201', location: group.meta.location, version: group.meta.version },
+    ]);
+    expect(group.members.map((m: { value: string }) => m.value)).toEqual([users.body.Resources[0].id]);
+  }, 60_000);
 });

@@ -70,11 +70,12 @@ export class Cluster {
     private readonly env: Record<string, string>,
   ) {}
 
-  static async start(size: number, storeEnv: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Cluster> {
+  /** `nodeEnv[i]`: what instance `i` alone runs with at start (a fault switch); restarts and additions go without. */
+  static async start(size: number, storeEnv: Record<string, string>, extraEnv: Record<string, string> = {}, nodeEnv: Record<string, string>[] = []): Promise<Cluster> {
     // One PUBLIC_URL, as behind a load balancer: every instance returns the same locations.
     const env = { ADMIN_TOKEN, PUBLIC_URL: 'http://scim.example.test', LOG_LEVEL: 'warn', AUDIT_CHECKPOINT_INTERVAL_MS: '0', RATE_LIMIT_PER_MINUTE: '1000000', ...storeEnv, ...extraEnv };
     const dirs = Array.from({ length: size }, () => mkdtempSync(join(tmpdir(), 'scim-multi-')));
-    const started = await Promise.allSettled(dirs.map((dir) => ChildServer.start({ ...env, DATA_DIR: dir }, { readyWithinMs: 90_000 })));
+    const started = await Promise.allSettled(dirs.map((dir, i) => ChildServer.start({ ...env, ...nodeEnv[i], DATA_DIR: dir }, { readyWithinMs: 90_000 })));
     const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {

@@ -4,6 +4,8 @@ import { ASYNC_REQUEST_STREAM_PREFIX, type AsyncRequestAccepted, AsyncRequestEve
 import { AsyncRequestRunner } from './async-request-runner.service';
 
 const PAGE = 500;
+/** Positions a subscription scans between two turns of the event loop. */
+const WINDOW = 2000;
 const ASYNC_EVENT_TYPES = [AsyncRequestEventTypes.accepted, AsyncRequestEventTypes.completed];
 
 /** The embedded store reads synchronously: other requests get their turn between pages. */
@@ -21,9 +23,8 @@ interface Pending {
  * instance at a time (a lease, as audit checkpoints), oldest first. A request is another
  * live instance's business for a grace period; on the embedded store one process owns the
  * file, so whatever this process is not running is an orphan. A request whose write committed
- * before the crash is not run again: its outcome is read from what it wrote. Running a Bulk
- * again is safe too (a create repeated is a 409, never a second user), and the first recorded
- * outcome stands.
+ * before the crash is not run again: its outcome is read from what it wrote (a Bulk's committed
+ * creates too; the executor decides how). The first recorded outcome stands.
  */
 @Injectable()
 export class AsyncRequestRecovery implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -93,21 +94,41 @@ export class AsyncRequestRecovery implements OnApplicationBootstrap, OnApplicati
     }
   }
 
-  /** Follows the async-request streams from where the last round stopped. */
+  /**
+   * Follows the async-request streams from where the last round stopped, to the head as it
+   * stands. Through a subscription, not `readAll` by position: the port makes subscriptions
+   * commit-order safe on every adapter (an acceptance that commits late with a smaller position
+   * than one already seen is still delivered), a plain read promises nothing of the kind.
+   */
   private async scan(): Promise<void> {
-    for (;;) {
-      // By event type: the stores index it (a stream-prefix filter would scan the whole log every round).
-      const batch = await this.store.readAll({ fromPosition: this.scannedUpTo + 1n, maxCount: PAGE, filter: { eventTypes: ASYNC_EVENT_TYPES } });
-      for (const e of batch) {
-        const txn = (e.data as { txn?: unknown }).txn;
-        if (typeof txn === 'string' && e.streamId.startsWith(ASYNC_REQUEST_STREAM_PREFIX)) {
-          if (e.type === AsyncRequestEventTypes.accepted) this.pending.set(txn, { request: e.data as unknown as AsyncRequestAccepted, acceptedAt: e.recordedAt, position: e.position });
-          else if (e.type === AsyncRequestEventTypes.completed) this.pending.delete(txn);
+    // Fails fast while the store is away (the round fails, the next one tries again); a
+    // subscription would wait for it instead. Nothing appended since the last round: no read.
+    if ((await this.store.headPosition()) <= this.scannedUpTo) return;
+    // By event type: a stream-prefix filter would test every event's stream id in the store.
+    const subscription = this.store.subscribeToAll({
+      ...(this.scannedUpTo >= 0n ? { fromPosition: this.scannedUpTo } : {}),
+      filter: { eventTypes: ASYNC_EVENT_TYPES },
+      checkpointInterval: WINDOW,
+    });
+    try {
+      for await (const message of subscription) {
+        if (message.kind === 'event') {
+          const e = message.event;
+          const txn = (e.data as { txn?: unknown }).txn;
+          if (typeof txn === 'string' && e.streamId.startsWith(ASYNC_REQUEST_STREAM_PREFIX)) {
+            if (e.type === AsyncRequestEventTypes.accepted) this.pending.set(txn, { request: e.data as unknown as AsyncRequestAccepted, acceptedAt: e.recordedAt, position: e.position });
+            else if (e.type === AsyncRequestEventTypes.completed) this.pending.delete(txn);
+          }
+          this.scannedUpTo = e.position;
+          continue;
         }
-        this.scannedUpTo = e.position;
+        if (message.position > this.scannedUpTo) this.scannedUpTo = message.position;
+        if (message.kind === 'caught-up') return;
+        // A window of the log was scanned: other requests get their turn before the next one.
+        await yieldToEventLoop();
       }
-      if (batch.length < PAGE) return;
-      await yieldToEventLoop();
+    } finally {
+      await subscription.unsubscribe();
     }
   }
 }

@@ -27,7 +27,12 @@ export class HttpAsyncRequestExecutor implements AsyncRequestExecutor {
       const done = await this.alreadyDone(request, committed);
       if (done) return done;
     }
-    const res = await this.inject(request, request.method, request.url, request.body);
+    if (committed.length > 0 && request.bulk) return this.bulkAgain(request, committed);
+    return this.run(request, request.body);
+  }
+
+  private async run(request: AsyncRequestAccepted, body: JsonValue): Promise<AsyncExecution> {
+    const res = await this.inject(request, request.method, request.url, body);
     const reply = replyOf(res);
     if (NOT_NOW.has(res.statusCode)) return { reply };
     const location = `${this.config.publicUrl}${request.url.split('?')[0]}`;
@@ -62,6 +67,49 @@ export class HttpAsyncRequestExecutor implements AsyncRequestExecutor {
     };
   }
 
+  /**
+   * A Bulk whose process died after some of its operations committed. Run again whole, its
+   * creates that committed would answer 409 (the resource exists: they made it) and the
+   * operations that refer to them by bulkId would fail. So the creates this txn already made
+   * are not sent again: they answer 201 with the resource they made, their bulkIds are replaced
+   * by those ids in the operations sent, and the rest runs again as before (updates and
+   * deletes are run again: a PUT or PATCH repeated lands where it did, a DELETE repeated is 404).
+   */
+  private async bulkAgain(request: AsyncRequestAccepted, committed: readonly RecordedEvent[]): Promise<AsyncExecution> {
+    const body = request.body as JsonObject;
+    const operations = Array.isArray(body.Operations) ? (body.Operations as JsonValue[]) : [];
+    const made = committedCreates(operations, committed);
+    if (made.size === 0) return this.run(request, request.body);
+    const ids = new Map([...made.values()].flatMap((m) => (m.bulkId !== null ? [[m.bulkId, m.id] as const] : [])));
+    const rest = operations.filter((_, i) => !made.has(i)).map((op) => withBulkIds(op, ids));
+    let again: AsyncOperationOutcome[] = [];
+    if (rest.length > 0) {
+      const res = await this.inject(request, request.method, request.url, { ...body, Operations: rest });
+      if (NOT_NOW.has(res.statusCode)) return { reply: replyOf(res) };
+      // The Bulk as a whole failed (it did not the first time): that is its outcome.
+      if (res.statusCode !== 200) return this.run(request, request.body);
+      again = outcomes(request, res.statusCode, undefined, undefined, parse(res.body), request.url);
+    }
+    const pathname = request.url.split('?')[0]!;
+    const base = pathname.slice(0, pathname.length - request.path.length);
+    const merged: AsyncOperationOutcome[] = [];
+    let next = 0;
+    for (let i = 0; i < operations.length; i++) {
+      const m = made.get(i);
+      if (!m) {
+        if (next < again.length) merged.push(again[next++]!);
+        continue;
+      }
+      const resourceUrl = `${base}${m.path}/${m.id}`;
+      const res = await this.inject(request, 'GET', resourceUrl, null);
+      if (NOT_NOW.has(res.statusCode)) return { reply: replyOf(res) };
+      const version = res.statusCode === 200 ? (header(res, 'etag') ?? null) : null;
+      merged.push({ method: 'POST', status: '201', bulkId: m.bulkId, location: `${this.config.publicUrl}${resourceUrl}`, version, response: null });
+    }
+    const response = { schemas: [BULK_RESPONSE], Operations: merged.map((o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null))) };
+    return { reply: { status: 200, headers: { 'content-type': 'application/scim+json' }, body: JSON.stringify(response) }, operations: merged };
+  }
+
   /** One request through the HTTP pipeline, with the caller's authority (a ticket) and the txn as its request id. */
   private async inject(request: AsyncRequestAccepted, method: string, url: string, body: JsonValue): Promise<LightMyRequestResponse> {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
@@ -83,6 +131,62 @@ export class HttpAsyncRequestExecutor implements AsyncRequestExecutor {
       asyncRequestTickets.revoke(authorization);
     }
   }
+}
+
+const BULK_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
+
+interface CommittedCreate {
+  readonly path: '/Users' | '/Groups';
+  readonly id: string;
+  readonly bulkId: string | null;
+}
+
+/**
+ * Which POST operations of a Bulk the txn's committed events created, by operation index: a
+ * user by its userName (compared as SCIM compares it, case-insensitively), a group by its
+ * displayName. Each event answers one operation, the first that names it: a later operation
+ * with the same name had failed the first time and is run again (to fail again).
+ */
+export function committedCreates(operations: readonly JsonValue[], committed: readonly RecordedEvent[]): Map<number, CommittedCreate> {
+  const users = committed.filter((e) => typeof e.data.identityId === 'string' && typeof e.data.userName === 'string' && (e.type === 'UserProvisioned' || e.type === 'IdentityLinked'));
+  const groups = committed.filter((e) => e.type === 'ScimGroupCreated' && typeof e.data.groupId === 'string');
+  const used = new Set<RecordedEvent>();
+  const made = new Map<number, CommittedCreate>();
+  operations.forEach((raw, i) => {
+    const data = isObject(raw) && raw.method === 'POST' ? raw.data : null;
+    if (!isObject(raw) || !isObject(data)) return;
+    const bulkId = typeof raw.bulkId === 'string' ? raw.bulkId : null;
+    const path = typeof raw.path === 'string' ? raw.path.replace(/\/+$/, '') : '';
+    if (path === '/Users' && typeof data.userName === 'string') {
+      const name = fold(data.userName);
+      const e = users.find((u) => !used.has(u) && fold(u.data.userName as string) === name);
+      if (e) {
+        used.add(e);
+        made.set(i, { path, id: e.data.identityId as string, bulkId });
+      }
+    } else if (path === '/Groups' && typeof data.displayName === 'string') {
+      const displayName = data.displayName;
+      const e = groups.find((g) => !used.has(g) && g.data.displayName === displayName);
+      if (e) {
+        used.add(e);
+        made.set(i, { path, id: e.data.groupId as string, bulkId });
+      }
+    }
+  });
+  return made;
+}
+
+const fold = (s: string): string => s.trim().normalize('NFC').toLowerCase();
+
+/**
+ * Replaces `bulkId:<id>` references to the given bulkIds (as the Bulk endpoint does with the
+ * ids it created); references to others are left for the endpoint to resolve.
+ */
+function withBulkIds(value: JsonValue, ids: ReadonlyMap<string, string>): JsonValue {
+  if (typeof value === 'string') return value.replace(/bulkId:([A-Za-z0-9_.-]+)/g, (ref, id: string) => ids.get(id) ?? ref);
+  if (Array.isArray(value)) return value.map((v) => withBulkIds(v, ids));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withBulkIds(v, ids)]));
+  return value;
 }
 
 function header(res: LightMyRequestResponse, name: string): string | undefined {
