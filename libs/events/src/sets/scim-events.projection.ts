@@ -4,7 +4,7 @@ import type { Projection, ProjectionHandle, ReadModelDb, TableNamer } from '@app
 import { AsyncRequestEventTypes, type AsyncRequestAccepted } from '../async-request.events';
 import { streamFeedEntries } from '../streams/stream-feed.mapping';
 import { STREAM_EVENT_TYPES } from '../streams/stream.events';
-import { type FeedEntry, type GroupView, securityEventsFor, txnOf, userVersionAfter, withVersion } from './security-events.mapping';
+import { erasedEntries, erasedSubject, type FeedEntry, type GroupView, securityEventsFor, txnOf, userVersionAfter, withVersion } from './security-events.mapping';
 
 /** A place in the feed: a log position and the index of a SET within its event. */
 export interface FeedKey {
@@ -34,32 +34,41 @@ interface Row {
  */
 export const scimEventsProjection: Projection<ScimEventsHandle> = {
   name: 'scim-events',
-  version: 1,
+  // v2: identities know their account and feed rows their subject, so an erasure can purge a person.
+  version: 2,
   tables: ['events_identities', 'events_groups', 'events_async', 'events_feed', 'events_streams', 'events_accounts'],
   eventTypes: [...ACCOUNT_EVENT_TYPES, ...SCIM_GROUP_EVENT_TYPES, ...STREAM_EVENT_TYPES, AsyncRequestEventTypes.accepted, AsyncRequestEventTypes.completed],
   create(db: ReadModelDb, t: TableNamer) {
     db.exec(`
-      CREATE TABLE IF NOT EXISTS ${t('events_identities')} (id TEXT PRIMARY KEY, state TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${t('events_identities')} (id TEXT PRIMARY KEY, account_id TEXT, state TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS ${t('events_identities')}_account ON ${t('events_identities')} (account_id);
       CREATE TABLE IF NOT EXISTS ${t('events_groups')} (id TEXT PRIMARY KEY, state TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS ${t('events_streams')} (id TEXT PRIMARY KEY, scope TEXT NOT NULL, method TEXT NOT NULL, position INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS ${t('events_accounts')} (account_id TEXT PRIMARY KEY, txn TEXT NOT NULL, keys TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS ${t('events_async')} (txn TEXT PRIMARY KEY, bulk INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS ${t('events_feed')} (
-        position INTEGER NOT NULL, idx INTEGER NOT NULL, scope TEXT NOT NULL, stream_id TEXT, body TEXT NOT NULL,
+        position INTEGER NOT NULL, idx INTEGER NOT NULL, scope TEXT NOT NULL, stream_id TEXT, subject_id TEXT, body TEXT NOT NULL,
         PRIMARY KEY (position, idx)
       );
       CREATE INDEX IF NOT EXISTS ${t('events_feed')}_scope ON ${t('events_feed')} (scope, position, idx);
+      CREATE INDEX IF NOT EXISTS ${t('events_feed')}_subject ON ${t('events_feed')} (subject_id);
     `);
   },
   open(db: ReadModelDb, t: TableNamer): ScimEventsHandle {
     const getIdentity = db.prepare<[string], { state: string }>(`SELECT state FROM ${t('events_identities')} WHERE id = ?`);
-    const putIdentity = db.prepare(`INSERT INTO ${t('events_identities')} (id, state) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state`);
+    const putIdentity = db.prepare(
+      `INSERT INTO ${t('events_identities')} (id, account_id, state) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state`,
+    );
+    const identitiesOf = db.prepare<[string], { id: string; state: string }>(`SELECT id, state FROM ${t('events_identities')} WHERE account_id = ?`);
+    const dropIdentity = db.prepare(`DELETE FROM ${t('events_identities')} WHERE id = ?`);
+    const dropAccount = db.prepare(`DELETE FROM ${t('events_accounts')} WHERE account_id = ?`);
+    const rowsAbout = db.prepare<[string], Row>(`SELECT position, idx, body FROM ${t('events_feed')} WHERE subject_id = ?`);
     const getGroup = db.prepare<[string], { state: string }>(`SELECT state FROM ${t('events_groups')} WHERE id = ?`);
     const putGroup = db.prepare(`INSERT INTO ${t('events_groups')} (id, state) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state`);
     const dropGroup = db.prepare(`DELETE FROM ${t('events_groups')} WHERE id = ?`);
     const getAsync = db.prepare<[string], { bulk: number }>(`SELECT bulk FROM ${t('events_async')} WHERE txn = ?`);
     const putAsync = db.prepare(`INSERT OR REPLACE INTO ${t('events_async')} (txn, bulk) VALUES (?, ?)`);
-    const insert = db.prepare(`INSERT OR REPLACE INTO ${t('events_feed')} (position, idx, scope, stream_id, body) VALUES (?, ?, ?, ?, ?)`);
+    const insert = db.prepare(`INSERT OR REPLACE INTO ${t('events_feed')} (position, idx, scope, stream_id, subject_id, body) VALUES (?, ?, ?, ?, ?, ?)`);
     const after = db.prepare<[string, string, number, number, number, number], Row>(
       `SELECT position, idx, body FROM ${t('events_feed')} WHERE scope = ? AND (stream_id IS NULL OR stream_id = ?)
          AND (position > ? OR (position = ? AND idx > ?)) ORDER BY position, idx LIMIT ?`,
@@ -107,7 +116,7 @@ export const scimEventsProjection: Projection<ScimEventsHandle> = {
     };
     const save = (entry: FeedEntry) => {
       const { position, ...rest } = entry;
-      insert.run(Number(position), entry.index, entry.scope, entry.streamId ?? null, JSON.stringify({ ...rest, position: position.toString() }));
+      insert.run(Number(position), entry.index, entry.scope, entry.streamId ?? null, entry.subject?.id ?? null, JSON.stringify({ ...rest, position: position.toString() }));
     };
     return {
       apply(e: RecordedEvent) {
@@ -121,13 +130,29 @@ export const scimEventsProjection: Projection<ScimEventsHandle> = {
           putStream.run(d.streamId, d.scope, d.method, Number(e.position));
         }
         if (e.type === 'SetStreamDeleted') dropStream.run((e.data as { streamId: string }).streamId);
+        if (e.type === 'AccountErased') {
+          // Nothing of the person stays here: their identities' state goes, the SETs about them
+          // lose every value (`:full` data, `sub_id.externalId`), and SCIM no longer has them.
+          const accountId = (e.data as { accountId: string }).accountId;
+          const identities = identitiesOf.all(accountId);
+          erasedEntries(e, identities.map((r) => JSON.parse(r.state) as IdentityState)).forEach(save);
+          for (const { id } of identities) {
+            for (const row of rowsAbout.all(id)) {
+              const { position: _, ...rest } = toEntry(row);
+              setBody.run(JSON.stringify({ ...rest, ...erasedSubject(id), full: {}, position: String(row.position) }), row.position, row.idx);
+            }
+            dropIdentity.run(id);
+          }
+          dropAccount.run(accountId);
+          return;
+        }
         const own = streamFeedEntries(e);
         if (own.length > 0) {
           own.forEach(save);
           return;
         }
         const change = securityEventsFor(e, view);
-        if (change.identity) putIdentity.run(change.identity.id, JSON.stringify(change.identity));
+        if (change.identity) putIdentity.run(change.identity.id, (e.data as JsonObject).accountId ?? null, JSON.stringify(change.identity));
         if (change.group === null) dropGroup.run((e.data as JsonObject).groupId as string);
         else if (change.group) putGroup.run(change.group.id, JSON.stringify(change.group));
         change.entries.forEach(save);

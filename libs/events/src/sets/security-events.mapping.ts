@@ -84,6 +84,26 @@ export function securityEventsFor(e: RecordedEvent, view: ResourceView): FeedCha
   return NONE;
 }
 
+/**
+ * An erased person (`AccountErased`): each of their identities still in SCIM is gone from it, so
+ * receivers get `prov:delete`, named by id only (no `externalId`: it was their data).
+ */
+export function erasedEntries(e: RecordedEvent, identities: readonly IdentityState[]): FeedEntry[] {
+  return identities
+    .filter((i) => !i.deleted && !i.unlinked)
+    .map((i, index) => ({
+      ...base(e, i.scope, index),
+      ...erasedSubject(i.id),
+      notice: { [ScimEventUri.delete]: {} },
+      full: {},
+    }));
+}
+
+/** How a SET names a subject whose person was erased: by id alone. */
+export function erasedSubject(identityId: string): Pick<FeedEntry, 'subject' | 'subId'> {
+  return { subject: { resource: 'Users', id: identityId }, subId: { format: 'scim', uri: `/Users/${identityId}` } };
+}
+
 function base(e: RecordedEvent, scope: string, index = 0, txn = txnOf(e)) {
   return { position: e.position, index, scope, txn, toe: toeOf(e) };
 }
