@@ -18,8 +18,8 @@ export type Answer = { status: number; body?: unknown; delayMs?: number } | 'han
 
 export class PushReceiver {
   readonly received: { token: string; claims: JWTPayload; authorization?: string }[] = [];
-  /** Decides each answer; default 202. */
-  answer: (claims: JWTPayload) => Answer = () => ({ status: 202 });
+  /** Decides each answer; default 202. `req` tells who sent it (its socket's remote port). */
+  answer: (claims: JWTPayload, req: IncomingMessage) => Answer = () => ({ status: 202 });
   private server?: Server;
 
   constructor(readonly port: number) {}
@@ -38,7 +38,7 @@ export class PushReceiver {
           return;
         }
         const claims = decodeJwt(body);
-        const a = this.answer(claims);
+        const a = this.answer(claims, req);
         if (a === 'hang') return;
         const respond = () => {
           if (a.status === 202) this.received.push({ token: body, claims, authorization: req.headers.authorization });

@@ -119,6 +119,18 @@ describe('securityEventsFor: the log as RFC 9967 events', () => {
     });
   });
 
+  it('a misc:asyncresp names its resource as the other SETs of that resource do (externalId included)', () => {
+    const done = recorded('async-request-t8', 1n, 'AsyncRequestCompleted', {
+      txn: 't8',
+      scope,
+      operations: [{ method: 'POST', status: '201', bulkId: null, location: `https://x/Users/${identityId}`, version: 'W/"0"', response: null }],
+    });
+    given([provisioned()]).when(done).then(([entry]) => {
+      expect(entry.subId).toEqual({ format: 'scim', uri: `/Users/${identityId}`, externalId: 'ext-1' });
+      expect(entry.subject).toEqual({ resource: 'Users', id: identityId });
+    });
+  });
+
   it('replaying the same log yields the same entries', () => {
     const log = [provisioned(), recorded(`account-${accountId}`, 1n, 'IdentityDeactivated', { accountId, identityId, scope })];
     const run = () => {

@@ -347,12 +347,23 @@ function asyncEntries(e: RecordedEvent, view: ResourceView): FeedChange {
       };
       return {
         ...base(e, done.scope, index, bulk ? `${done.txn}:${index}` : done.txn),
-        ...(m ? { subject: { resource: m[1] as 'Users' | 'Groups', id: m[2] }, subId: { format: 'scim' as const, uri: `/${m[1]}/${m[2]}` } } : {}),
+        ...(m ? asyncSubject(m[1] as 'Users' | 'Groups', m[2], view) : {}),
         notice: { [ScimEventUri.asyncResponse]: payload },
         full: {},
       };
     }),
   };
+}
+
+/**
+ * The subject of an async operation's resource, named as its change SETs name it (with its
+ * `externalId`), so a receiver that keys on `sub_id` matches the response to the resource.
+ */
+function asyncSubject(resource: 'Users' | 'Groups', id: string, view: ResourceView): Pick<FeedEntry, 'subject' | 'subId'> {
+  const known = resource === 'Users' ? view.identity(id) : view.group(id);
+  if (known) return resource === 'Users' ? userSubject(known as IdentityState) : groupSubject(known as GroupView);
+  // Gone by now (a DELETE): the path alone.
+  return { subject: { resource, id }, subId: { format: 'scim', uri: `/${resource}/${id}` } };
 }
 
 /**
