@@ -154,5 +154,22 @@ if (!CHROMIUM) {
       await page.screenshot({ path: join(SHOTS, 'console-streams-dark.png'), fullPage: true });
       await page.close();
     }, 90_000);
+
+    it('shows a loading line while the list is on its way, then says how to get a first stream', async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await signIn(page, auditorToken);
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      await page.route('**/api/v1/ssf/streams', async (route) => {
+        await held;
+        await route.fulfill({ json: [] });
+      });
+      await page.getByRole('link', { name: 'Streams' }).click();
+      await page.locator('#streams').getByRole('status').getByText('Loading…').waitFor();
+      release();
+      await page.locator('#streams').getByText(/No SCIM event streams yet\. A receiver registers one/).waitFor();
+      await page.locator('#streams-summary').getByText('0 streams: 0 enabled, 0 paused, 0 disabled.').waitFor();
+      await page.close();
+    }, 90_000);
   });
 }
