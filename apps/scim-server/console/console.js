@@ -856,10 +856,12 @@ function streamRow(s, canChange) {
     el('td', { class: 'error-text' }, h.attempts > 0 ? el('strong', { class: 'rejected' }, `${h.attempts} failed attempt${h.attempts === 1 ? '' : 's'}`) : el('span', { class: 'hint' }, 'none'),
       h.last_error ? [el('br'), el('span', { class: 'rejected', title: 'last error' }, h.last_error)] : ''),
     canChange ? el('td', { class: 'nowrap actions' }, STATUS_ACTIONS.filter((a) => a.status !== s.status).map((a) =>
-      el('button', { type: 'button', class: a.status === 'disabled' ? 'small danger' : 'small', title: a.title, 'aria-label': `${a.label.replace('…', '')} ${name}`, onclick: () => changeStatus(s, a, name) }, a.label))) : null);
+      el('button', { type: 'button', class: a.status === 'disabled' ? 'small danger' : 'small', title: a.title, 'aria-label': `${a.label.replace('…', '')} ${name}`, onclick: (e) => changeStatus(s, a, name, e.currentTarget.closest('td')) }, a.label))) : null);
 }
-async function changeStatus(stream, action, name) {
+async function changeStatus(stream, action, name, cell) {
   if (action.confirm && !window.confirm(`Disable ${name}? SETs of the time it stays disabled are dropped, never delivered.`)) return;
+  // One change at a time per stream: a second click while the first is on its way would race it.
+  for (const b of cell.querySelectorAll('button')) b.disabled = true;
   const endpoint = statusEndpoint(stream.scope);
   if (!endpoint) {
     showError(`The group of scope ${stream.scope} is not known to this console; reload and try again.`);
@@ -869,6 +871,7 @@ async function changeStatus(stream, action, name) {
     await api(endpoint, { method: 'POST', body: JSON.stringify({ stream_id: stream.stream_id, status: action.status, reason: 'changed in the support console' }) });
     await loadStreams(`${name} is now ${action.status}.`);
   });
+  for (const b of cell.querySelectorAll('button')) b.disabled = false;
 }
 
 $('error').tabIndex = -1;
