@@ -1,7 +1,7 @@
 // The support and audit console: plain browser JavaScript over the management API, served as
 // static files with no build step and no CDN. Hash routes make every view a link:
 //   #/person/<account>[?at=<ISO>]   #/event/<id>   #/request/<request id>   #/audit?filter=…&q=…
-//   #/nameid?nameId=…   #/health?hours=24
+//   #/nameid?nameId=…   #/health?hours=24   #/streams?show=attention
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -17,7 +17,7 @@ const state = {
   auditQuery: null,
 };
 const ACCESS_LEVELS = { 0: 'No access', 5: 'Minimal access', 10: 'Guest', 15: 'Planner', 20: 'Reporter', 30: 'Developer', 40: 'Maintainer', 50: 'Owner' };
-const VIEWS_BY_ROLE = { admin: ['person', 'nameid', 'audit', 'health'], support: ['person', 'nameid'], auditor: ['audit', 'health'] };
+const VIEWS_BY_ROLE = { admin: ['person', 'nameid', 'audit', 'health', 'streams'], support: ['person', 'nameid'], auditor: ['audit', 'health', 'streams'] };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -249,6 +249,11 @@ function route() {
       const hours = params.get('hours') || '24';
       $('health-window').value = [...$('health-window').options].some((o) => o.value === hours) ? hours : '24';
       loadHealth(Number($('health-window').value));
+    }
+  } else if (view === 'streams') {
+    if (show('streams') === 'streams') {
+      $('streams-show').value = params.get('show') === 'attention' ? 'attention' : 'all';
+      loadStreams();
     }
   } else if (view === 'nameid') {
     show('nameid');
@@ -769,6 +774,104 @@ function chart(source, h) {
     svg('text', { x: left, y: H - 4 }, short.format(new Date(h.since))),
     svg('text', { x: W, y: H - 4, 'text-anchor': 'end' }, short.format(new Date(h.until))),
     bars);
+}
+
+// ---------- SCIM event streams: every scope's SSF streams, their delivery health, pause/enable/disable ----------
+
+const PUSH = 'urn:ietf:rfc:8935';
+const STATUS_ACTIONS = [
+  { status: 'paused', label: 'Pause', title: 'Hold new SETs until the stream is enabled again (none are lost)' },
+  { status: 'enabled', label: 'Enable', title: 'Deliver again, starting with the SETs held while paused' },
+  { status: 'disabled', label: 'Disable…', title: 'Stop delivering and drop the SETs of the time it stays disabled', confirm: true },
+];
+$('streams-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  go(streamsHash());
+});
+$('streams-show').addEventListener('change', () => go(streamsHash()));
+function streamsHash() {
+  return $('streams-show').value === 'attention' ? '#/streams?show=attention' : '#/streams';
+}
+/** A stream an operator should look at: failing, retrying, behind, or not delivering at all. */
+function needsAttention(s) {
+  const h = s.delivery_health;
+  return h.failing || h.attempts > 0 || h.lag > 0 || s.status !== 'enabled';
+}
+/** The scope's SSF status endpoint, which the admin token may call for any scope (StreamsAuthGuard). */
+function statusEndpoint(scope) {
+  const m = /^group:(.+)$/.exec(scope);
+  if (!m) return '/api/scim/v2/application/ssf/status';
+  const path = state.groups.get(m[1]);
+  return path ? `/api/scim/v2/groups/${encodeURIComponent(path)}/ssf/status` : null;
+}
+
+function loadStreams(notice) {
+  $('streams-summary').textContent = '';
+  return load($('streams'), async () => {
+    const all = await (await api('/api/v1/ssf/streams')).json();
+    const attention = all.filter(needsAttention);
+    const failing = all.filter((s) => s.delivery_health.failing).length;
+    const count = (status) => all.filter((s) => s.status === status).length;
+    $('streams-summary').replaceChildren(
+      `${all.length} stream${all.length === 1 ? '' : 's'}: ${count('enabled')} enabled, ${count('paused')} paused, ${count('disabled')} disabled`,
+      failing ? el('span', { class: 'rejected' }, `, ${failing} failing`) : '',
+      '.', notice ? el('span', { class: 'ok', role: 'status' }, ` ${notice}`) : '');
+    const rows = ($('streams-show').value === 'attention' ? attention : all).slice()
+      // Failing first, then the ones behind, then the rest; oldest first within each.
+      .sort((a, b) => rank(b) - rank(a) || String(a.created_at).localeCompare(String(b.created_at)));
+    const box = $('streams');
+    if (rows.length === 0) {
+      box.replaceChildren(el('p', { class: 'empty' }, all.length === 0
+        ? 'No SCIM event streams yet. A receiver registers one with POST <SCIM base>/ssf/stream (see the README, “Receive SCIM events”).'
+        : 'Every stream is enabled, caught up and delivering: nothing needs attention.'));
+      return;
+    }
+    const canChange = state.session.role === 'admin';
+    box.replaceChildren(el('div', { class: 'scroll' }, el('table', { id: 'streams-table' },
+      el('thead', {}, el('tr', {}, ['Stream', 'Scope', 'Delivery', 'Status', 'Lag', 'Last delivery', 'Failures and last error', canChange ? 'Actions' : null].filter(Boolean).map((x) => el('th', {}, x)))),
+      el('tbody', {}, rows.map((s) => streamRow(s, canChange))))));
+  });
+}
+function rank(s) {
+  const h = s.delivery_health;
+  return (h.failing ? 4 : 0) + (h.attempts > 0 ? 2 : 0) + (h.lag > 0 ? 1 : 0);
+}
+function streamRow(s, canChange) {
+  const h = s.delivery_health;
+  const push = s.delivery.method === PUSH;
+  const name = s.description || `stream ${s.stream_id.slice(0, 8)}…`;
+  return el('tr', { class: h.failing ? 'failing' : '', 'data-stream': s.stream_id, 'aria-label': name },
+    el('td', { class: 'stream' }, el('strong', { title: `stream id: ${s.stream_id}` }, name), copyButton(s.stream_id, 'stream id'),
+      el('br'), el('span', { class: 'hint', title: 'audience (aud)' }, 'aud ', breakable(s.aud))),
+    el('td', {}, scopeCell(s.scope)),
+    el('td', { class: 'endpoint' }, el('span', { class: `badge ${push ? 'push' : 'poll'}`, title: s.delivery.method }, push ? 'push' : 'poll'),
+      ' ', el('span', { class: 'hint' }, push ? 'to' : 'receiver polls'), el('br'), el('span', { class: 'id' }, breakable(s.delivery.endpoint_url || ''))),
+    el('td', {}, el('span', { class: `badge status-${s.status}` }, s.status),
+      h.failing ? [' ', el('span', { class: 'badge failing' }, 'failing'), el('br'), el('span', { class: 'hint' }, 'since ', el('time', { datetime: h.failing_since, title: `${timeFormat.format(new Date(h.failing_since))} (${h.failing_since} UTC)` }, relative(h.failing_since)))] : ''),
+    el('td', { title: `newest SET of the scope ${h.head ?? 'none'}, settled ${h.settled ?? 'none'} (log positions)` },
+      h.head === null ? el('span', { class: 'hint' }, 'no SETs yet')
+      : h.lag === 0 ? el('span', { class: 'ok' }, 'caught up')
+      : el('span', { class: h.failing || s.status !== 'enabled' ? 'rejected' : '' }, `${h.lag} position${h.lag === 1 ? '' : 's'} behind`)),
+    el('td', {}, h.last_delivery_at ? when(h.last_delivery_at) : el('span', { class: 'empty' }, 'never')),
+    el('td', { class: 'error-text' }, h.attempts > 0 ? el('strong', { class: 'rejected' }, `${h.attempts} failed attempt${h.attempts === 1 ? '' : 's'}`) : el('span', { class: 'hint' }, 'none'),
+      h.last_error ? [el('br'), el('span', { class: 'rejected', title: 'last error' }, h.last_error)] : ''),
+    canChange ? el('td', { class: 'nowrap actions' }, STATUS_ACTIONS.filter((a) => a.status !== s.status).map((a) =>
+      el('button', { type: 'button', class: a.status === 'disabled' ? 'small danger' : 'small', title: a.title, 'aria-label': `${a.label.replace('…', '')} ${name}`, onclick: (e) => changeStatus(s, a, name, e.currentTarget.closest('td')) }, a.label))) : null);
+}
+async function changeStatus(stream, action, name, cell) {
+  if (action.confirm && !window.confirm(`Disable ${name}? SETs of the time it stays disabled are dropped, never delivered.`)) return;
+  // One change at a time per stream: a second click while the first is on its way would race it.
+  for (const b of cell.querySelectorAll('button')) b.disabled = true;
+  const endpoint = statusEndpoint(stream.scope);
+  if (!endpoint) {
+    showError(`The group of scope ${stream.scope} is not known to this console; reload and try again.`);
+    return;
+  }
+  await load(null, async () => {
+    await api(endpoint, { method: 'POST', body: JSON.stringify({ stream_id: stream.stream_id, status: action.status, reason: 'changed in the support console' }) });
+    await loadStreams(`${name} is now ${action.status}.`);
+  });
+  for (const b of cell.querySelectorAll('button')) b.disabled = false;
 }
 
 $('error').tabIndex = -1;

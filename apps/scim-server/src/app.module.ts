@@ -42,6 +42,7 @@ import { HttpAsyncRequestExecutor } from './scim/async/http-async-request.execut
 import { EventsModule } from '@app/events';
 import { SsfDiscoveryController, SsfKeysController } from './events/ssf-discovery.controller';
 import { SsfStreamsController } from './events/ssf-streams.controller';
+import { SsfAdminStreamsController } from './events/ssf-admin-streams.controller';
 import { StreamsAuthGuard } from './events/streams-auth.guard';
 import { SetStreamMetrics } from './events/set-stream.metrics';
 
@@ -70,7 +71,7 @@ export class AppModule {
           pinoHttp: { level: config.logLevel === 'silent' ? 'silent' : config.logLevel, redact: ['req.headers.authorization'] },
         }),
       ],
-      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController, AsyncRequestsController, SsfDiscoveryController, SsfKeysController, SsfStreamsController, ErasuresController],
+      controllers: [HealthController, MetricsController, GroupsController, TokensController, IdentitiesController, DiscoveryController, UsersController, ScimGroupsController, BulkController, BaseController, SamlGroupLinksController, ProjectionsController, AccountsController, AuditController, SupportController, SessionController, AsyncRequestsController, SsfDiscoveryController, SsfKeysController, SsfStreamsController, SsfAdminStreamsController, ErasuresController],
       providers: [
         RejectionRecorder,
         LifecycleService,

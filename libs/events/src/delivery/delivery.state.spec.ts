@@ -63,4 +63,14 @@ describe('what a stream delivers', () => {
     expect(progress.floor).toEqual({ position: 15n, index: 0 });
     expect([...progress.acked]).toEqual(['s-1.30.0']);
   });
+
+  it('the last delivery is when the newest acknowledgement or settlement was recorded; none before the first', () => {
+    const at = (r: RecordedEvent, iso: string): RecordedEvent => ({ ...r, recordedAt: new Date(iso) });
+    const progress = deliveryProgressOf(streamId, [
+      at(rec(`setDelivery-${streamId}`, 40n, 0n, 'SetsSettled', { position: '15', index: 0 }), '2026-03-01T10:00:00.000Z'),
+      at(rec(`setDelivery-${streamId}`, 41n, 1n, 'SetsAcknowledged', { jtis: ['s-1.30.0'] }), '2026-03-01T11:00:00.000Z'),
+    ]);
+    expect(progress.lastAt).toBe('2026-03-01T11:00:00.000Z');
+    expect(deliveryProgressOf(streamId, []).lastAt).toBeUndefined();
+  });
 });

@@ -41,6 +41,8 @@ export interface DeliveryProgress {
   /** Acknowledged `jti`s after the floor (acks may come out of order). */
   readonly acked: ReadonlySet<string>;
   readonly revision: bigint;
+  /** When the newest acknowledgement or settlement was recorded (absent before the first): "last delivery". */
+  readonly lastAt?: string;
 }
 
 export const compareKeys = (a: FeedKey, b: FeedKey) => (a.position === b.position ? a.index - b.index : a.position < b.position ? -1 : 1);
@@ -69,7 +71,8 @@ export function deliveryProgressOf(streamId: string, recorded: readonly Recorded
       if (k && compareKeys(k, f) <= 0) acked.delete(j);
     }
   }
-  return { floor, acked, revision: recorded.length > 0 ? (recorded.at(-1) as RecordedEvent).revision : -1n };
+  const newest = recorded.at(-1);
+  return { floor, acked, revision: newest ? newest.revision : -1n, ...(newest ? { lastAt: newest.recordedAt.toISOString() } : {}) };
 }
 
 /** One SET of a stream, as its claims, before signing. */
