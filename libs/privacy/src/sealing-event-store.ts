@@ -99,7 +99,15 @@ export function loadingKeys(store: EventStore, sealer: PersonalDataSealer): Even
     append: (id, events, expected) => store.append(id, events, expected),
     appendMulti: (appends) => store.appendMulti(appends),
     readStream: async (id, options) => load(await store.readStream(id, options)),
-    ...(store.readStreams ? { readStreams: (ids: readonly string[]) => store.readStreams!(ids) } : {}),
+    ...(store.readStreams
+      ? {
+          readStreams: async (ids: readonly string[]) => {
+            const read = await store.readStreams!(ids);
+            await sealer.load([...read.values()].flat());
+            return read;
+          },
+        }
+      : {}),
     readAll: async (options) => load(await store.readAll(options)),
     subscribeToAll: (options) => mapSubscription(store.subscribeToAll(options), async (e) => (await load([e]))[0]),
     headPosition: () => store.headPosition(),
