@@ -25,7 +25,8 @@ describe('Okta SCIM 2.0 SPEC test', () => {
       emails: [{ primary: true, value: 'seed.user@atko.com', type: 'work' }],
       active: true,
     });
-    expect(seeded.status).toBe(201);
+    // The whole answer, so that a failure here shows the server's reason.
+    expect({ status: seeded.status, body: seeded.body }).toMatchObject({ status: 201 });
   });
   afterAll(() => server.stop());
 

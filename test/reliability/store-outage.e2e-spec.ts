@@ -13,7 +13,7 @@ describe.each([
   let server: TestServer;
   beforeAll(async () => {
     const port = await freePort();
-    server = await TestServer.start(storeEnv(port));
+    server = await TestServer.start(storeEnv(port), undefined, { waitUntilReady: false });
   }, 30_000);
   afterAll(() => server.stop());
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppConfig, loadConfig } from '@app/config';
+import { waitFor } from '@app/testing';
 import { createTestDatabase } from '@app/event-store/testing/postgres-test-database';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startServer } from '../../apps/scim-server/src/bootstrap';
@@ -45,7 +46,7 @@ export class TestServer {
     private readonly dropDatabase?: () => Promise<void>,
   ) {}
 
-  static async start(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+  static async start(env: Record<string, string> = {}, dataDir?: string, options: { waitUntilReady?: boolean } = {}): Promise<TestServer> {
     const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'scim-e2e-'));
     const database = defaultStore === 'postgres' && env.EVENT_STORE === undefined ? await createTestDatabase() : undefined;
     const storeEnv = database ? { EVENT_STORE: 'postgres', DATABASE_URL: database.url } : {};
@@ -53,6 +54,12 @@ export class TestServer {
     const { app, url } = await startServer(config);
     // The port is only known once listening; URLs the server returns must use it.
     (config as { publicUrl: string }).publicUrl = url;
+    // On a shared store the server listens before its projections have caught up (it serves
+    // 503s while the store is away): a test starts when it is ready, as a load balancer's
+    // health check would send it traffic (a test of a store that is away says so).
+    if (config.eventStore !== 'sqlite' && options.waitUntilReady !== false) {
+      await waitFor(async () => (await fetch(`${url}/health/ready`)).status === 200, { timeoutMs: 30_000, intervalMs: 20, what: 'the server to be ready' });
+    }
     return new TestServer(app, url, dir, config, database?.drop);
   }
 

@@ -92,4 +92,17 @@ const unavailable = postgresUnavailableReason();
     await pool.query('DROP TABLE IF EXISTS scim_data_keys');
     return PostgresKeyTable.open({ query: (sql, params) => pool.query(sql, params), end: () => Promise.resolve() });
   });
+
+  it('creates its table once when several instances start on a fresh database together', async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 8 });
+    pools.push(pool);
+    await pool.query('DROP TABLE IF EXISTS scim_data_keys');
+    // Eight connections open first, so the eight CREATEs really run at the same time.
+    await Promise.all(Array.from({ length: 8 }, () => pool.query('SELECT pg_sleep(0.05)')));
+    // Each instance's first query creates the table: CREATE TABLE IF NOT EXISTS is not safe
+    // against a concurrent one (a unique violation in pg_type), which must not fail a request.
+    const instances = Array.from({ length: 8 }, () => new PostgresKeyTable({ query: (sql, params) => pool.query(sql, params), end: () => Promise.resolve() }));
+    const found = await Promise.allSettled(instances.map((t) => t.get('nobody')));
+    expect(found.map((r) => r.status)).toEqual(instances.map(() => 'fulfilled'));
+  });
 });

@@ -103,11 +103,18 @@ export class PostgresKeyTable implements KeyTable {
   private ensure(): Promise<void> {
     this.ready ??= this.sql
       .query('CREATE TABLE IF NOT EXISTS scim_data_keys (person_id TEXT PRIMARY KEY, wrapped BYTEA, master_id TEXT NOT NULL, erased_at TIMESTAMPTZ)')
-      .then(() => undefined)
-      .catch((err: unknown) => {
-        this.ready = undefined;
-        throw err;
-      });
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          // Instances starting together on a fresh database race to create the table, and
+          // CREATE TABLE IF NOT EXISTS is not safe against a concurrent one: the loser gets a
+          // unique violation (pg_type) or duplicate_table, and the table is there all the same.
+          const code = (err as { code?: string }).code;
+          if (code === '23505' || code === '42P07') return;
+          this.ready = undefined;
+          throw err;
+        },
+      );
     return this.ready;
   }
 

@@ -54,22 +54,23 @@ function identifierHashKey(config: AppConfig, db: SqliteDb): Buffer | undefined 
 }
 
 /**
- * A shared store's identifier hash, loaded from its key table in the background (the database
- * may be down at start): until it is, a write that needs a reservation name answers 503.
+ * A shared store's identifier hash, loaded from its key table. The server waits for the first
+ * attempt before it listens, so a request that comes right after start never finds it missing;
+ * a database that is down at start fails that attempt, and the key is then loaded in the
+ * background: until it is, a write that needs a reservation name answers 503.
  */
-function lateBound(load: () => Promise<ValueHash>): ValueHash {
+async function lateBound(load: () => Promise<ValueHash>): Promise<ValueHash> {
   let inner: ValueHash | undefined;
-  const attempt = (): void => {
+  const attempt = (): Promise<void> =>
     load().then(
       (h) => {
         inner = h;
       },
       () => {
-        setTimeout(attempt, 2000).unref();
+        setTimeout(() => void attempt(), 2000).unref();
       },
     );
-  };
-  attempt();
+  await attempt();
   return (folded) => {
     if (!inner) throw new StoreUnavailableError('the identifier key is not loaded yet: the key store is unreachable');
     return inner(folded);
@@ -94,7 +95,7 @@ export function dataKeyProviders(config: AppConfig): Provider[] {
     {
       provide: IDENTIFIER_HASH,
       inject: [SQLITE_DB, DataKeyStore, RAW_EVENT_STORE],
-      useFactory: (db: SqliteDb, keys: DataKeyStore, store: EventStore): ValueHash => {
+      useFactory: async (db: SqliteDb, keys: DataKeyStore, store: EventStore): Promise<ValueHash> => {
         if (process.env.IDENTIFIER_HASH_KEY) return keyedValueHash(Buffer.from(process.env.IDENTIFIER_HASH_KEY, 'base64'));
         const table = keys.keyTable;
         if (!(table instanceof PostgresKeyTable)) {
