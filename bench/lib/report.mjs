@@ -52,6 +52,8 @@ export function table(phases, { quick = false, oursLabel = 'ours' } = {}) {
         note.push(
           `p95 ${r.p95} ms over ${fmt(r.auditedEvents)} audited events${r.auditedEvents < 1000000 ? ` (${quick ? '--quick' : '--audit-events'}: not 1,000,000)` : ''}`,
         );
+      if (r.importSeconds !== undefined)
+        note.push(`${fmt(r.users)} users by ${r.clients} clients in ${r.importSeconds} s`);
       if (r.vmHwmMiB !== undefined)
         note.push(`VmHWM ${r.vmHwmMiB} MiB${r.users !== undefined ? ` with ${fmt(r.users)} users` : ''}`);
       rows.push([
