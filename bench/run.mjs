@@ -86,6 +86,7 @@ async function bootOurs() {
     const admin = randomBytes(24).toString('hex');
     const env = opts.store === 'postgres' ? { EVENT_STORE: 'postgres', DATABASE_URL: createBenchDatabase(log).url } : {};
     ours = await startOurs({ root, dataDir: tempDir('bench-ours-'), admin, env });
+    ours.env = env;
     log(`ours: ready in ${ours.readySeconds.toFixed(1)} s, SCIM base ${ours.origin}${ours.basePath} (store ${opts.store})`);
     if (opts.instances > 1) {
       // Each instance its own DATA_DIR (read models) on the one store; the load is spread over them.
@@ -420,6 +421,21 @@ async function oursOnly(name, ours, fn) {
   }
 }
 
+/**
+ * restart: ours stopped (SIGTERM, its projections checkpointed) and started again on the same
+ * store: the seconds until /health/ready answers 200, and a preloaded user read back.
+ */
+async function restartPhase(ours) {
+  await settle(running([ours]), settleMs);
+  await stop(ours.child, 30_000);
+  const again = await startOurs({ root, dataDir: ours.dataDir, admin: ours.admin, env: ours.env, readyTimeoutMs: 10 * 60_000 });
+  Object.assign(ours, { child: again.child, pid: again.pid, origin: again.origin });
+  const r = await call(ours, 'GET', `/Users/${ours.ids[1]}`);
+  if (r.status !== 200 || r.body?.id !== ours.ids[1]) throw new CheckFailed(`after the restart GET /Users/${ours.ids[1]} answered ${r.status}`);
+  log(`[restart] ours: ready again in ${again.readySeconds.toFixed(1)} s`);
+  return { readySeconds: Number(again.readySeconds.toFixed(1)) };
+}
+
 /** fairness: victim p99 alone and under another tenant's attack (see phases.mjs). */
 async function runFairness(ours) {
   await settle(running([ours]), settleMs);
@@ -553,6 +569,7 @@ async function main() {
   }
   if (opts.runs('peak-rss')) phases.push(rss);
   for (const s of servers) if (s.name !== 'ours') await stop(s.child, 2000);
+  if (ours && opts.runs('restart') && opts.instances === 1) phases.push(await oursOnly('restart', ours, restartPhase));
   if (ours && opts.runs('audit-query'))
     phases.push(
       opts.store === 'sqlite'

@@ -52,6 +52,7 @@ export function table(phases, { quick = false, oursLabel = 'ours' } = {}) {
         note.push(
           `p95 ${r.p95} ms over ${fmt(r.auditedEvents)} audited events${r.auditedEvents < 1000000 ? ` (${quick ? '--quick' : '--audit-events'}: not 1,000,000)` : ''}`,
         );
+      if (r.readySeconds !== undefined) note.push(`ready ${r.readySeconds} s after a restart on the same store`);
       if (r.importSeconds !== undefined)
         note.push(`${fmt(r.users)} users by ${r.clients} clients in ${r.importSeconds} s`);
       if (r.vmHwmMiB !== undefined)
