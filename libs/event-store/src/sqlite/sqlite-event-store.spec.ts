@@ -27,6 +27,19 @@ eventStoreContract('SQLite (file, WAL)', async () => {
   };
 });
 
+// Every append of more than one event written in slices of 16 inserts: the same behaviour.
+eventStoreContract('SQLite (file, WAL, appends sliced)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'event-store-contract-'));
+  const store = new SqliteEventStore(openSqliteDatabase({ filename: join(dir, 'events.db') }), { sliceAppendsOver: 1, sliceMs: 0 });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
 const ev = (type: string, data: EventData['data'] = {}): EventData => ({ id: randomUUID(), type, data });
 
 describe('SQLite event store', () => {
