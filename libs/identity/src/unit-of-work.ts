@@ -10,6 +10,7 @@ import {
   StreamNotFoundError,
   timeOrderedId,
 } from '@app/event-store';
+import { mapInSlices } from '@app/projections';
 import { DomainError, UniquenessViolation } from './errors';
 import { type OwnerHoldsValue, ownerHoldsValue } from './reservation-holders';
 import {
@@ -135,13 +136,16 @@ export class UnitOfWork {
       if (!current || !sameOwner(current, release.owner)) continue;
       releaseAppends.push({ streamId: reservationStream(release, this.hash), expectedRevision: state.revision, events: [{ ...released, id: timeOrderedId() }] });
     }
-    const writes: StreamAppend[] = request.writes
-      .filter((w) => w.events.length > 0)
-      .map((w) => ({
+    // A big group write has one entry per member's account: enveloping thousands of events
+    // yields between slices like the rest of its preparation.
+    const writes: StreamAppend[] = await mapInSlices(
+      request.writes.filter((w) => w.events.length > 0),
+      (w) => ({
         streamId: w.streamId,
         expectedRevision: w.expectedRevision,
         events: w.events.map((e) => this.event(e.type, e.data, request.metadata)),
-      }));
+      }),
+    );
     const all = [...claimAppends, ...writes, ...releaseAppends];
     if (all.length === 0) throw new NothingToCommit();
     if (this.store.supportsMultiStreamAppend) return this.store.appendMulti(all);

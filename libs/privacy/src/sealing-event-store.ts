@@ -11,6 +11,7 @@ import type {
   Subscription,
   SubscriptionMessage,
 } from '@app/event-store';
+import { Slicer } from '@app/projections';
 import type { PersonalDataSealer } from './personal-data.sealer';
 
 /**
@@ -49,7 +50,13 @@ export class SealingEventStore implements EventStore {
 
   async appendMulti(appends: readonly StreamAppend[]): Promise<AppendResult> {
     const sealed: StreamAppend[] = [];
-    for (const a of appends) sealed.push({ ...a, events: await this.sealer.seal(a.streamId, a.events) });
+    // A big group write touches thousands of account streams: sealing them all is work for
+    // every other tenant to wait behind, so it yields between slices (nothing is stored yet).
+    const slicer = new Slicer();
+    for (const a of appends) {
+      sealed.push({ ...a, events: await this.sealer.seal(a.streamId, a.events) });
+      await slicer.maybeYield();
+    }
     const result = await this.store.appendMulti(sealed);
     for (const a of appends) await this.sealer.afterAppend(a.streamId, a.events);
     return result;
