@@ -154,13 +154,16 @@ describe('ProjectionRunner', () => {
     const v1 = new ProjectionRunner(store, db, [totalsProjection(1)]);
     await v1.start();
     await v1.stop();
-    const progress: string[] = [];
+    const progress: { projection: string; position: bigint; events: number; done: boolean }[] = [];
     const v2 = new ProjectionRunner(store, db, [totalsProjection(2)]);
-    await v2.start((p) => progress.push(p.projection));
+    await v2.start(({ projection, position, events, done }) => progress.push({ projection, position, events, done }));
     expect(await v2.waitFor(await store.headPosition(), 2000)).toBe(true);
+    // Heard of at once, and again when the live loop has projected the whole log for it.
+    await waitFor(() => progress.some((p) => p.done));
+    expect(progress[0]).toEqual({ projection: 'totals', position: -1n, events: 0, done: false });
+    expect(progress[progress.length - 1]).toEqual({ projection: 'totals', position: await store.headPosition(), events: 22, done: true });
     const status = await v2.status();
     expect(status[0]).toMatchObject({ name: 'totals', version: 2, generation: 2, lag: '0' });
-    expect(progress).toEqual(['totals']);
     expect(Object.values(v2.handle<Totals>('totals').totals()).reduce((a, b) => a + b, 0)).toBe(
       (19 * 20) / 2,
     );

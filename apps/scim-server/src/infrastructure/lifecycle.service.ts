@@ -59,10 +59,12 @@ export class LifecycleService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async startProjections(): Promise<void> {
+    // The runner reports each projection it builds from the log (one shared pass): one line per report.
+    let reported: string | undefined;
     await this.runner.start((p) => {
-      if (p.done || p.events % 50_000 === 0) {
-        this.logger.log(`building ${p.projection}: ${p.position}/${p.head} (${p.eventsPerSecond} events/s)`);
-      }
+      const line = p.events === 0 && !p.done ? `building ${p.projection} from the log` : `projecting the log: ${p.position}/${p.head}, ${p.events} events (${p.eventsPerSecond} events/s)${p.done ? ', caught up' : ''}`;
+      if (line !== reported) this.logger.log(line);
+      reported = line;
     });
     await this.runner.waitFor(await this.store.headPosition(), 30_000);
     this.projectionsStarted = true;

@@ -173,8 +173,8 @@ export class SqliteEventStore implements EventStore, InlineProjectionHost {
     const sliceTx = db.transaction((work: () => void) => work());
     this.sliceTx = (work) => sliceTx.immediate(work);
     // Sized by the log's length, which bounds the number of streams.
-    const streamIds = db.prepare<[], string>('SELECT DISTINCT stream_id FROM events').pluck();
-    this.streams = new StreamExistenceFilter(Number(this.headSync()) + 1, () => streamIds.iterate());
+    const streamIds = db.prepare<[string, number], string>('SELECT DISTINCT stream_id FROM events WHERE stream_id > ? ORDER BY stream_id LIMIT ?').pluck();
+    this.streams = new StreamExistenceFilter(Number(this.headSync()) + 1, (after, limit) => (this.closed ? [] : streamIds.all(after ?? '', limit)));
     // better-sqlite3's .immediate() issues BEGIN IMMEDIATE: the write lock is taken up front.
     const tx = db.transaction((appends: readonly StreamAppend[]) => {
       let last: AppendResult | undefined;

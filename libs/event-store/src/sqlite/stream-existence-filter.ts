@@ -11,12 +11,31 @@
  * Written here rather than taken from npm: the maintained Bloom filter packages bring several
  * dependencies (hashing, serialisation, random seeds) for what is thirty lines over a typed
  * array, and this one needs no serialisation (it is rebuilt from the index on start).
+ *
+ * The filter is filled from the store in pages, a turn of the event loop between them, and
+ * answers "may exist" (the SQL look-up decides) until it holds every id: at a million users
+ * the index holds millions of stream ids, and reading them in one go held the start (and a
+ * resize, the event loop) for seconds. Ids added while it fills go into it too.
  */
+/** Stream ids after `after` (all from the first when undefined), in order, at most `limit`. */
+export type StreamIdPage = (after: string | undefined, limit: number) => readonly string[];
+
+interface Bits {
+  readonly bits: Uint32Array;
+  readonly mask: number;
+  readonly capacity: number;
+  count: number;
+}
+
+/** Ids read per turn of the event loop while the filter fills (a few ms). */
+const FILL_PAGE = 2000;
+
 export class StreamExistenceFilter {
-  private bits: Uint32Array;
-  private mask: number;
-  private count = 0;
-  private capacity: number;
+  /** What answers; undefined until the first fill completed. */
+  private current?: Bits;
+  /** Being filled from the store (at start, or after the current one outgrew its capacity). */
+  private next?: Bits;
+  private filling?: Promise<void>;
 
   /** 10 bits and 7 probes per stream: about 1 % false positives at capacity. */
   private static readonly BITS_PER_STREAM = 10;
@@ -24,50 +43,75 @@ export class StreamExistenceFilter {
 
   constructor(
     expected: number,
-    /** Lists every stream id; called again whenever the filter outgrows its capacity. */
-    private readonly allStreamIds: () => Iterable<string>,
+    /** Lists the stored stream ids a page at a time; read again whenever the filter outgrows its capacity. */
+    private readonly storedIds: StreamIdPage,
   ) {
-    this.capacity = 0;
-    this.bits = new Uint32Array(0);
-    this.mask = 0;
-    this.resize(expected);
+    this.fill(expected);
   }
 
-  /** Call before the stream's first event is written (a resize re-reads the written ids). */
+  /** Resolves when the fill under way (if any) has ended. */
+  async settled(): Promise<void> {
+    while (this.filling) await this.filling;
+  }
+
+  /** Call before the stream's first event is written. */
   add(streamId: string): void {
-    if (this.count + 1 > this.capacity) this.resize(this.capacity * 2);
-    this.setAll(streamId);
-    this.count++;
+    hash(streamId);
+    if (this.current) StreamExistenceFilter.set(this.current);
+    if (this.next) StreamExistenceFilter.set(this.next);
+    if (this.current && !this.next && this.current.count > this.current.capacity) this.fill(this.current.capacity * 2);
   }
 
   mightExist(streamId: string): boolean {
+    const c = this.current;
+    if (!c) return true;
     hash(streamId);
     for (let i = 0; i < StreamExistenceFilter.PROBES; i++) {
-      const bit = (h1 + Math.imul(i, h2)) & this.mask;
-      if ((this.bits[bit >>> 5] & (1 << (bit & 31))) === 0) return false;
+      const bit = (h1 + Math.imul(i, h2)) & c.mask;
+      if ((c.bits[bit >>> 5] & (1 << (bit & 31))) === 0) return false;
     }
     return true;
   }
 
-  private setAll(streamId: string): void {
-    hash(streamId);
+  /** Sets the bits of the id last hashed. */
+  private static set(b: Bits): void {
     for (let i = 0; i < StreamExistenceFilter.PROBES; i++) {
-      const bit = (h1 + Math.imul(i, h2)) & this.mask;
-      this.bits[bit >>> 5] |= 1 << (bit & 31);
+      const bit = (h1 + Math.imul(i, h2)) & b.mask;
+      b.bits[bit >>> 5] |= 1 << (bit & 31);
     }
+    b.count++;
   }
 
-  private resize(expected: number): void {
-    this.capacity = Math.max(expected, 65_536);
+  private fill(expected: number): void {
+    const capacity = Math.max(expected, 65_536);
     // A power of two, so a probe is a mask rather than a modulo.
-    const size = 2 ** Math.ceil(Math.log2(this.capacity * StreamExistenceFilter.BITS_PER_STREAM));
-    this.bits = new Uint32Array(size / 32);
-    this.mask = size - 1;
-    this.count = 0;
-    for (const id of this.allStreamIds()) {
-      this.setAll(id);
-      this.count++;
-    }
+    const size = 2 ** Math.ceil(Math.log2(capacity * StreamExistenceFilter.BITS_PER_STREAM));
+    const next: Bits = { bits: new Uint32Array(size / 32), mask: size - 1, capacity, count: 0 };
+    this.next = next;
+    this.filling = (async () => {
+      let after: string | undefined;
+      try {
+        for (;;) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          const ids = this.storedIds(after, FILL_PAGE);
+          for (const id of ids) {
+            hash(id);
+            StreamExistenceFilter.set(next);
+          }
+          if (ids.length < FILL_PAGE) break;
+          after = ids[ids.length - 1];
+        }
+      } catch {
+        // The store closed (or failed) while filling: keep answering as before; the SQL look-up stays the truth.
+        if (this.next === next) this.next = undefined;
+        return;
+      } finally {
+        this.filling = undefined;
+      }
+      if (this.next !== next) return;
+      this.current = next;
+      this.next = undefined;
+    })();
   }
 }
 
