@@ -1,7 +1,9 @@
 // Grows ours' log to N audited events for the audit-query phase, in minutes rather than the
 // hours N requests would take: it clones real account streams (users the preload created and
 // the phases then PATCHed and PUT) into new accounts, straight into the embedded store through
-// the project's own event-store library (dist/libs/event-store), while the server is stopped.
+// the project's own libraries (dist/libs/event-store, and dist/libs/privacy so that templates
+// are read opened and each clone is sealed under a data key of its own, exactly as the server
+// writes them), while the server is stopped.
 // Every UUID of a cloned stream's data (account id, identity id) is replaced by a fresh one,
 // userName, email and externalId get a new unique value, and correlation/causation ids are
 // new; metadata (actor, request) is kept. Reservation streams (`unique-…`, not audited) are
@@ -19,10 +21,18 @@ const jsonSafe = (v) => JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'b
  * cloned (the caller excludes users that joined groups: memberships would point at groups).
  */
 export async function seedAuditLog({ root, dataDir, target, templateUser, log }) {
-  const require = createRequire(import.meta.url);
-  const es = require(join(root, 'dist/libs/event-store/src/index.js'));
+  const require = createRequire(join(root, 'package.json'));
+  const es = require(join(root, 'dist/libs/event-store/src/adapters.js'));
+  const privacy = require(join(root, 'dist/libs/privacy/src/index.js'));
+  const Database = require('better-sqlite3');
   const db = es.openSqliteDatabase({ filename: join(dataDir, 'scim.db') });
-  const store = await es.createEventStore({ kind: 'sqlite', db });
+  const raw = await es.createEventStore({ kind: 'sqlite', db });
+  const keyTable = new privacy.SqliteKeyTable(new Database(join(dataDir, 'data-keys.db')));
+  const master = privacy.loadMasterKey(dataDir);
+  const store = new privacy.SealingEventStore(
+    raw,
+    new privacy.PersonalDataSealer(new privacy.DataKeyStore(keyTable, master.current, master.previous)),
+  );
   try {
     const started = Date.now();
     // 1. Scan the log: count what is audited, keep the whole history of a few hundred accounts.
@@ -123,6 +133,7 @@ export async function seedAuditLog({ root, dataDir, target, templateUser, log })
     };
   } finally {
     await store.close();
-    db.close();
+    await keyTable.close();
+    if (db.open) db.close();
   }
 }
