@@ -17,6 +17,7 @@ const toRow = (r: RawKeyRow): KeyRow => ({ personId: r.person_id, wrapped: r.wra
  */
 export class SqliteKeyTable implements KeyTable {
   private readonly stmts;
+  private readonly insertMany: (rows: readonly KeyRow[]) => KeyRow[];
 
   constructor(private readonly db: KeyDb) {
     db.pragma('journal_mode = WAL');
@@ -32,6 +33,10 @@ export class SqliteKeyTable implements KeyTable {
       rewrap: db.prepare('UPDATE data_keys SET wrapped = ?, master_id = ? WHERE person_id = ? AND wrapped IS NOT NULL'),
       other: db.prepare<[string], RawKeyRow>('SELECT person_id, wrapped, master_id FROM data_keys WHERE master_id <> ? AND wrapped IS NOT NULL'),
     };
+    // One transaction for the batch: one commit's WAL frames instead of one commit per key.
+    this.insertMany = db.transaction((rows: readonly KeyRow[]) =>
+      rows.map((r) => (this.stmts.insert.run(r.personId, r.wrapped, r.masterId).changes === 1 ? r : (this.getSync(r.personId) as KeyRow))),
+    );
   }
 
   getSync(personId: string): KeyRow | undefined {
@@ -50,6 +55,10 @@ export class SqliteKeyTable implements KeyTable {
   insertIfAbsent(row: KeyRow): Promise<KeyRow> {
     this.stmts.insert.run(row.personId, row.wrapped, row.masterId);
     return Promise.resolve(this.getSync(row.personId) as KeyRow);
+  }
+
+  insertManyIfAbsent(rows: readonly KeyRow[]): Promise<KeyRow[]> {
+    return Promise.resolve(this.insertMany(rows));
   }
 
   tombstone(personId: string): Promise<boolean> {
