@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hashIdentifier, keyedValueHash, reservationStream, sha256ValueHash } from './reservations';
+import { hashIdentifier, keyedValueHash, legacyReservationStream, reservationStream, sha256ValueHash, type ValueHash } from './reservations';
 
 describe('reservation names', () => {
   const key = (value: string) => ({ kind: 'email' as const, scopeKey: 'instance', value });
@@ -17,5 +17,21 @@ describe('reservation names', () => {
   it('the erased identifiers use the same hash as the names', () => {
     const h = keyedValueHash(randomBytes(32));
     expect(reservationStream(key('X@y.test'), h)).toBe(`unique-email-instance-${hashIdentifier('x@Y.TEST', h)}`);
+  });
+
+  it('hashes a key once however often a decision names its streams, and each hash function by its own', () => {
+    const counted = (inner: ValueHash) => {
+      const calls: string[] = [];
+      const h: ValueHash = (folded) => (calls.push(folded), inner(folded));
+      return { h, calls };
+    };
+    const a = counted(keyedValueHash(randomBytes(32)));
+    const k = key('Ǆane@Example.com');
+    const names = [reservationStream(k, a.h), legacyReservationStream(k, a.h), reservationStream(k, a.h), legacyReservationStream(k, a.h)];
+    expect(a.calls).toHaveLength(names[1] === undefined ? 1 : 2);
+    expect(names[2]).toBe(names[0]);
+    const b = counted(sha256ValueHash);
+    expect(reservationStream(k, b.h)).toBe(reservationStream(key('Ǆane@Example.com'), sha256ValueHash));
+    expect(reservationStream(k, b.h)).not.toBe(names[0]);
   });
 });
