@@ -63,8 +63,9 @@ export class DataKeyStore {
   /** The key to seal with, created when the person has none. */
   async keyForSealing(personId: string): Promise<Buffer> {
     const master = await this.ready();
-    let found = this.peek(personId);
-    if (found.state === 'none') found = await this.create(personId, master);
+    // Not in memory: a new person (a known one's key was loaded when their stream was read), so
+    // no look-up first; the batch's insert-if-absent finds a key or tombstone that is there.
+    const found = this.cache.get(personId) ?? (await this.create(personId, master));
     if (found.state !== 'live') throw new PersonErasedError(personId);
     return found.key;
   }
