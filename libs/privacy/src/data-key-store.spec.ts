@@ -115,6 +115,15 @@ function keyStoreBehaviour(open: () => Promise<KeyTable>) {
 describe('data keys on SQLite (their own file)', () => {
   keyStoreBehaviour(async () => new SqliteKeyTable(new Database(':memory:')));
 
+  it("commits keys as durably as the log: the log's synchronous mode, WAL", () => {
+    const db = new Database(':memory:');
+    new SqliteKeyTable(db, 'FULL');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    const normal = new Database(':memory:');
+    new SqliteKeyTable(normal);
+    expect(normal.pragma('synchronous', { simple: true })).toBe(1);
+  });
+
   it('opens nothing with a wrong key or moved ciphertext', () => {
     const key = randomBytes(32);
     const sealed = sealValue(key, 'event-1|account-a|userName', 'jdoe');
