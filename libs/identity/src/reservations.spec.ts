@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { hashIdentifier, keyedValueHash, legacyReservationStream, reservationStream, sha256ValueHash, type ValueHash } from './reservations';
 
 describe('reservation names', () => {
@@ -34,4 +34,25 @@ describe('reservation names', () => {
     expect(reservationStream(k, b.h)).toBe(reservationStream(key('Ǆane@Example.com'), sha256ValueHash));
     expect(reservationStream(k, b.h)).not.toBe(names[0]);
   });
+
+  it('keyed: HMAC-SHA256 of the folded value, set up once per value and turn, remembered no longer', async () => {
+    const secret = randomBytes(32);
+    const h = keyedValueHash(secret);
+    // The module's own `node:crypto` (a namespace import in this file would be a copy).
+    const spy = jest.spyOn(jest.requireActual<typeof import('node:crypto')>('node:crypto'), 'createHmac');
+    try {
+      expect([h('jane@example.com'), h('jane@example.com'), h('joe@example.com')]).toEqual(
+        ['jane@example.com', 'jane@example.com', 'joe@example.com'].map((v) => createHmac('sha256', secret).update(v).digest('hex')),
+      );
+      const inTurn = spy.mock.calls.length;
+      await new Promise((resolve) => setImmediate(resolve));
+      spy.mockClear();
+      h('jane@example.com');
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(inTurn).toBe(2 + 3); // two in the turn, three for the expectation
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
+

@@ -89,7 +89,26 @@ export const sha256ValueHash: ValueHash = (folded) => createHash('sha256').updat
  * guesses. Every writer of one log must use the same key (the composition root binds it).
  */
 export function keyedValueHash(key: Buffer): ValueHash {
-  return (folded) => createHmac('sha256', key).update(folded).digest('hex');
+  // Setting up an HMAC (OpenSSL's MAC fetch, the key's pads) costs more than hashing a short
+  // value, and a decision hashes each of its values several times (prefetch, holder, claim, each
+  // with its own key objects). Hashes are remembered until the event loop's next turn only: no
+  // identifier stays in memory past the requests being handled, so nothing needs purging on erasure.
+  let turn: Map<string, string> | undefined;
+  return (folded) => {
+    if (!turn || turn.size >= 4096) {
+      const memo = new Map<string, string>();
+      turn = memo;
+      setImmediate(() => {
+        if (turn === memo) turn = undefined;
+      });
+    }
+    let hash = turn.get(folded);
+    if (hash === undefined) {
+      hash = createHmac('sha256', key).update(folded).digest('hex');
+      turn.set(folded, hash);
+    }
+    return hash;
+  };
 }
 
 /** The composition root's `ValueHash` (optional: plain SHA-256 without it). */
