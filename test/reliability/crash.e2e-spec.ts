@@ -76,10 +76,11 @@ describe('crash', () => {
 
     // New persons' data keys are written in batches before their sealed events: whatever the
     // kill interrupted, no sealed event in the log lacks its person's key.
-    const log = new Database(join(dir, 'scim.db'), { readonly: true });
+    // Read-write: after a kill the WAL index may need the recovery a read-only connection cannot run.
+    const log = new Database(join(dir, 'scim.db'));
     const sealedPersons = (log.prepare(`SELECT DISTINCT substr(stream_id, 9) AS person FROM events WHERE stream_id LIKE 'account-%' AND data LIKE '%"$pii"%'`).all() as { person: string }[]).map((r) => r.person);
     log.close();
-    const keyDb = new Database(join(dir, 'data-keys.db'), { readonly: true });
+    const keyDb = new Database(join(dir, 'data-keys.db'));
     const live = new Set((keyDb.prepare('SELECT person_id FROM data_keys WHERE wrapped IS NOT NULL').all() as { person_id: string }[]).map((r) => r.person_id));
     keyDb.close();
     expect(sealedPersons.length).toBeGreaterThanOrEqual(acked.size);
