@@ -39,8 +39,27 @@ export function foldValue(value: string): string {
   return foldForMatch(value);
 }
 
+// A decision names the same key's streams several times (prefetch, claim, append): each name
+// is a fold and a keyed hash. Remembered per key object, so nothing outlives the request's keys.
+interface StreamNames {
+  readonly hash: ValueHash;
+  readonly stream: string;
+  readonly legacy: string | undefined;
+}
+const streamNames = new WeakMap<ReservationKey, StreamNames>();
+
+function namesOf(key: ReservationKey, hash: ValueHash): StreamNames {
+  const known = streamNames.get(key);
+  if (known?.hash === hash) return known;
+  const folded = foldValue(key.value);
+  const legacy = legacyFold(key.value);
+  const names = { hash, stream: streamOf(key, folded, hash), legacy: legacy === folded ? undefined : streamOf(key, legacy, hash) };
+  streamNames.set(key, names);
+  return names;
+}
+
 export function reservationStream(key: ReservationKey, hash: ValueHash = sha256ValueHash): string {
-  return streamOf(key, foldValue(key.value), hash);
+  return namesOf(key, hash).stream;
 }
 
 /**
@@ -50,8 +69,7 @@ export function reservationStream(key: ReservationKey, hash: ValueHash = sha256V
  * taken under both spellings, and nothing needs rewriting in an existing log.
  */
 export function legacyReservationStream(key: ReservationKey, hash: ValueHash = sha256ValueHash): string | undefined {
-  const legacy = legacyFold(key.value);
-  return legacy === foldValue(key.value) ? undefined : streamOf(key, legacy, hash);
+  return namesOf(key, hash).legacy;
 }
 
 function streamOf(key: ReservationKey, folded: string, hash: ValueHash): string {
@@ -71,7 +89,26 @@ export const sha256ValueHash: ValueHash = (folded) => createHash('sha256').updat
  * guesses. Every writer of one log must use the same key (the composition root binds it).
  */
 export function keyedValueHash(key: Buffer): ValueHash {
-  return (folded) => createHmac('sha256', key).update(folded).digest('hex');
+  // Setting up an HMAC (OpenSSL's MAC fetch, the key's pads) costs more than hashing a short
+  // value, and a decision hashes each of its values several times (prefetch, holder, claim, each
+  // with its own key objects). Hashes are remembered until the event loop's next turn only: no
+  // identifier stays in memory past the requests being handled, so nothing needs purging on erasure.
+  let turn: Map<string, string> | undefined;
+  return (folded) => {
+    if (!turn || turn.size >= 4096) {
+      const memo = new Map<string, string>();
+      turn = memo;
+      setImmediate(() => {
+        if (turn === memo) turn = undefined;
+      });
+    }
+    let hash = turn.get(folded);
+    if (hash === undefined) {
+      hash = createHmac('sha256', key).update(folded).digest('hex');
+      turn.set(folded, hash);
+    }
+    return hash;
+  };
 }
 
 /** The composition root's `ValueHash` (optional: plain SHA-256 without it). */

@@ -25,6 +25,8 @@ export interface KeyTable {
   getMany(personIds: readonly string[]): Promise<KeyRow[]>;
   /** Inserts unless a row (live or tombstone) exists; returns the row that is there now. */
   insertIfAbsent(row: KeyRow): Promise<KeyRow>;
+  /** `insertIfAbsent` of many rows in one commit, when the backend can: the rows there now, in order. */
+  insertManyIfAbsent?(rows: readonly KeyRow[]): Promise<KeyRow[]>;
   /** Replaces the wrapped key by nothing: the key is gone, the tombstone stays. */
   tombstone(personId: string): Promise<boolean>;
   rewrap(personId: string, wrapped: Buffer, masterId: string): Promise<void>;

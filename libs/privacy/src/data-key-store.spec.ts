@@ -4,7 +4,7 @@ import pg from 'pg';
 import { createTestDatabase, postgresUnavailableReason, type TestDatabase } from '@app/event-store/testing/postgres-test-database';
 import { openValue, sealValue } from './data-key.cipher';
 import { DataKeyStore, PersonErasedError } from './data-key-store';
-import type { KeyTable } from './data-key-store.port';
+import type { KeyRow, KeyTable } from './data-key-store.port';
 import { masterKeyOf } from './master-key';
 import { PostgresKeyTable } from './postgres-key-table';
 import { SqliteKeyTable } from './sqlite-key-table';
@@ -40,6 +40,55 @@ function keyStoreBehaviour(open: () => Promise<KeyTable>) {
     expect(sealed.startsWith('pii:v1:')).toBe(true);
   });
 
+  it('writes the new keys asked for in one turn together: one key per person, each stored before it is handed out', async () => {
+    const m = master();
+    const table = await open();
+    const commits: number[] = [];
+    const counting: KeyTable = Object.assign(Object.create(table) as KeyTable, {
+      insertManyIfAbsent: (rows: readonly KeyRow[]) => (commits.push(rows.length), table.insertManyIfAbsent!(rows)),
+      insertIfAbsent: (row: KeyRow) => (commits.push(1), table.insertIfAbsent(row)),
+    });
+    const keys = new DataKeyStore(counting, m);
+    const ids = ['n1', 'n2', 'n3', 'n1'];
+    const handed = await Promise.all(ids.map((id) => keys.keyForSealing(id)));
+    expect(commits).toEqual([3]);
+    expect(handed[3]).toEqual(handed[0]);
+    expect(new Set(handed.map((k) => k.toString('hex'))).size).toBe(3);
+    const fresh = new DataKeyStore(table, m);
+    await fresh.load(['n1', 'n2', 'n3']);
+    expect(['n1', 'n2', 'n3'].map((id) => fresh.peek(id))).toEqual(handed.slice(0, 3).map((key) => ({ state: 'live', key })));
+  });
+
+  it('a batch keeps what is already there: another writer\'s key, a tombstone (refused), and a person erased while it was written', async () => {
+    const m = master();
+    const table = await open();
+    const other = await new DataKeyStore(table, m).keyForSealing('theirs');
+    await new DataKeyStore(table, m).erase('gone');
+    const keys = new DataKeyStore(table, m);
+    const theirs = keys.keyForSealing('theirs');
+    const gone = keys.keyForSealing('gone');
+    const racing = keys.keyForSealing('racing');
+    const erasing = keys.erase('racing');
+    expect(await theirs).toEqual(other);
+    await expect(gone).rejects.toBeInstanceOf(PersonErasedError);
+    await expect(racing).rejects.toBeInstanceOf(PersonErasedError);
+    await erasing;
+    expect((await table.get('racing'))?.wrapped ?? null).toBeNull();
+  });
+
+  it('a batch that fails to commit hands out no key, and the next one tries again', async () => {
+    const table = await open();
+    const keys = new DataKeyStore(table, master());
+    const failing: KeyTable = Object.assign(Object.create(table) as KeyTable, {
+      insertManyIfAbsent: () => Promise.reject(new Error('disk full')),
+      insertIfAbsent: () => Promise.reject(new Error('disk full')),
+    });
+    const broken = new DataKeyStore(failing, master());
+    await expect(Promise.all([broken.keyForSealing('x'), broken.keyForSealing('y')])).rejects.toThrow('disk full');
+    expect(broken.peek('x')).toEqual({ state: 'none' });
+    expect(await keys.keyForSealing('x')).toHaveLength(32);
+  });
+
   it('a person erased before anything was sealed keeps a tombstone', async () => {
     const table = await open();
     const keys = new DataKeyStore(table, master());
@@ -65,6 +114,15 @@ function keyStoreBehaviour(open: () => Promise<KeyTable>) {
 
 describe('data keys on SQLite (their own file)', () => {
   keyStoreBehaviour(async () => new SqliteKeyTable(new Database(':memory:')));
+
+  it("commits keys as durably as the log: the log's synchronous mode, WAL", () => {
+    const db = new Database(':memory:');
+    new SqliteKeyTable(db, 'FULL');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    const normal = new Database(':memory:');
+    new SqliteKeyTable(normal);
+    expect(normal.pragma('synchronous', { simple: true })).toBe(1);
+  });
 
   it('opens nothing with a wrong key or moved ciphertext', () => {
     const key = randomBytes(32);

@@ -10,13 +10,27 @@ export class PersonErasedError extends Error {
   }
 }
 
+/** A new person's key, waiting for the batch that writes it. */
+interface NewKey {
+  readonly key: Buffer;
+  readonly row: KeyRow;
+}
+
 /**
  * Per-person data keys: created on first seal, unwrapped once and kept in memory (32 bytes a
  * person), destroyed by `erase`. A destroyed key leaves a tombstone, so no later write can
  * bring a key (and readable data) back for that person.
+ *
+ * New persons' keys are written in batches: every key asked for in one turn of the event loop
+ * goes into one transaction of the key table (at `setImmediate`, as the log's group commit),
+ * and each caller gets its key once that transaction is committed. A key is therefore stored
+ * before any event sealed with it is handed to the log, as when each key had its own commit;
+ * a batch only shares the commit (and its WAL frames) between the POSTs of the same turn.
  */
 export class DataKeyStore {
   private readonly cache = new Map<string, KeyLookup>();
+  private creating?: Map<string, NewKey>;
+  private created?: Promise<ReadonlyMap<string, KeyLookup>>;
   private master?: MasterKey;
   private resolving?: Promise<MasterKey>;
 
@@ -49,13 +63,45 @@ export class DataKeyStore {
   /** The key to seal with, created when the person has none. */
   async keyForSealing(personId: string): Promise<Buffer> {
     const master = await this.ready();
-    let found = this.peek(personId);
-    if (found.state === 'none') {
-      const row = await this.keyTable.insertIfAbsent({ personId, wrapped: wrapKey(master.key, personId, newDataKey()), masterId: master.id });
-      found = this.remember(row);
-    }
+    // Not in memory: a new person (a known one's key was loaded when their stream was read), so
+    // no look-up first; the batch's insert-if-absent finds a key or tombstone that is there.
+    const found = this.cache.get(personId) ?? (await this.create(personId, master));
     if (found.state !== 'live') throw new PersonErasedError(personId);
     return found.key;
+  }
+
+  /** Joins this turn's batch of new keys (the same key for a person asked for twice in it). */
+  private async create(personId: string, master: MasterKey): Promise<KeyLookup> {
+    if (!this.creating || !this.created) {
+      const batch = new Map<string, NewKey>();
+      this.creating = batch;
+      this.created = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.creating = undefined;
+        return this.write(batch);
+      });
+    }
+    if (!this.creating.has(personId)) {
+      const key = newDataKey();
+      this.creating.set(personId, { key, row: { personId, wrapped: wrapKey(master.key, personId, key), masterId: master.id } });
+    }
+    return (await this.created).get(personId) as KeyLookup;
+  }
+
+  private async write(batch: ReadonlyMap<string, NewKey>): Promise<ReadonlyMap<string, KeyLookup>> {
+    const rows = [...batch.values()].map((n) => n.row);
+    const stored = this.keyTable.insertManyIfAbsent ? await this.keyTable.insertManyIfAbsent(rows) : await Promise.all(rows.map((r) => this.keyTable.insertIfAbsent(r)));
+    const out = new Map<string, KeyLookup>();
+    for (const row of stored) {
+      const mine = batch.get(row.personId) as NewKey;
+      if (this.cache.get(row.personId)?.state === 'erased') out.set(row.personId, { state: 'erased' }); // erased while the batch was written
+      else if (row.wrapped !== null && row.wrapped.equals(mine.row.wrapped as Buffer)) {
+        // Ours: the key is at hand, no need to unwrap what was just wrapped.
+        const found: KeyLookup = { state: 'live', key: mine.key };
+        this.cache.set(row.personId, found);
+        out.set(row.personId, found);
+      } else out.set(row.personId, this.remember(row)); // another writer's key, or a tombstone
+    }
+    return out;
   }
 
   /** Loads these persons' keys (or tombstones) so that synchronous opens find them. */
@@ -78,10 +124,12 @@ export class DataKeyStore {
   async erase(personId: string): Promise<boolean> {
     const master = await this.ready();
     this.cache.set(personId, { state: 'erased' });
-    const destroyed = await this.keyTable.tombstone(personId);
-    if (!destroyed && (await this.keyTable.get(personId)) === undefined) {
-      // Never sealed anything: the tombstone still keeps a later write from creating a key.
-      await this.keyTable.insertIfAbsent({ personId, wrapped: null, masterId: master.id });
+    let destroyed = await this.keyTable.tombstone(personId);
+    if (!destroyed) {
+      // Never sealed anything: the tombstone still keeps a later write from creating a key. A
+      // key written meanwhile (a batch in flight on a remote table) is found here and destroyed.
+      const row = await this.keyTable.insertIfAbsent({ personId, wrapped: null, masterId: master.id });
+      if (row.wrapped !== null) destroyed = await this.keyTable.tombstone(personId);
     }
     return destroyed;
   }

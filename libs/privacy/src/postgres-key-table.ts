@@ -49,6 +49,17 @@ export class PostgresKeyTable implements KeyTable {
     return (await this.get(row.personId)) as KeyRow;
   }
 
+  /** One statement for a batch of new persons; the rows already there (a key, a tombstone) are read back. */
+  async insertManyIfAbsent(rows: readonly KeyRow[]): Promise<KeyRow[]> {
+    const { rows: inserted } = await this.query(
+      'INSERT INTO scim_data_keys (person_id, wrapped, master_id) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[]) ON CONFLICT (person_id) DO NOTHING RETURNING person_id',
+      [rows.map((r) => r.personId), rows.map((r) => r.wrapped), rows.map((r) => r.masterId)],
+    );
+    const ours = new Set(inserted.map((r) => r.person_id as string));
+    const there = new Map((await this.getMany(rows.filter((r) => !ours.has(r.personId)).map((r) => r.personId))).map((r) => [r.personId, r]));
+    return rows.map((r) => (ours.has(r.personId) ? r : (there.get(r.personId) as KeyRow)));
+  }
+
   async tombstone(personId: string): Promise<boolean> {
     const r = await this.query('UPDATE scim_data_keys SET wrapped = NULL, erased_at = now() WHERE person_id = $1 AND erased_at IS NULL', [personId]);
     return (r.rowCount ?? 0) > 0;

@@ -19,7 +19,8 @@ import { RAW_EVENT_STORE, SQLITE_DB } from './tokens';
  */
 function keyTable(config: AppConfig): SqliteKeyTable | PostgresKeyTable {
   const url = config.eventStore === 'postgres' ? config.databaseUrl : process.env.DATA_KEYS_DATABASE_URL;
-  if (url === undefined) return new SqliteKeyTable(new Database(join(config.dataDir, 'data-keys.db')));
+  // As durable as the log: a sealed event that survives a power loss must find its key.
+  if (url === undefined) return new SqliteKeyTable(new Database(join(config.dataDir, 'data-keys.db')), config.sqliteSynchronous);
   const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'scim-data-keys', connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
   return new PostgresKeyTable({ query: (sql, params) => pool.query(sql, params), end: () => pool.end() });
