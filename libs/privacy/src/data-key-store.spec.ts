@@ -24,6 +24,20 @@ function keyStoreBehaviour(open: () => Promise<KeyTable>) {
     expect(again.peek('a')).toEqual({ state: 'live', key: a });
   });
 
+  it('keeps only the last persons in memory: a person dropped from it gets the same key back, and stays erased', async () => {
+    const m = master();
+    const table = await open();
+    const keys = new DataKeyStore(table, m, undefined, { keysInMemory: 4 });
+    const first = await keys.keyForSealing('p0');
+    await keys.erase('e0');
+    for (let i = 1; i <= 10; i++) await keys.keyForSealing(`p${i}`);
+    expect(keys.personsInMemory).toBeLessThanOrEqual(4);
+    expect(await keys.keyForSealing('p0')).toEqual(first);
+    await expect(keys.keyForSealing('e0')).rejects.toBeInstanceOf(PersonErasedError);
+    await keys.load(['p0', 'e0']);
+    expect([keys.peek('p0'), keys.peek('e0')]).toEqual([{ state: 'live', key: first }, { state: 'erased' }]);
+  });
+
   it('erases a key for good: peeks say erased, sealing refuses, no key is made again', async () => {
     const table = await open();
     const keys = new DataKeyStore(table, master());

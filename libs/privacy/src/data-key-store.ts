@@ -1,6 +1,7 @@
 import { newDataKey, unwrapKey, wrapKey } from './data-key.cipher';
 import type { KeyLookup, KeyRow, KeyTable } from './data-key-store.port';
 import type { MasterKey } from './master-key';
+import { RecentMap } from './recent-map';
 
 /** Sealing for a person whose key was destroyed: the write must not happen (no new key is ever made for them). */
 export class PersonErasedError extends Error {
@@ -10,6 +11,13 @@ export class PersonErasedError extends Error {
   }
 }
 
+/**
+ * Keys (and tombstones) held in memory: the persons of the current work, not the whole
+ * population (a million persons' keys would be ~200 MB). A person dropped from it is read from
+ * the key table again when next needed (`load`, the batch's insert-if-absent, `peek` on SQLite).
+ */
+const KEYS_IN_MEMORY = 200_000;
+
 /** A new person's key, waiting for the batch that writes it. */
 interface NewKey {
   readonly key: Buffer;
@@ -17,8 +25,8 @@ interface NewKey {
 }
 
 /**
- * Per-person data keys: created on first seal, unwrapped once and kept in memory (32 bytes a
- * person), destroyed by `erase`. A destroyed key leaves a tombstone, so no later write can
+ * Per-person data keys: created on first seal, unwrapped once and kept in memory (the last
+ * `KEYS_IN_MEMORY` persons), destroyed by `erase`. A destroyed key leaves a tombstone, so no later write can
  * bring a key (and readable data) back for that person.
  *
  * New persons' keys are written in batches: every key asked for in one turn of the event loop
@@ -28,7 +36,7 @@ interface NewKey {
  * a batch only shares the commit (and its WAL frames) between the POSTs of the same turn.
  */
 export class DataKeyStore {
-  private readonly cache = new Map<string, KeyLookup>();
+  private readonly cache: RecentMap<KeyLookup>;
   private creating?: Map<string, NewKey>;
   private created?: Promise<ReadonlyMap<string, KeyLookup>>;
   private master?: MasterKey;
@@ -42,12 +50,19 @@ export class DataKeyStore {
     readonly keyTable: KeyTable,
     master: MasterKey | (() => Promise<MasterKey>),
     private readonly previous?: MasterKey,
+    options: { readonly keysInMemory?: number } = {},
   ) {
+    this.cache = new RecentMap(options.keysInMemory ?? KEYS_IN_MEMORY);
     if (typeof master === 'function') this.masterSource = master;
     else this.master = master;
   }
 
   private readonly masterSource?: () => Promise<MasterKey>;
+
+  /** Persons whose key (or tombstone) is held in memory now. */
+  get personsInMemory(): number {
+    return this.cache.size;
+  }
 
   /** The master key, resolved once. */
   async ready(): Promise<MasterKey> {
@@ -63,8 +78,9 @@ export class DataKeyStore {
   /** The key to seal with, created when the person has none. */
   async keyForSealing(personId: string): Promise<Buffer> {
     const master = await this.ready();
-    // Not in memory: a new person (a known one's key was loaded when their stream was read), so
-    // no look-up first; the batch's insert-if-absent finds a key or tombstone that is there.
+    // Not in memory: a new person (a known one's key was loaded when their stream was read, or
+    // was dropped from memory since), so no look-up first; the batch's insert-if-absent finds a
+    // key or tombstone that is there.
     const found = this.cache.get(personId) ?? (await this.create(personId, master));
     if (found.state !== 'live') throw new PersonErasedError(personId);
     return found.key;

@@ -1,6 +1,7 @@
 import type { EventData, JsonObject, JsonValue, RecordedEvent } from '@app/event-store';
 import { ERASED, isSealed, openValue, SEALED_PREFIX, sealValue } from './data-key.cipher';
 import type { DataKeyStore } from './data-key-store';
+import { RecentMap } from './recent-map';
 import { ASYNC_REQUEST_COMPLETED, ASYNC_REQUEST_STREAM_PREFIX, classOf, personOfStream } from './personal-fields';
 
 /**
@@ -22,37 +23,6 @@ const tagOf = (v: unknown): TypeTag => (typeof v === 'string' ? 's' : Array.isAr
 
 /** Opened events remembered by id (a few MB at most). */
 const RECENT_OPENS = 20_000;
-
-/**
- * A bounded map of the last entries set: two generations of at most `limit / 2` each, the
- * older dropped whole when the newer fills. Evicting the oldest key of one Map one at a time
- * (`keys().next()` then `delete`) is O(deleted entries) in V8, which skips the holes left at
- * the front until the table is rehashed: sealing a 9,000-member group write spent ~0.8 s of a
- * single event-loop block there. Hand-written because it is a dozen lines and the LRU packages
- * do more (recency on read, TTLs) than this needs.
- */
-class RecentMap<V> {
-  private newer = new Map<string, V>();
-  private older = new Map<string, V>();
-
-  constructor(private readonly limit: number) {}
-
-  get(key: string): V | undefined {
-    return this.newer.get(key) ?? this.older.get(key);
-  }
-
-  set(key: string, value: V): void {
-    this.newer.set(key, value);
-    if (this.newer.size >= this.limit / 2) {
-      this.older = this.newer;
-      this.newer = new Map();
-    }
-  }
-
-  deleteWhere(test: (value: V) => boolean): void {
-    for (const map of [this.newer, this.older]) for (const [k, v] of map) if (test(v)) map.delete(k);
-  }
-}
 
 /**
  * Seals a person's personal fields with their data key (append) and opens them (read): each
