@@ -3,7 +3,7 @@ import { StreamNotFoundError } from '@app/event-store';
 import { ReadYourWrites } from '@app/projections';
 import { FreshRead } from './fresh-read';
 import type { Principal } from './principal';
-import { digestsEqual, sha256Hex } from './token-secret';
+import { digestsEqual, sha256 } from './token-secret';
 import { type TokenEventType, tokenStream } from './token.events';
 import { type TokenRow, tokenIsActive, type TokensHandle } from './tokens.projection';
 
@@ -13,7 +13,7 @@ import { type TokenRow, tokenIsActive, type TokensHandle } from './tokens.projec
  * is compared in constant time.
  */
 export class AuthService {
-  private readonly envAdminSha256?: string;
+  private readonly envAdminSha256?: Buffer;
   /** Look-ups by digest, valid while the tokens read model has not changed (revocations included). */
   private readonly cache = new Map<string, { handle: TokensHandle; version: number; row: TokenRow | undefined }>();
   /** Whether the store holds a revocation of the token (shared store only). */
@@ -34,7 +34,7 @@ export class AuthService {
      */
     sharedStore?: Pick<EventStore, 'readStream'>,
   ) {
-    this.envAdminSha256 = envAdminToken ? sha256Hex(envAdminToken) : undefined;
+    this.envAdminSha256 = envAdminToken ? sha256(envAdminToken) : undefined;
     if (sharedStore) {
       this.revokedInStore = new FreshRead(async (tokenId: string) => {
         try {
@@ -52,8 +52,9 @@ export class AuthService {
   async authenticate(authorization: string | undefined): Promise<Principal | undefined> {
     const secret = bearer(authorization);
     if (!secret) return undefined;
-    const sha = sha256Hex(secret);
-    if (this.envAdminSha256 && digestsEqual(sha, this.envAdminSha256)) {
+    const digest = sha256(secret);
+    const sha = digest.toString('hex');
+    if (this.envAdminSha256 && digestsEqual(digest, this.envAdminSha256)) {
       return { kind: 'management', tokenId: 'env:ADMIN_TOKEN', role: 'admin', pii: true, sha256Prefix: sha.slice(0, 8) };
     }
     // Only a miss waits for the read model (on a shared store, for the store's head): a token
@@ -61,7 +62,7 @@ export class AuthService {
     // request authenticates without waiting.
     let row = this.lookUp(sha);
     if (!row && (await this.ryw.settle())) row = this.lookUp(sha);
-    if (!row || !digestsEqual(row.sha256, sha) || !tokenIsActive(row, this.now())) return undefined;
+    if (!row || !digestsEqual(row.sha256, digest) || !tokenIsActive(row, this.now())) return undefined;
     if (this.revokedInStore && (await this.revokedInStore.get(row.id))) return undefined;
     if (row.kind === 'scim') {
       return { kind: 'scim', tokenId: row.id, scope: row.scope ?? '', sha256Prefix: sha.slice(0, 8) };

@@ -71,6 +71,13 @@ export interface ScimUsersHandle extends ProjectionHandle {
 /** A block of live-user counts spans 2^12 log positions. */
 const BLOCK_BITS = 12;
 
+/**
+ * The columns a read returns (RawRow): not the filter's JSON document nor the folded and display
+ * copies, which only WHERE and ORDER BY use; a read that selected `*` built those strings for
+ * every row and dropped them.
+ */
+const ROW_COLUMNS = 'id, scope, account_id, seq, user_name, external_id, attributes, active, deleted, created, last_modified, version';
+
 /** JSON column the filter compiler reads: the attribute document plus `active`. */
 export const USERS_JSON_COLUMN = 'doc';
 
@@ -142,7 +149,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
     const byId = db.prepare(`SELECT * FROM ${users} WHERE id = ?`);
     // The write side asks this for thousands of members at once: only the three columns it needs.
     const identityById = db.prepare(`SELECT account_id, scope, deleted FROM ${users} WHERE id = ?`);
-    const liveById = db.prepare(`SELECT * FROM ${users} WHERE id = ? AND scope = ? AND deleted = 0`);
+    const liveById = db.prepare(`SELECT ${ROW_COLUMNS} FROM ${users} WHERE id = ? AND scope = ? AND deleted = 0`);
     const save = db.prepare(
       `UPDATE ${users} SET user_name = @user_name, user_name_folded = @user_name_folded, external_id = @external_id, external_id_folded = @external_id_folded,
          display_name = @display_name, ${USERS_JSON_COLUMN} = @doc, attributes = @attributes, active = @active, deleted = @deleted,
@@ -164,7 +171,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
       `SELECT block, n FROM ${t('scim_user_blocks')} WHERE scope = ? AND n > 0 ORDER BY block`,
     );
     const pageFrom = db.prepare(
-      `SELECT * FROM ${users} WHERE scope = ? AND deleted = 0 AND seq >= ? ORDER BY seq ASC LIMIT ? OFFSET ?`,
+      `SELECT ${ROW_COLUMNS} FROM ${users} WHERE scope = ? AND deleted = 0 AND seq >= ? ORDER BY seq ASC LIMIT ? OFFSET ?`,
     );
     const listStatements = new Map<string, ReadModelStatement<unknown[]>>();
     const prepared = (sql: string) => {
@@ -237,7 +244,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
         let stmt = withGroupIds.get(membersTable);
         if (!stmt) {
           stmt = db.prepare(
-            `SELECT u.*, (SELECT json_group_array(m.group_id) FROM "${membersTable}" m WHERE m.identity_id = u.id) AS group_ids
+            `SELECT ${ROW_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')}, (SELECT json_group_array(m.group_id) FROM "${membersTable}" m WHERE m.identity_id = u.id) AS group_ids
              FROM ${users} u WHERE u.id = ? AND u.scope = ? AND u.deleted = 0`,
           );
           // One entry per generation of the members table: a rebuild adds one.
@@ -267,7 +274,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
           const total = blocksOf.all(scope).reduce((sum, b) => sum + b.n, 0);
           if (query.limit <= 0) return { total, rows: [] };
           const keyset = query.keyset ? ` AND (${query.keyset.sql})` : '';
-          const page = prepared(`SELECT *, seq AS cursor_seq FROM ${users} WHERE scope = ? AND deleted = 0${keyset} ORDER BY seq ASC LIMIT ?`);
+          const page = prepared(`SELECT ${ROW_COLUMNS}, seq AS cursor_seq FROM ${users} WHERE scope = ? AND deleted = 0${keyset} ORDER BY seq ASC LIMIT ?`);
           return { total, rows: (page.all(scope, ...(query.keyset?.params ?? []), query.limit) as RawRow[]).map(toRow) };
         }
         if (!query.where && !query.orderBy) {
@@ -298,7 +305,7 @@ export const scimUsersProjection: Projection<ScimUsersHandle> = {
         return {
           count: { sql: `SELECT COUNT(*) AS n FROM ${users} WHERE scope = ? AND deleted = 0${where}`, params },
           page: {
-            sql: `SELECT *${positionColumns(query)} FROM ${users} WHERE scope = ? AND deleted = 0${where}${keyset} ORDER BY ${order} LIMIT ? OFFSET ?`,
+            sql: `SELECT ${ROW_COLUMNS}${positionColumns(query)} FROM ${users} WHERE scope = ? AND deleted = 0${where}${keyset} ORDER BY ${order} LIMIT ? OFFSET ?`,
             params: [...params, ...(query.keyset?.params ?? [])],
           },
           offset: query.offset,

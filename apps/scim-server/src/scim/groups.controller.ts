@@ -33,10 +33,11 @@ import { headerOf, searchBody } from './users.controller';
 
 const resolveGroup = (path: string) => resolveAttribute('Group', path);
 
+// `Prefer: respond-async` applies to writes only, so its interceptor is on the write routes, not
+// the class: any interceptor puts a route's response through an rxjs pipeline, a tenth of a GET.
 /** SCIM Groups in both scopes. Members are read only when the response includes them. */
 @Controller('api/scim/v2')
 @UseGuards(ScimAuthGuard)
-@UseInterceptors(AsyncRequestInterceptor)
 export class GroupsController {
   constructor(
     private readonly commands: CommandBus,
@@ -45,6 +46,7 @@ export class GroupsController {
   ) {}
 
   @Post(scimPaths('Groups'))
+  @UseInterceptors(AsyncRequestInterceptor)
   @HttpCode(201)
   async create(@Scim() scim: ScimRequest, @Body() body: unknown, @Query() query: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply) {
     const doc = normalizeGroupInput(body);
@@ -82,6 +84,7 @@ export class GroupsController {
   }
 
   @Put(scimPaths('Groups/:id'))
+  @UseInterceptors(AsyncRequestInterceptor)
   async replace(
     @Scim() scim: ScimRequest,
     @Param('id') id: string,
@@ -108,6 +111,7 @@ export class GroupsController {
 
   /** 204 as Entra expects, unless the request asks for attributes back. */
   @Patch(scimPaths('Groups/:id'))
+  @UseInterceptors(AsyncRequestInterceptor)
   async patch(
     @Scim() scim: ScimRequest,
     @Param('id') id: string,
@@ -149,6 +153,7 @@ export class GroupsController {
   }
 
   @Delete(scimPaths('Groups/:id'))
+  @UseInterceptors(AsyncRequestInterceptor)
   @HttpCode(204)
   async remove(@Scim() scim: ScimRequest, @Param('id') id: string) {
     this.assertId(id);

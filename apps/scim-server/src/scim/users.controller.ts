@@ -34,10 +34,11 @@ import { listParameters, type Selection, selection } from './scim-query';
 
 const resolveUser = (path: string) => resolveAttribute('User', path);
 
+// `Prefer: respond-async` applies to writes only, so its interceptor is on the write routes, not
+// the class: any interceptor puts a route's response through an rxjs pipeline, a tenth of a GET.
 /** SCIM Users: translate HTTP to commands and queries, render resources. No rules here. */
 @Controller('api/scim/v2')
 @UseGuards(ScimAuthGuard)
-@UseInterceptors(AsyncRequestInterceptor)
 export class UsersController {
   constructor(
     private readonly commands: CommandBus,
@@ -46,6 +47,7 @@ export class UsersController {
   ) {}
 
   @Post(scimPaths('Users'))
+  @UseInterceptors(AsyncRequestInterceptor)
   @HttpCode(201)
   async create(@Scim() scim: ScimRequest, @Body() body: unknown, @Query() query: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply) {
     const { active, ...attributes } = normalizeUserInput(body) as AttributeDocument & { active: boolean };
@@ -91,6 +93,7 @@ export class UsersController {
   }
 
   @Put(scimPaths('Users/:id'))
+  @UseInterceptors(AsyncRequestInterceptor)
   async replace(
     @Scim() scim: ScimRequest,
     @Param('id') id: string,
@@ -115,6 +118,7 @@ export class UsersController {
   }
 
   @Patch(scimPaths('Users/:id'))
+  @UseInterceptors(AsyncRequestInterceptor)
   async patch(
     @Scim() scim: ScimRequest,
     @Param('id') id: string,
@@ -140,6 +144,7 @@ export class UsersController {
   }
 
   @Delete(scimPaths('Users/:id'))
+  @UseInterceptors(AsyncRequestInterceptor)
   @HttpCode(204)
   async remove(@Scim() scim: ScimRequest, @Param('id') id: string) {
     this.assertId(id);
