@@ -429,7 +429,7 @@ export class SqliteEventStore implements EventStore, InlineProjectionHost {
   }
 
   /**
-   * What each append of a sliced batch will do, checked as `appendOne` checks it. Nothing is
+   * What each append of a sliced batch will do (`check`, as for `appendOne`). Nothing is
    * written, and the look-ups yield between slices: no other append runs until it is done.
    */
   private async planSliced(appends: readonly StreamAppend[]): Promise<PlannedAppend[]> {
@@ -443,24 +443,10 @@ export class SqliteEventStore implements EventStore, InlineProjectionHost {
         this.assertOpen();
         started = performance.now();
       }
-      const current =
-        planned.get(a.streamId) ??
-        (this.streams.mightExist(a.streamId) ? (this.stmt.currentRevision.get(a.streamId)?.revision ?? -1) : -1);
-      const matches = revisionMatches(a.expectedRevision, BigInt(current));
-      if (a.events.length > 0 && (!matches || a.expectedRevision === 'any' || a.expectedRevision === 'stream_exists')) {
-        const existing = this.stmt.byEventId.get(a.events[0].id);
-        if (existing) {
-          plan.push({ kind: 'done', result: this.idempotentResult(a.streamId, a.events, a.expectedRevision, current, existing) });
-          continue;
-        }
-      }
-      if (!matches) throw new WrongExpectedRevisionError(a.streamId, a.expectedRevision, BigInt(current));
-      if (a.events.length === 0) {
-        plan.push({ kind: 'empty', revision: current });
-        continue;
-      }
-      plan.push({ kind: 'write', streamId: a.streamId, events: a.events, expected: a.expectedRevision, current });
-      planned.set(a.streamId, current + a.events.length);
+      const step = this.check(a.streamId, a.events, a.expectedRevision, planned.get(a.streamId) ?? this.currentRevision(a.streamId));
+      plan.push(step);
+      if (step.kind !== 'write') continue;
+      planned.set(a.streamId, step.current + a.events.length);
     }
     return plan;
   }
@@ -606,27 +592,38 @@ export class SqliteEventStore implements EventStore, InlineProjectionHost {
     return rows.map(toRecorded);
   }
 
+  private currentRevision(streamId: string): number {
+    return this.streams.mightExist(streamId) ? (this.stmt.currentRevision.get(streamId)?.revision ?? -1) : -1;
+  }
+
+  /**
+   * What an append comes to, before anything is written (`appendOne`, and each append of a
+   * sliced batch): an idempotent retry's result, nothing to write, or the write at `current`.
+   */
+  private check(streamId: string, events: readonly EventData[], expected: ExpectedRevision, current: number): PlannedAppend {
+    const matches = revisionMatches(expected, BigInt(current));
+    // A retried batch can only be stored at the expected place if the stream has moved past
+    // it (or the writer did not say where). Otherwise any stored id is a conflict, which the
+    // UNIQUE(event_id) insert reports without a look-up first.
+    if (events.length > 0 && (!matches || expected === 'any' || expected === 'stream_exists')) {
+      const existing = this.stmt.byEventId.get(events[0].id);
+      if (existing) return { kind: 'done', result: this.idempotentResult(streamId, events, expected, current, existing) };
+    }
+    if (!matches) throw new WrongExpectedRevisionError(streamId, expected, BigInt(current));
+    if (events.length === 0) return { kind: 'empty', revision: current };
+    return { kind: 'write', streamId, events, expected, current };
+  }
+
   private appendOne(
     streamId: string,
     events: readonly EventData[],
     expected: ExpectedRevision,
     meta: { object?: unknown; json?: string },
   ): AppendResult {
-    const current = this.streams.mightExist(streamId) ? (this.stmt.currentRevision.get(streamId)?.revision ?? -1) : -1;
-    const matches = revisionMatches(expected, BigInt(current));
-    // A retried batch can only be stored at the expected place if the stream has moved past
-    // it (or the writer did not say where). Otherwise any stored id is a conflict, which the
-    // UNIQUE(event_id) insert below reports without a look-up first.
-    if (events.length > 0 && (!matches || expected === 'any' || expected === 'stream_exists')) {
-      const existing = this.stmt.byEventId.get(events[0].id);
-      if (existing) return this.idempotentResult(streamId, events, expected, current, existing);
-    }
-    if (!matches) {
-      throw new WrongExpectedRevisionError(streamId, expected, BigInt(current));
-    }
-    if (events.length === 0) {
-      return { nextExpectedRevision: BigInt(current), position: this.headSync() };
-    }
+    const step = this.check(streamId, events, expected, this.currentRevision(streamId));
+    if (step.kind === 'done') return step.result;
+    if (step.kind === 'empty') return { nextExpectedRevision: BigInt(step.revision), position: this.headSync() };
+    const current = step.current;
     const recordedAt = Date.now();
     if (current === -1) this.streams.add(streamId);
     let revision = current;
